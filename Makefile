@@ -1,0 +1,61 @@
+# s3drv: build, test and demo. Every target installs what it needs.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+VENV       := .venv
+GUEST_WASM := target/wasm32-wasip2/release/s3drv_guest.wasm
+CLI        := target/release/s3drv
+TEST_ENV   := S3DRV_COMPONENT=$(abspath $(GUEST_WASM)) S3DRV_CLI=$(abspath $(CLI)) \
+              S3DRV_MOTO_SERVER=$(abspath $(VENV))/bin/moto_server
+
+.PHONY: all build guest test test-large demo wasm-target garage moto fmt lint clean
+
+all: build
+
+## The wasm32-wasip2 standard library (rustup).
+wasm-target:
+	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+
+## The component.
+guest: wasm-target
+	cargo build -p s3drv-guest --target wasm32-wasip2 --release
+
+## The component and the s3drv CLI (release); the component is copied beside the CLI.
+build: guest
+	cargo build --release -p s3drv-host
+	cp $(GUEST_WASM) target/release/s3drv.wasm
+
+## Garage, the S3 server the tests and the demo start (reused when already installed).
+garage:
+	@command -v garage >/dev/null || cargo install garage --locked
+
+## moto, the second S3 server of the tests, in a virtualenv.
+moto: $(VENV)/bin/moto_server
+$(VENV)/bin/moto_server:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
+
+## Unit tests (guest natively, host) and the conformance suite against Garage and moto.
+test: build garage moto
+	cargo test -p s3drv-guest
+	$(TEST_ENV) cargo test --release -p s3drv-host -p s3drv-tests
+
+## The same with the large cases at full size (5 GiB streams, 128 MiB concurrent reads).
+test-large: build garage moto
+	$(TEST_ENV) S3DRV_TEST_LARGE=1 cargo test --release -p s3drv-tests
+
+## Starts a local Garage and shows real driver work through the component.
+demo: build garage
+	$(TEST_ENV) cargo run --quiet --release -p s3drv-tests --bin s3drv-demo
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --release -p s3drv-host -p s3drv-tests -- -D warnings
+	cargo clippy -p s3drv-guest --target wasm32-wasip2 -- -D warnings
+
+clean:
+	cargo clean
+	rm -rf $(VENV)

@@ -1,0 +1,23 @@
+//! s3drv's guest: the S3 storage driver of a container registry, compiled to a WebAssembly
+//! component (`cargo build --target wasm32-wasip2`).
+//!
+//! Everything but [`transport`] (the `wasi:http` client) and `component` (the WIT exports)
+//! is plain Rust that builds and unit-tests natively:
+//! - [`config`]: the registry's parameters, validated together;
+//! - [`path`]: registry paths and their S3 keys;
+//! - [`s3`]: request building, signing, XML, error mapping and the operations;
+//! - [`error`]: the error type, one case per WIT `driver-error` case.
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod error;
+pub mod path;
+pub mod s3;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+#[cfg(target_arch = "wasm32")]
+pub mod transport;
+
+/// The driver name in error messages and metrics, as the reference drivers spell it.
+pub const DRIVER_NAME: &str = "s3aws";

@@ -1,0 +1,80 @@
+//! ListObjectsV2 pages and the `list` operation.
+
+use super::xml::ListBucketResult;
+use super::{Method, S3Client, S3Request, Transport};
+use crate::error::{BackendError, Error, Result};
+use crate::path;
+
+/// One ListObjectsV2 request.
+#[derive(Debug, Default, Clone)]
+pub struct ListRequest {
+    /// Key prefix.
+    pub prefix: String,
+    /// Group by `/` into common prefixes.
+    pub delimited: bool,
+    /// Keys after this one only.
+    pub start_after: Option<String>,
+    /// Token of the page to fetch.
+    pub continuation: Option<String>,
+    /// Page size (S3's default and maximum is 1,000).
+    pub max_keys: Option<u32>,
+}
+
+impl ListRequest {
+    /// The S3 request.
+    pub fn to_s3(&self) -> S3Request {
+        let mut request = S3Request::new(Method::Get, "").query("list-type", "2").query("prefix", self.prefix.clone());
+        if self.delimited {
+            request = request.query("delimiter", "/");
+        }
+        if let Some(after) = &self.start_after {
+            request = request.query("start-after", after.clone());
+        }
+        if let Some(token) = &self.continuation {
+            request = request.query("continuation-token", token.clone());
+        }
+        if let Some(max) = self.max_keys {
+            request = request.query("max-keys", max.to_string());
+        }
+        request
+    }
+}
+
+/// Fetches one page.
+pub fn list_page<T: Transport>(s3: &S3Client<T>, request: &ListRequest) -> Result<ListBucketResult, BackendError> {
+    s3.send_xml("ListObjectsV2", request.to_s3())
+}
+
+/// The continuation of a page, or `None` after the last page. A truncated page without a
+/// token would repeat forever: it is an error.
+pub fn next_token(page: &ListBucketResult) -> Result<Option<String>, BackendError> {
+    match (page.is_truncated, &page.next_continuation_token) {
+        (false, _) => Ok(None),
+        (true, Some(token)) if !token.is_empty() => Ok(Some(token.clone())),
+        (true, _) => Err(BackendError::malformed("truncated ListObjectsV2 page without NextContinuationToken", None)),
+    }
+}
+
+/// list: the direct children of `path`, files first, then directories.
+pub fn list<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<Vec<String>> {
+    path::check_or_root(path)?;
+    let keys = &s3.config.keys;
+    let prefix = keys.dir_prefix(path);
+    let mut request = ListRequest { prefix: prefix.clone(), delimited: true, ..Default::default() };
+    let (mut files, mut dirs) = (Vec::new(), Vec::new());
+    loop {
+        let page = list_page(s3, &request)?;
+        // A directory-marker object (`dir/`) is the listed directory itself, not a child.
+        files.extend(page.contents.iter().filter(|o| o.key != prefix).filter_map(|o| keys.path(&o.key)));
+        dirs.extend(page.common_prefixes.iter().filter_map(|p| keys.path(p.prefix.trim_end_matches('/'))));
+        match next_token(&page)? {
+            Some(token) => request.continuation = Some(token),
+            None => break,
+        }
+    }
+    if path != "/" && files.is_empty() && dirs.is_empty() {
+        return Err(Error::PathNotFound(path.to_string()));
+    }
+    files.append(&mut dirs);
+    Ok(files)
+}

@@ -1,0 +1,393 @@
+//! S3 over an abstract HTTP transport.
+//!
+//! Operations build an [`S3Request`] (pure), [`S3Client::send`] turns it into a signed
+//! [`HttpRequest`] and hands it to the [`Transport`]; an answer that is not a success becomes a
+//! [`BackendError`] in exactly one place ([`errors::from_response`]). Only `transport.rs` (wasm)
+//! implements [`Transport`] over `wasi:http`, so everything here runs natively in unit tests.
+
+pub mod delete;
+pub mod errors;
+pub mod list;
+pub mod multipart;
+pub mod object;
+pub mod sign;
+pub mod walk;
+pub mod writer;
+pub mod xml;
+
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use md5::{Digest, Md5};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::config::Config;
+use crate::error::{BackendError, Error, Result};
+
+/// HTTP methods the driver uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// HEAD
+    Head,
+    /// PUT
+    Put,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+}
+
+impl Method {
+    /// The method's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A signed request, ready for the transport.
+#[derive(Debug)]
+pub struct HttpRequest {
+    /// Method.
+    pub method: Method,
+    /// `https` when true.
+    pub secure: bool,
+    /// `host[:port]`.
+    pub authority: String,
+    /// Path and query, percent-encoded.
+    pub path_and_query: String,
+    /// Headers (without `host`, which the transport derives from the authority).
+    pub headers: Vec<(String, String)>,
+    /// Body; sent with a `content-length`.
+    pub body: Vec<u8>,
+}
+
+/// An answer: status, headers (names lower-case) and a body still to be read.
+#[derive(Debug)]
+pub struct HttpResponse<B> {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: B,
+}
+
+impl<B> HttpResponse<B> {
+    /// The first value of header `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A response body read in pieces.
+pub trait Body {
+    /// Up to `max` next bytes; empty at the end.
+    fn read(&mut self, max: usize) -> Result<Vec<u8>, BackendError>;
+
+    /// The rest of the body; more than `limit` bytes is an error (a hostile server cannot make
+    /// the driver buffer without bound).
+    fn read_to_end(&mut self, limit: usize) -> Result<Vec<u8>, BackendError> {
+        let mut all = Vec::new();
+        loop {
+            let chunk = self.read(1 << 20)?;
+            if chunk.is_empty() {
+                return Ok(all);
+            }
+            if all.len() + chunk.len() > limit {
+                return Err(BackendError::malformed(format!("answer body larger than {limit} bytes"), None));
+            }
+            all.extend_from_slice(&chunk);
+        }
+    }
+}
+
+impl Body for std::io::Cursor<Vec<u8>> {
+    fn read(&mut self, max: usize) -> Result<Vec<u8>, BackendError> {
+        let mut buf = vec![0; max];
+        let n = std::io::Read::read(self, &mut buf).expect("reading memory cannot fail");
+        buf.truncate(n);
+        Ok(buf)
+    }
+}
+
+/// Sends HTTP requests. Implemented over `wasi:http` in `transport.rs`.
+pub trait Transport {
+    /// The body type of answers.
+    type Body: Body;
+
+    /// Sends one request and returns when the answer's head has arrived.
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse<Self::Body>, BackendError>;
+
+    /// Sends `requests` with at most `in_flight` outstanding at a time and returns their
+    /// answers, bodies read (up to `body_limit` bytes each), in the order of `requests`.
+    fn send_all(
+        &self,
+        requests: Vec<HttpRequest>,
+        in_flight: usize,
+        body_limit: usize,
+    ) -> Vec<Result<HttpResponse<Vec<u8>>, BackendError>>;
+}
+
+/// Which checksum a request body carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyChecksum {
+    /// No body, or nothing to protect.
+    None,
+    /// `Content-MD5`, verified by the server (and required by DeleteObjects).
+    Md5,
+}
+
+/// One S3 API request before addressing and signing.
+#[derive(Debug)]
+pub struct S3Request {
+    /// Method.
+    pub method: Method,
+    /// Object key; empty for bucket-level requests.
+    pub key: String,
+    /// Query parameters (unencoded); an empty value is sent as a bare name (`?uploads`).
+    pub query: Vec<(&'static str, String)>,
+    /// Extra headers (lower-case names).
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+    /// Checksum of the body.
+    pub checksum: BodyChecksum,
+}
+
+impl S3Request {
+    /// A request without body.
+    pub fn new(method: Method, key: impl Into<String>) -> Self {
+        S3Request { method, key: key.into(), query: Vec::new(), headers: Vec::new(), body: Vec::new(), checksum: BodyChecksum::None }
+    }
+
+    /// Adds a query parameter.
+    pub fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, value.into()));
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// Sets the body and its checksum.
+    pub fn body(mut self, body: Vec<u8>, checksum: BodyChecksum) -> Self {
+        self.body = body;
+        self.checksum = checksum;
+        self
+    }
+}
+
+/// RFC 3986 unreserved characters stay as they are; everything else is encoded.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+/// Like [`QUERY_VALUE`] but keeps `/` (key paths).
+const KEY_PATH: &AsciiSet = &QUERY_VALUE.remove(b'/');
+
+/// Percent-encodes a query value as SigV4 expects.
+pub fn encode_query_value(value: &str) -> String {
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
+}
+
+/// Largest error or XML answer the driver reads.
+pub const XML_BODY_LIMIT: usize = 16 << 20;
+
+/// S3 with one configuration over one transport.
+pub struct S3Client<T> {
+    /// The driver's configuration.
+    pub config: Config,
+    transport: T,
+}
+
+impl<T: Transport> S3Client<T> {
+    /// A client for `config` over `transport`.
+    pub fn new(config: Config, transport: T) -> Self {
+        S3Client { config, transport }
+    }
+
+    /// `(authority, path)` of `key` with the configured addressing style.
+    fn address(&self, key: &str) -> (String, String) {
+        let endpoint = &self.config.endpoint;
+        let key = utf8_percent_encode(key, KEY_PATH);
+        if endpoint.path_style {
+            (endpoint.authority.clone(), format!("/{}/{key}", self.config.bucket))
+        } else {
+            (format!("{}.{}", self.config.bucket, endpoint.authority), format!("/{key}"))
+        }
+    }
+
+    /// The full URL of `key` with `query` (already encoded, may be empty).
+    fn url(&self, key: &str, query: &str) -> (String, String, String) {
+        let (authority, path) = self.address(key);
+        let path_and_query = if query.is_empty() { path } else { format!("{path}?{query}") };
+        let scheme = if self.config.endpoint.secure { "https" } else { "http" };
+        let url = format!("{scheme}://{authority}{path_and_query}");
+        (authority, path_and_query, url)
+    }
+
+    /// Addresses and signs `request`.
+    pub fn prepare(&self, request: S3Request) -> Result<HttpRequest, BackendError> {
+        let query = request
+            .query
+            .iter()
+            .map(|(k, v)| if v.is_empty() { k.to_string() } else { format!("{k}={}", encode_query_value(v)) })
+            .collect::<Vec<_>>()
+            .join("&");
+        let (authority, path_and_query, url) = self.url(&request.key, &query);
+        let mut headers = request.headers;
+        if request.checksum == BodyChecksum::Md5 {
+            let digest = Md5::digest(&request.body);
+            headers.push(("content-md5".into(), base64::engine::general_purpose::STANDARD.encode(digest)));
+        }
+        let signed = sign::sign_headers(
+            request.method.as_str(),
+            &url,
+            &headers,
+            &self.config.credentials,
+            &self.config.region,
+            SystemTime::now(),
+        )?;
+        headers.extend(signed);
+        Ok(HttpRequest {
+            method: request.method,
+            secure: self.config.endpoint.secure,
+            authority,
+            path_and_query,
+            headers,
+            body: request.body,
+        })
+    }
+
+    /// Sends `request`; any status other than 2xx is an error.
+    pub fn send(&self, request: S3Request) -> Result<HttpResponse<T::Body>, BackendError> {
+        let mut response = self.transport.send(self.prepare(request)?)?;
+        if (200..300).contains(&response.status) {
+            Ok(response)
+        } else {
+            let body = response.body.read_to_end(XML_BODY_LIMIT).unwrap_or_default();
+            Err(errors::from_response(response.status, &response.headers, &body))
+        }
+    }
+
+    /// Sends `request` and reads its XML answer. A 200 answer whose body is an `<Error>` (as
+    /// CompleteMultipartUpload and copies may send) is an error too.
+    pub fn send_xml<R: for<'de> serde::Deserialize<'de>>(&self, what: &str, request: S3Request) -> Result<R, BackendError> {
+        let mut response = self.send(request)?;
+        let body = response.body.read_to_end(XML_BODY_LIMIT)?;
+        parse_success(what, response.status, &response.headers, &body)
+    }
+
+    /// Sends `request`, reads and discards the answer body.
+    pub fn send_discard(&self, request: S3Request) -> Result<HttpResponse<()>, BackendError> {
+        let mut response = self.send(request)?;
+        response.body.read_to_end(XML_BODY_LIMIT)?;
+        Ok(HttpResponse { status: response.status, headers: response.headers, body: () })
+    }
+
+    /// Sends `requests` with at most `in_flight` outstanding and reads their XML answers, in
+    /// order.
+    pub fn send_all_xml<R: for<'de> serde::Deserialize<'de>>(
+        &self,
+        what: &str,
+        requests: Vec<S3Request>,
+        in_flight: usize,
+    ) -> Vec<Result<R, BackendError>> {
+        let mut prepared = Vec::with_capacity(requests.len());
+        let mut failed = Vec::new();
+        for (index, request) in requests.into_iter().enumerate() {
+            match self.prepare(request) {
+                Ok(r) => prepared.push(r),
+                Err(e) => failed.push((index, e)),
+            }
+        }
+        if let Some((_, e)) = failed.into_iter().next() {
+            return vec![Err(e)];
+        }
+        self.transport
+            .send_all(prepared, in_flight, XML_BODY_LIMIT)
+            .into_iter()
+            .map(|answer| {
+                let answer = answer?;
+                if (200..300).contains(&answer.status) {
+                    parse_success(what, answer.status, &answer.headers, &answer.body)
+                } else {
+                    Err(errors::from_response(answer.status, &answer.headers, &answer.body))
+                }
+            })
+            .collect()
+    }
+
+    /// A presigned URL of `key` for `method`, valid `expires_in`.
+    pub fn presign(&self, method: Method, key: &str, expires_in: std::time::Duration) -> Result<String, BackendError> {
+        let (_, _, url) = self.url(key, "");
+        sign::presign(method.as_str(), &url, &self.config.credentials, &self.config.region, SystemTime::now(), expires_in)
+    }
+
+    /// The key of `path`.
+    pub fn key(&self, path: &str) -> String {
+        self.config.keys.key(path)
+    }
+}
+
+fn parse_success<R: for<'de> serde::Deserialize<'de>>(
+    what: &str,
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<R, BackendError> {
+    if errors::is_error_document(body) {
+        return Err(errors::from_response(status, headers, body));
+    }
+    xml::parse(what, body, status)
+}
+
+/// Maps "the object does not exist" to `path-not-found` and keeps every other error.
+pub fn not_found_as_path(error: BackendError, path: &str) -> Error {
+    if matches!(error.code.as_str(), "NoSuchKey" | "NotFound") || (error.status == Some(404) && error.code != "NoSuchBucket") {
+        Error::PathNotFound(path.to_string())
+    } else {
+        Error::Backend(error)
+    }
+}
+
+impl From<BackendError> for Error {
+    fn from(e: BackendError) -> Self {
+        Error::Backend(e)
+    }
+}
+
+/// Parses an RFC 3339 time (listings) or an HTTP date (HEAD `Last-Modified`).
+pub fn parse_time(text: &str) -> Option<SystemTime> {
+    if let Ok(t) = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
+        return Some(t.into());
+    }
+    httpdate::parse_http_date(text).ok()
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_of_listings_and_heads() {
+        let a = parse_time("2009-10-12T17:50:30.000Z").unwrap();
+        let b = parse_time("Mon, 12 Oct 2009 17:50:30 GMT").unwrap();
+        assert_eq!(a, b);
+        assert!(parse_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn query_values_are_strictly_encoded() {
+        assert_eq!(encode_query_value("a/b c+d=e~"), "a%2Fb%20c%2Bd%3De~");
+    }
+}

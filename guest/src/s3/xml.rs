@@ -1,0 +1,243 @@
+//! S3 XML documents: the answers the driver reads and the two request bodies it writes.
+
+use serde::Deserialize;
+
+use crate::error::BackendError;
+
+/// Parses an S3 XML answer, naming the document on failure.
+pub fn parse<T: for<'de> Deserialize<'de>>(what: &str, body: &[u8], status: u16) -> Result<T, BackendError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| BackendError::malformed(format!("{what} answer is not UTF-8"), Some(status)))?;
+    quick_xml::de::from_str(text).map_err(|e| {
+        BackendError::malformed(format!("cannot read the {what} answer: {e}"), Some(status))
+    })
+}
+
+/// `<Error>`: the body of every failed S3 request (and of some 200 answers).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ErrorResponse {
+    /// `NoSuchKey`, `SlowDown`, ...
+    pub code: String,
+    /// Human readable detail.
+    pub message: String,
+    /// The server's request id.
+    pub request_id: Option<String>,
+}
+
+/// ListObjectsV2 answer.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListBucketResult {
+    /// More keys follow.
+    pub is_truncated: bool,
+    /// Token of the next page.
+    pub next_continuation_token: Option<String>,
+    /// Objects of this page.
+    pub contents: Vec<ListedObject>,
+    /// Delimited prefixes of this page.
+    pub common_prefixes: Vec<CommonPrefix>,
+}
+
+/// One object of a listing.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListedObject {
+    /// The key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// ISO 8601 time of the last modification.
+    pub last_modified: String,
+}
+
+/// One `<CommonPrefixes>` entry.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CommonPrefix {
+    /// The prefix, ending with the delimiter.
+    pub prefix: String,
+}
+
+/// CreateMultipartUpload answer.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InitiateMultipartUploadResult {
+    /// The new upload's id.
+    pub upload_id: String,
+}
+
+/// ListMultipartUploads answer.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListMultipartUploadsResult {
+    /// More uploads follow.
+    pub is_truncated: bool,
+    /// Key marker of the next page.
+    pub next_key_marker: Option<String>,
+    /// Upload id marker of the next page.
+    pub next_upload_id_marker: Option<String>,
+    /// Uploads of this page, oldest first for each key.
+    #[serde(rename = "Upload")]
+    pub uploads: Vec<ListedUpload>,
+}
+
+/// One in-progress upload.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListedUpload {
+    /// Its key.
+    pub key: String,
+    /// Its id.
+    pub upload_id: String,
+}
+
+/// ListParts answer.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListPartsResult {
+    /// More parts follow.
+    pub is_truncated: bool,
+    /// Part number marker of the next page.
+    pub next_part_number_marker: Option<u32>,
+    /// Parts of this page.
+    #[serde(rename = "Part")]
+    pub parts: Vec<ListedPart>,
+}
+
+/// One uploaded part.
+#[derive(Debug, Deserialize, Default, Clone, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListedPart {
+    /// 1-based part number.
+    pub part_number: u32,
+    /// The part's ETag (quoted).
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// UploadPartCopy / CopyObject answer.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct CopyResult {
+    /// The ETag of the copied part or object.
+    #[serde(rename = "ETag")]
+    pub etag: String,
+}
+
+/// DeleteObjects answer.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeleteResult {
+    /// Keys deleted (missing keys are reported as deleted).
+    pub deleted: Vec<DeletedKey>,
+    /// Keys that failed.
+    #[serde(rename = "Error")]
+    pub errors: Vec<DeleteError>,
+}
+
+/// One deleted key.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeletedKey {
+    /// The key.
+    pub key: String,
+}
+
+/// One key DeleteObjects failed to delete.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeleteError {
+    /// The key.
+    pub key: String,
+    /// S3 error code.
+    pub code: String,
+    /// Detail.
+    pub message: String,
+}
+
+/// Body of CompleteMultipartUpload for `(part number, etag)` pairs in order.
+pub fn complete_multipart_upload(parts: &[(u32, String)]) -> Vec<u8> {
+    let mut xml = String::from("<CompleteMultipartUpload>");
+    for (number, etag) in parts {
+        xml.push_str(&format!(
+            "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>",
+            quick_xml::escape::escape(etag.as_str())
+        ));
+    }
+    xml.push_str("</CompleteMultipartUpload>");
+    xml.into_bytes()
+}
+
+/// Body of DeleteObjects for `keys` (at most 1,000).
+pub fn delete_objects(keys: &[String]) -> Vec<u8> {
+    let mut xml = String::from("<Delete><Quiet>false</Quiet>");
+    for key in keys {
+        xml.push_str(&format!("<Object><Key>{}</Key></Object>", quick_xml::escape::escape(key.as_str())));
+    }
+    xml.push_str("</Delete>");
+    xml.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_bucket_result_from_aws_documentation() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>bucket</Name><Prefix/><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>
+  <NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>
+  <Contents><Key>a/b</Key><LastModified>2009-10-12T17:50:30.000Z</LastModified><ETag>"fba9dede5f27731c9771645a39863328"</ETag><Size>434234</Size><StorageClass>STANDARD</StorageClass></Contents>
+  <Contents><Key>a/c</Key><LastModified>2009-10-12T17:50:31.000Z</LastModified><Size>0</Size></Contents>
+  <CommonPrefixes><Prefix>a/d/</Prefix></CommonPrefixes>
+</ListBucketResult>"#;
+        let r: ListBucketResult = parse("ListObjectsV2", body, 200).unwrap();
+        assert!(r.is_truncated);
+        assert_eq!(r.contents.len(), 2);
+        assert_eq!(r.contents[0].size, 434234);
+        assert_eq!(r.common_prefixes[0].prefix, "a/d/");
+        assert_eq!(r.next_continuation_token.as_deref(), Some("1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="));
+    }
+
+    #[test]
+    fn empty_listing_has_no_entries() {
+        let r: ListBucketResult = parse("ListObjectsV2", b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>", 200).unwrap();
+        assert!(r.contents.is_empty() && r.common_prefixes.is_empty() && !r.is_truncated);
+    }
+
+    #[test]
+    fn list_parts_and_uploads() {
+        let parts: ListPartsResult = parse("ListParts", br#"<ListPartsResult><IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>
+            <Part><PartNumber>1</PartNumber><ETag>"e1"</ETag><Size>5242880</Size></Part>
+            <Part><PartNumber>2</PartNumber><ETag>"e2"</ETag><Size>10</Size></Part></ListPartsResult>"#, 200).unwrap();
+        assert_eq!(parts.parts[1], ListedPart { part_number: 2, etag: "\"e2\"".into(), size: 10 });
+        assert_eq!(parts.next_part_number_marker, Some(2));
+        let uploads: ListMultipartUploadsResult = parse("ListMultipartUploads", br#"<ListMultipartUploadsResult>
+            <IsTruncated>false</IsTruncated><Upload><Key>k</Key><UploadId>u1</UploadId></Upload></ListMultipartUploadsResult>"#, 200).unwrap();
+        assert_eq!(uploads.uploads[0].upload_id, "u1");
+    }
+
+    #[test]
+    fn malformed_xml_is_a_typed_error() {
+        let e = parse::<ListBucketResult>("ListObjectsV2", b"<ListBucketResult><IsTruncated>maybe", 200).unwrap_err();
+        assert_eq!(e.code, "MalformedResponse");
+        assert!(e.message.contains("ListObjectsV2"));
+        let e = parse::<InitiateMultipartUploadResult>("CreateMultipartUpload", b"<x/>", 200).unwrap_err();
+        assert!(e.message.contains("CreateMultipartUpload"), "{}", e.message);
+    }
+
+    #[test]
+    fn request_bodies_escape_etags() {
+        let body = complete_multipart_upload(&[(1, "\"abc\"".into())]);
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&quot;abc&quot;</ETag></Part></CompleteMultipartUpload>"
+        );
+        let body = delete_objects(&["a/b".into()]);
+        assert!(String::from_utf8(body).unwrap().contains("<Object><Key>a/b</Key></Object>"));
+    }
+}

@@ -1,0 +1,289 @@
+//! [`Driver`]: the storage-driver operations as async Rust over component instances.
+//!
+//! A store runs one call at a time, so a driver keeps idle instances and checks one out per
+//! call; readers, writers and walkers keep theirs for their whole life. An instance whose call
+//! trapped is dropped, never reused. Every instance opens the driver from the same parameters
+//! and keeps no state between calls, so any instance can serve any call.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use wasmtime::Store;
+use wasmtime::component::ResourceAny;
+
+use crate::bindings::S3Driver;
+use crate::bindings::s3drv::storage::types as wit;
+use crate::error::{Error, Result};
+use crate::runtime::{RuntimeInner, StoreState};
+use crate::streams::{Reader, Writer};
+
+/// What `stat` and `walk` report about a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    /// The registry path.
+    pub path: String,
+    /// Size in bytes (0 for a directory).
+    pub size: u64,
+    /// Modification time of a file; `None` for a directory.
+    pub modified: Option<SystemTime>,
+    /// Whether the path is a directory.
+    pub is_dir: bool,
+}
+
+impl From<wit::FileInfo> for FileInfo {
+    fn from(info: wit::FileInfo) -> Self {
+        let modified = info
+            .modified
+            .map(|t| SystemTime::UNIX_EPOCH + Duration::new(t.seconds.max(0) as u64, t.nanoseconds));
+        FileInfo { path: info.path, size: info.size, modified, is_dir: info.is_dir }
+    }
+}
+
+/// One component instance with an opened `driver` resource.
+pub(crate) struct Instance {
+    pub(crate) store: Store<StoreState>,
+    pub(crate) bindings: S3Driver,
+    driver: ResourceAny,
+}
+
+/// Calls `$method` of the driver resource on a checked-out instance.
+macro_rules! driver_call {
+    ($driver:expr, $method:ident $(, $arg:expr)*) => {
+        $driver
+            .with_instance(async |i: &mut Instance| {
+                let api = i.bindings.s3drv_storage_driver().driver();
+                api.$method(&mut i.store, i.driver $(, $arg)*).await
+            })
+            .await
+    };
+}
+
+struct Shared {
+    runtime: Arc<RuntimeInner>,
+    params: Vec<(String, String)>,
+    warnings: Vec<String>,
+    idle: Mutex<Vec<Instance>>,
+}
+
+/// An opened storage driver. Cloning is cheap; clones share their idle instances.
+#[derive(Clone)]
+pub struct Driver {
+    shared: Arc<Shared>,
+}
+
+/// Maps a call's outcome: a trap is [`Error::Component`], a driver error is itself.
+pub(crate) fn flatten<T>(outcome: wasmtime::Result<Result<T, wit::DriverError>>) -> Result<T> {
+    outcome.map_err(Error::Component)?.map_err(Error::from)
+}
+
+impl Driver {
+    pub(crate) async fn open(runtime: Arc<RuntimeInner>, params: Vec<(String, String)>) -> Result<Driver> {
+        let mut store = runtime.store();
+        let bindings = runtime.pre.instantiate_async(&mut store).await.map_err(Error::Component)?;
+        let opened = bindings.s3drv_storage_driver().driver().call_open(&mut store, &params).await;
+        let driver = flatten(opened)?;
+        let mut first = Instance { store, bindings, driver };
+        let warnings = first.bindings.s3drv_storage_driver().driver().call_warnings(&mut first.store, driver).await.map_err(Error::Component)?;
+        let shared = Shared { runtime, params, warnings, idle: Mutex::new(vec![first]) };
+        Ok(Driver { shared: Arc::new(shared) })
+    }
+
+    /// Warnings about the parameters (unknown or ignored keys). Never contains a secret.
+    pub fn warnings(&self) -> &[String] {
+        &self.shared.warnings
+    }
+
+    /// The driver name used in errors: `s3aws`.
+    pub fn name(&self) -> &'static str {
+        crate::error::DRIVER_NAME
+    }
+
+    /// An idle instance, or a new one.
+    pub(crate) async fn checkout(&self) -> Result<Instance> {
+        if let Some(instance) = self.shared.idle.lock().expect("idle list lock").pop() {
+            return Ok(instance);
+        }
+        let runtime = &self.shared.runtime;
+        let mut store = runtime.store();
+        let bindings = runtime.pre.instantiate_async(&mut store).await.map_err(Error::Component)?;
+        let opened = bindings.s3drv_storage_driver().driver().call_open(&mut store, &self.shared.params).await;
+        let driver = flatten(opened)?;
+        Ok(Instance { store, bindings, driver })
+    }
+
+    /// Returns a healthy instance for reuse.
+    pub(crate) fn checkin(&self, instance: Instance) {
+        self.shared.idle.lock().expect("idle list lock").push(instance);
+    }
+
+    /// Runs `call` on a checked-out instance; the instance is reused unless it trapped.
+    async fn with_instance<T>(
+        &self,
+        call: impl AsyncFnOnce(&mut Instance) -> wasmtime::Result<Result<T, wit::DriverError>>,
+    ) -> Result<T> {
+        let mut instance = self.checkout().await?;
+        let outcome = call(&mut instance).await;
+        if outcome.is_ok() {
+            self.checkin(instance);
+        }
+        flatten(outcome)
+    }
+
+    /// The whole object at `path` (for small objects).
+    pub async fn get_content(&self, path: &str) -> Result<Vec<u8>> {
+        driver_call!(self, call_get_content, path)
+    }
+
+    /// Stores `content` at `path` (for small objects).
+    pub async fn put_content(&self, path: &str, content: Vec<u8>) -> Result<()> {
+        driver_call!(self, call_put_content, path, &content)
+    }
+
+    /// A stream of the object at `path` from byte `offset` ([`tokio::io::AsyncRead`]).
+    pub async fn reader(&self, path: &str, offset: i64) -> Result<Reader> {
+        let mut instance = self.checkout().await?;
+        let outcome = instance.bindings.s3drv_storage_driver().driver().call_reader(&mut instance.store, instance.driver, path, offset).await;
+        let (instance, resource) = self.keep_or_return(instance, outcome)?;
+        Ok(Reader::new(self.clone(), instance, resource))
+    }
+
+    /// A writer for `path`, new (`append` false) or resuming the unfinished upload.
+    pub async fn writer(&self, path: &str, append: bool) -> Result<Writer> {
+        let mut instance = self.checkout().await?;
+        let outcome = instance.bindings.s3drv_storage_driver().driver().call_writer(&mut instance.store, instance.driver, path, append).await;
+        let (instance, resource) = self.keep_or_return(instance, outcome)?;
+        Ok(Writer::new(self.clone(), instance, resource))
+    }
+
+    /// For calls that create a resource: on success the instance stays with the resource;
+    /// after a driver error it goes back to the pool; after a trap it is dropped.
+    fn keep_or_return(
+        &self,
+        instance: Instance,
+        outcome: wasmtime::Result<Result<ResourceAny, wit::DriverError>>,
+    ) -> Result<(Instance, ResourceAny)> {
+        let healthy = outcome.is_ok();
+        match flatten(outcome) {
+            Ok(resource) => Ok((instance, resource)),
+            Err(e) => {
+                if healthy {
+                    self.checkin(instance);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Size, modification time and kind of `path`.
+    pub async fn stat(&self, path: &str) -> Result<FileInfo> {
+        driver_call!(self, call_stat, path).map(FileInfo::from)
+    }
+
+    /// The direct children of `path`: files first, then directories.
+    pub async fn list(&self, path: &str) -> Result<Vec<String>> {
+        driver_call!(self, call_list, path)
+    }
+
+    /// Moves `source` to `dest`, replacing `dest`.
+    pub async fn move_(&self, source: &str, dest: &str) -> Result<()> {
+        driver_call!(self, call_move, source, dest)
+    }
+
+    /// Deletes `path` and everything below it.
+    pub async fn delete(&self, path: &str) -> Result<()> {
+        driver_call!(self, call_delete, path)
+    }
+
+    /// Deletes the given files without listing; returns how many were deleted.
+    pub async fn delete_files(&self, paths: &[String]) -> Result<u64> {
+        driver_call!(self, call_delete_files, paths)
+    }
+
+    /// A presigned URL of `path` for `GET` or `HEAD`, valid `expiry` (default 20 minutes).
+    pub async fn url_for(&self, path: &str, method: &str, expiry: Option<Duration>) -> Result<String> {
+        let seconds = expiry.map(|d| d.as_secs());
+        driver_call!(self, call_url_for, path, method, seconds)
+    }
+
+    /// distribution's redirect: a presigned URL for GET or HEAD, `None` for other methods.
+    pub async fn redirect_url(&self, method: &str, path: &str) -> Result<Option<String>> {
+        driver_call!(self, call_redirect_url, method, path)
+    }
+
+    /// Walks everything below `path` in key order, each directory before its contents.
+    pub async fn walk(&self, path: &str, start_after: Option<&str>) -> Result<Walker> {
+        let mut instance = self.checkout().await?;
+        let outcome = instance.bindings.s3drv_storage_driver().driver().call_walk(&mut instance.store, instance.driver, path, start_after).await;
+        let (instance, resource) = self.keep_or_return(instance, outcome)?;
+        Ok(Walker { driver: self.clone(), instance: Some((instance, resource)) })
+    }
+
+    /// Like [`Driver::walk`], sub-trees listed concurrently (with `parallelwalk: true`).
+    pub async fn walk_parallel(&self, path: &str) -> Result<Walker> {
+        let mut instance = self.checkout().await?;
+        let outcome = instance.bindings.s3drv_storage_driver().driver().call_walk_parallel(&mut instance.store, instance.driver, path).await;
+        let (instance, resource) = self.keep_or_return(instance, outcome)?;
+        Ok(Walker { driver: self.clone(), instance: Some((instance, resource)) })
+    }
+}
+
+/// The entries of a walk. Dropping it stops the walk.
+pub struct Walker {
+    driver: Driver,
+    /// `None` once the walk ended (the instance went back to the pool) or failed.
+    instance: Option<(Instance, ResourceAny)>,
+}
+
+impl Walker {
+    /// The next entry, or `None` at the end of the walk.
+    pub async fn next(&mut self) -> Result<Option<FileInfo>> {
+        let Some((instance, walker)) = self.instance.as_mut() else { return Ok(None) };
+        let api = instance.bindings.s3drv_storage_driver().walker();
+        let outcome = api.call_next(&mut instance.store, *walker).await;
+        let trapped = outcome.is_err();
+        match flatten(outcome) {
+            Ok(Some(info)) => Ok(Some(info.into())),
+            Ok(None) => {
+                self.finish().await;
+                Ok(None)
+            }
+            Err(e) => {
+                if trapped {
+                    self.instance = None;
+                } else {
+                    self.finish().await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Do not enter the directory returned by the last [`Walker::next`].
+    pub async fn skip_directory(&mut self) -> Result<()> {
+        let Some((instance, walker)) = self.instance.as_mut() else { return Ok(()) };
+        let api = instance.bindings.s3drv_storage_driver().walker();
+        let outcome = api.call_skip_directory(&mut instance.store, *walker).await;
+        if outcome.is_err() {
+            self.instance = None;
+        }
+        outcome.map_err(Error::Component)
+    }
+
+    /// Every remaining entry.
+    pub async fn collect(mut self) -> Result<Vec<FileInfo>> {
+        let mut all = Vec::new();
+        while let Some(entry) = self.next().await? {
+            all.push(entry);
+        }
+        Ok(all)
+    }
+
+    /// Drops the walker resource and returns the instance to the pool.
+    async fn finish(&mut self) {
+        if let Some((mut instance, walker)) = self.instance.take() {
+            if walker.resource_drop_async(&mut instance.store).await.is_ok() {
+                self.driver.checkin(instance);
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The host's error type: the component's `driver-error` cases, displayed as the reference
+//! drivers display them (`s3aws: Path not found: /x`), plus failures of the runtime itself.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::bindings::s3drv::storage::types as wit;
+pub use wit::{BackendError, ConfigProblem, WriterState};
+
+/// The driver name prefixed to every driver error, as in the reference drivers.
+pub const DRIVER_NAME: &str = "s3aws";
+
+/// Everything a driver operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Nothing exists at the path.
+    #[error("{DRIVER_NAME}: Path not found: {0}")]
+    PathNotFound(String),
+    /// The path is not a valid registry path.
+    #[error("{DRIVER_NAME}: invalid path: {0}")]
+    InvalidPath(String),
+    /// A negative offset.
+    #[error("{DRIVER_NAME}: invalid offset: {offset} for path: {path}")]
+    InvalidOffset {
+        /// The path.
+        path: String,
+        /// The refused offset.
+        offset: i64,
+    },
+    /// The method is not supported.
+    #[error("{DRIVER_NAME}: unsupported method")]
+    UnsupportedMethod,
+    /// The writer was closed, committed or canceled already.
+    #[error("{DRIVER_NAME}: {}", writer_state_text(.0))]
+    WriterState(WriterState),
+    /// Invalid parameters: every problem found.
+    #[error("{DRIVER_NAME}: invalid configuration: {}", config_text(.0))]
+    Config(Vec<ConfigProblem>),
+    /// S3 refused the request or could not be reached.
+    #[error("{DRIVER_NAME}: {}", BackendText(.0))]
+    Backend(BackendError),
+    /// An S3 limit would be exceeded.
+    #[error("{DRIVER_NAME}: {0}")]
+    LimitExceeded(String),
+    /// Append to a committed, non-empty object.
+    #[error("{DRIVER_NAME}: append to committed non-empty object unsupported: {0}")]
+    InvalidAppend(String),
+    /// The component could not be read or compiled.
+    #[error("s3drv: cannot load the driver component {}: {source:#}", path.display())]
+    Load {
+        /// Where the component was looked for.
+        path: PathBuf,
+        /// Why it failed.
+        source: wasmtime::Error,
+    },
+    /// The component trapped, or could not be instantiated; the instance is discarded.
+    #[error("s3drv: the driver component failed: {0:#}")]
+    Component(wasmtime::Error),
+}
+
+fn writer_state_text(state: &WriterState) -> &'static str {
+    match state {
+        WriterState::Closed => "already closed",
+        WriterState::Committed => "already committed",
+        WriterState::Canceled => "already canceled",
+    }
+}
+
+fn config_text(problems: &[ConfigProblem]) -> String {
+    problems.iter().map(|p| format!("{}: {}", p.key, p.message)).collect::<Vec<_>>().join("; ")
+}
+
+struct BackendText<'a>(&'a BackendError);
+
+impl fmt::Display for BackendText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = self.0;
+        write!(f, "{}: {}", e.code, e.message)?;
+        match (e.status, &e.request_id) {
+            (Some(status), Some(id)) => write!(f, " (status {status}, request id {id})"),
+            (Some(status), None) => write!(f, " (status {status})"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl From<wit::DriverError> for Error {
+    fn from(e: wit::DriverError) -> Self {
+        use wit::DriverError as W;
+        match e {
+            W::PathNotFound(p) => Error::PathNotFound(p),
+            W::InvalidPath(p) => Error::InvalidPath(p),
+            W::InvalidOffset(o) => Error::InvalidOffset { path: o.path, offset: o.offset },
+            W::UnsupportedMethod => Error::UnsupportedMethod,
+            W::WriterState(s) => Error::WriterState(s),
+            W::Config(problems) => Error::Config(problems),
+            W::Backend(b) => Error::Backend(b),
+            W::LimitExceeded(m) => Error::LimitExceeded(m),
+            W::InvalidAppend(p) => Error::InvalidAppend(p),
+        }
+    }
+}
+
+/// The host's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,42 @@
+//! s3drv's host: loads the s3drv WebAssembly component in wasmtime and exposes the
+//! container-registry storage-driver operations as async Rust.
+//!
+//! 1. [`Runtime::load`] compiles the component once (and caches the compiled form on disk).
+//! 2. [`Runtime::open`] opens a [`Driver`] from the registry's parameter map; bad parameters
+//!    fail with [`Error::Config`] naming every problem.
+//! 3. The driver's methods are the operations; [`Driver::reader`] gives a
+//!    [`tokio::io::AsyncRead`], [`Driver::writer`] a [`tokio::io::AsyncWrite`] with `size`,
+//!    `close`, `cancel` and `commit`, [`Driver::walk`] a [`Walker`].
+//!
+//! All S3 traffic leaves the component through `wasi:http` and is sent by one pooled
+//! keep-alive HTTP client ([`outbound`]). The guest gets no files, sockets or environment.
+//!
+//! ```no_run
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let runtime = s3drv_host::Runtime::load("target/release/s3drv.wasm".as_ref())?;
+//! let driver = runtime
+//!     .open([("bucket", "registry"), ("regionendpoint", "http://127.0.0.1:3900"),
+//!            ("accesskey", "GK..."), ("secretkey", "...")])
+//!     .await?;
+//! let mut writer = driver.writer("/blobs/data", false).await?;
+//! writer.write_all(b"layer bytes").await?;
+//! writer.commit().await?;
+//! let mut content = Vec::new();
+//! driver.reader("/blobs/data", 0).await?.read_to_end(&mut content).await?;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod bindings;
+pub mod config_file;
+mod driver;
+mod error;
+pub mod outbound;
+mod runtime;
+mod streams;
+
+pub use driver::{Driver, FileInfo, Walker};
+pub use error::{BackendError, ConfigProblem, DRIVER_NAME, Error, Result, WriterState};
+pub use runtime::Runtime;
+pub use streams::{Reader, Writer};

@@ -1,0 +1,146 @@
+//! The runtime: one wasmtime [`Engine`], the component compiled once (and cached on disk),
+//! a linker with WASI and `wasi:http`, and the pooled HTTP client every driver shares.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::bindings::S3DriverPre;
+use crate::driver::Driver;
+use crate::error::{Error, Result};
+use crate::outbound::{OutboundHooks, PooledClient, pooled_client};
+
+/// The data of one store: WASI (with nothing granted: no files, no environment, no sockets),
+/// `wasi:http`, and the hooks that send its requests.
+pub(crate) struct StoreState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: OutboundHooks,
+}
+
+impl WasiView for StoreState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for StoreState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+    }
+}
+
+/// Shared by a runtime and every driver it opened.
+pub(crate) struct RuntimeInner {
+    pub(crate) engine: Engine,
+    pub(crate) pre: S3DriverPre<StoreState>,
+    client: PooledClient,
+}
+
+impl RuntimeInner {
+    /// A new store for one instance.
+    pub(crate) fn store(&self) -> Store<StoreState> {
+        let state = StoreState {
+            wasi: WasiCtx::builder().build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: OutboundHooks::new(self.client.clone()),
+        };
+        Store::new(&self.engine, state)
+    }
+}
+
+/// Loads the driver component and opens drivers from it.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), s3drv_host::Error> {
+/// let runtime = s3drv_host::Runtime::load("s3drv.wasm".as_ref())?;
+/// let driver = runtime
+///     .open([("bucket", "registry"), ("regionendpoint", "http://127.0.0.1:3900"),
+///            ("accesskey", "GK..."), ("secretkey", "...")])
+///     .await?;
+/// driver.put_content("/hello", b"world".to_vec()).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<RuntimeInner>,
+}
+
+impl Runtime {
+    /// Loads the component at `path`. Its compiled form is cached in the user's cache
+    /// directory (`$S3DRV_CACHE_DIR`, else `$XDG_CACHE_HOME/s3drv`, else `~/.cache/s3drv`), so
+    /// later loads skip compilation.
+    pub fn load(path: &Path) -> Result<Runtime> {
+        let wasm = std::fs::read(path).map_err(|e| Error::Load { path: path.to_path_buf(), source: e.into() })?;
+        Runtime::from_bytes(&wasm).map_err(|e| match e {
+            Error::Component(source) => Error::Load { path: path.to_path_buf(), source },
+            other => other,
+        })
+    }
+
+    /// Loads the component from its bytes (see [`Runtime::load`] for the cache).
+    pub fn from_bytes(wasm: &[u8]) -> Result<Runtime> {
+        let engine = Engine::new(&Config::new()).map_err(Error::Component)?;
+        let component = compile_cached(&engine, wasm).map_err(Error::Component)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(Error::Component)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(Error::Component)?;
+        let instance_pre = linker.instantiate_pre(&component).map_err(Error::Component)?;
+        let pre = S3DriverPre::new(instance_pre).map_err(Error::Component)?;
+        Ok(Runtime { inner: Arc::new(RuntimeInner { engine, pre, client: pooled_client() }) })
+    }
+
+    /// Opens a driver from the registry's parameters (`bucket`, `region`, `regionendpoint`,
+    /// ...). Invalid parameters fail here with [`Error::Config`] listing every problem.
+    pub async fn open<K, V>(&self, params: impl IntoIterator<Item = (K, V)>) -> Result<Driver>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let params = params.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        Driver::open(self.inner.clone(), params).await
+    }
+}
+
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("S3DRV_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(dir).join("s3drv"));
+    }
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache").join("s3drv"))
+}
+
+/// Compiles `wasm`, or loads the compiled form cached for these bytes and this engine.
+fn compile_cached(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
+    let Some(dir) = cache_dir() else { return Component::from_binary(engine, wasm) };
+    let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut engine_hash);
+    let name = format!("{:x}-{:016x}.cwasm", Sha256::digest(wasm), engine_hash.finish());
+    let cached = dir.join(name);
+    if cached.exists() {
+        // SAFETY: the file was written by `Component::serialize` below, for this engine
+        // (its compatibility hash is part of the name), in the user's own cache directory.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
+            return Ok(component);
+        }
+    }
+    let component = Component::from_binary(engine, wasm)?;
+    if let Ok(bytes) = component.serialize() {
+        // A cache that cannot be written only costs the next start a compilation.
+        let temporary = dir.join(format!(".{}.tmp", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir)
+            .and_then(|_| std::fs::write(&temporary, bytes))
+            .and_then(|_| std::fs::rename(&temporary, &cached));
+    }
+    Ok(component)
+}

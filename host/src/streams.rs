@@ -1,0 +1,262 @@
+//! [`Reader`] ([`AsyncRead`]) and [`Writer`] ([`AsyncWrite`] plus size / close / cancel /
+//! commit) over the component's `reader` and `writer` resources.
+//!
+//! Each holds its instance for its whole life. Guest calls run on spawned tokio tasks that
+//! own the instance, so the next chunk is read ahead while the caller consumes the current
+//! one, and a chunk is uploaded while the caller produces the next one.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::task::JoinHandle;
+use wasmtime::component::ResourceAny;
+
+use crate::driver::{Driver, Instance, flatten};
+use crate::error::{Error, Result};
+
+/// Bytes asked of the guest per read call, and handed to it per write call.
+const CHUNK: usize = 1 << 20;
+
+fn io_error(e: Error) -> io::Error {
+    io::Error::other(e)
+}
+
+fn lost(e: tokio::task::JoinError) -> Error {
+    Error::Component(wasmtime::Error::msg(format!("driver call task failed: {e}")))
+}
+
+/// Drops `resource` and returns the instance to the driver's pool.
+async fn release(driver: &Driver, mut instance: Instance, resource: ResourceAny) {
+    if resource.resource_drop_async(&mut instance.store).await.is_ok() {
+        driver.checkin(instance);
+    }
+}
+
+/// An instance and its resource, while no call runs on them.
+type Held = (Instance, ResourceAny);
+
+/// A stream of an object's bytes.
+pub struct Reader {
+    driver: Driver,
+    /// The read in flight; its task owns the instance.
+    next: Option<JoinHandle<(Option<Held>, Result<Vec<u8>>)>>,
+    chunk: Vec<u8>,
+    position: usize,
+}
+
+impl Reader {
+    pub(crate) fn new(driver: Driver, instance: Instance, resource: ResourceAny) -> Reader {
+        let mut reader = Reader { driver, next: None, chunk: Vec::new(), position: 0 };
+        reader.read_ahead((instance, resource));
+        reader
+    }
+
+    fn read_ahead(&mut self, (mut instance, resource): Held) {
+        let driver = self.driver.clone();
+        self.next = Some(tokio::spawn(async move {
+            let api = instance.bindings.s3drv_storage_driver().reader();
+            let outcome = api.call_read(&mut instance.store, resource, CHUNK as u32).await;
+            let trapped = outcome.is_err();
+            match flatten(outcome) {
+                Ok(bytes) if !bytes.is_empty() => (Some((instance, resource)), Ok(bytes)),
+                // The end, or an error after which the stream is over.
+                result => {
+                    if !trapped {
+                        release(&driver, instance, resource).await;
+                    }
+                    (None, result)
+                }
+            }
+        }));
+    }
+}
+
+impl Drop for Reader {
+    /// A read in flight finishes in the background; its instance is then dropped with it
+    /// unless the stream had ended (then it went back to the pool already).
+    fn drop(&mut self) {
+        if let Some(next) = self.next.take() {
+            let driver = self.driver.clone();
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    if let Ok((Some((instance, resource)), _)) = next.await {
+                        release(&driver, instance, resource).await;
+                    }
+                });
+            }
+        }
+    }
+}
+
+impl AsyncRead for Reader {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        loop {
+            if this.position < this.chunk.len() {
+                let n = buf.remaining().min(this.chunk.len() - this.position);
+                buf.put_slice(&this.chunk[this.position..this.position + n]);
+                this.position += n;
+                return Poll::Ready(Ok(()));
+            }
+            let Some(next) = this.next.as_mut() else { return Poll::Ready(Ok(())) };
+            let (held, result) = ready!(Pin::new(next).poll(cx)).map_err(|e| io_error(lost(e)))?;
+            this.next = None;
+            this.chunk = result.map_err(io_error)?;
+            this.position = 0;
+            if let Some(held) = held {
+                this.read_ahead(held);
+            }
+        }
+    }
+}
+
+use std::future::Future as _;
+
+/// A writer of an S3 multipart upload.
+pub struct Writer {
+    driver: Driver,
+    held: Option<Held>,
+    /// The write in flight; its task owns the instance.
+    busy: Option<JoinHandle<(Option<Held>, Result<()>)>>,
+    /// Bytes not yet handed to the guest.
+    pending: Vec<u8>,
+}
+
+impl Writer {
+    pub(crate) fn new(driver: Driver, instance: Instance, resource: ResourceAny) -> Writer {
+        Writer { driver, held: Some((instance, resource)), busy: None, pending: Vec::with_capacity(CHUNK) }
+    }
+
+    /// Waits for the write in flight.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let Some(busy) = self.busy.as_mut() else { return Poll::Ready(Ok(())) };
+        let (held, result) = ready!(Pin::new(busy).poll(cx)).map_err(lost)?;
+        self.busy = None;
+        self.held = held;
+        Poll::Ready(result)
+    }
+
+    /// Hands the pending bytes to the guest on a task (the writer must be idle).
+    fn start_write(&mut self) -> Result<()> {
+        let (mut instance, resource) = self.held.take().ok_or_else(broken)?;
+        let data = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
+        self.busy = Some(tokio::spawn(async move {
+            let api = instance.bindings.s3drv_storage_driver().writer();
+            let outcome = api.call_write(&mut instance.store, resource, &data).await;
+            let trapped = outcome.is_err();
+            let result = flatten(outcome);
+            (if trapped { None } else { Some((instance, resource)) }, result)
+        }));
+        Ok(())
+    }
+
+    /// Hands every pending byte to the guest and waits until it took them.
+    async fn drain(&mut self) -> Result<()> {
+        std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
+        if !self.pending.is_empty() {
+            self.start_write()?;
+            std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
+        }
+        Ok(())
+    }
+
+    /// Hands `data` to the guest at once (after anything buffered): its error, if any,
+    /// comes back here rather than from a later flush.
+    pub async fn write(&mut self, data: &[u8]) -> Result<()> {
+        self.pending.extend_from_slice(data);
+        self.drain().await
+    }
+
+    /// Every byte accepted so far, including earlier sessions of a resumed upload.
+    pub async fn size(&mut self) -> Result<u64> {
+        self.drain().await?;
+        let (instance, resource) = self.held.as_mut().ok_or_else(broken)?;
+        let api = instance.bindings.s3drv_storage_driver().writer();
+        api.call_size(&mut instance.store, *resource).await.map_err(Error::Component)
+    }
+
+    /// Uploads what is buffered and leaves the upload open for a later resume. After
+    /// [`Writer::cancel`] or [`Writer::commit`] it does nothing and succeeds.
+    pub async fn close(&mut self) -> Result<()> {
+        self.drain().await?;
+        self.call(Finish::Close).await
+    }
+
+    /// Uploads what is buffered and completes the upload: the object becomes visible.
+    pub async fn commit(&mut self) -> Result<()> {
+        self.drain().await?;
+        self.call(Finish::Commit).await
+    }
+
+    /// Aborts the upload; bytes not yet handed to the guest are dropped.
+    pub async fn cancel(&mut self) -> Result<()> {
+        self.pending.clear();
+        self.drain().await?;
+        self.call(Finish::Cancel).await
+    }
+
+    async fn call(&mut self, how: Finish) -> Result<()> {
+        let (instance, resource) = self.held.as_mut().ok_or_else(broken)?;
+        let api = instance.bindings.s3drv_storage_driver().writer();
+        let outcome = match how {
+            Finish::Close => api.call_close(&mut instance.store, *resource).await,
+            Finish::Commit => api.call_commit(&mut instance.store, *resource).await,
+            Finish::Cancel => api.call_cancel(&mut instance.store, *resource).await,
+        };
+        if outcome.is_err() {
+            self.held = None;
+        }
+        flatten(outcome)
+    }
+}
+
+impl Drop for Writer {
+    /// Returns the instance to the pool in the background (a write in flight finishes first
+    /// and takes its instance with it).
+    fn drop(&mut self) {
+        if let (Some((instance, resource)), Ok(runtime)) = (self.held.take(), tokio::runtime::Handle::try_current()) {
+            let driver = self.driver.clone();
+            runtime.spawn(async move { release(&driver, instance, resource).await });
+        }
+    }
+}
+
+enum Finish {
+    Close,
+    Commit,
+    Cancel,
+}
+
+/// The writer lost its instance to an earlier trap.
+fn broken() -> Error {
+    Error::Component(wasmtime::Error::msg("the writer's instance failed earlier; open a new writer"))
+}
+
+impl AsyncWrite for Writer {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if this.pending.len() >= CHUNK {
+            ready!(this.poll_idle(cx)).map_err(io_error)?;
+            this.start_write().map_err(io_error)?;
+        }
+        let n = buf.len().min(CHUNK - this.pending.len());
+        this.pending.extend_from_slice(&buf[..n]);
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        ready!(this.poll_idle(cx)).map_err(io_error)?;
+        if !this.pending.is_empty() {
+            this.start_write().map_err(io_error)?;
+            ready!(this.poll_idle(cx)).map_err(io_error)?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}

@@ -1,0 +1,8 @@
+//! s3drv's conformance suite: the test cases of distribution's and GitLab's storage-driver
+//! suites, ported to run through the component against real S3 servers.
+//!
+//! [`suite::cases`] lists the cases as functions; `tests/conformance.rs` runs them against
+//! Garage and moto (or an external store); [`servers`] starts those servers.
+
+pub mod servers;
+pub mod suite;

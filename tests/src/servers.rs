@@ -1,0 +1,265 @@
+//! The S3 servers the suite runs against: Garage and moto started here (free loopback ports,
+//! temporary directories, their own bucket and key), or an external store named by
+//! `S3DRV_TEST_ENDPOINT`, `S3DRV_TEST_BUCKET`, `S3DRV_TEST_ACCESS_KEY`,
+//! `S3DRV_TEST_SECRET_KEY` and `S3DRV_TEST_REGION`.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// What a server checks, so cases that need a check run only where it is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The server verifies SigV4 signatures (a wrong secret key is refused).
+    pub verifies_signatures: bool,
+}
+
+/// A bucket to test against.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Short name for reports: `garage`, `moto`, `external`.
+    pub name: String,
+    /// `http(s)://host:port`.
+    pub url: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Access key id.
+    pub access_key: String,
+    /// Secret key.
+    pub secret_key: String,
+    /// Region.
+    pub region: String,
+    /// What the server checks.
+    pub capabilities: Capabilities,
+}
+
+impl Endpoint {
+    /// Driver parameters for this bucket under `root`.
+    pub fn params(&self, root: &str) -> Vec<(String, String)> {
+        [
+            ("regionendpoint", self.url.as_str()),
+            ("bucket", &self.bucket),
+            ("accesskey", &self.access_key),
+            ("secretkey", &self.secret_key),
+            ("region", &self.region),
+            ("rootdirectory", root),
+            ("chunksize", "5242880"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+}
+
+/// A server process (killed on drop) and its bucket.
+pub struct Server {
+    /// The bucket.
+    pub endpoint: Endpoint,
+    child: Option<Child>,
+    /// Holds the server's files until the server is gone.
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Server {
+    /// The server's log, for failure reports.
+    pub fn log_tail(&self) -> String {
+        let Some(dir) = &self.dir else { return String::new() };
+        let text = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_for_port(port: u16, child: &mut Child, what: &str, timeout: Duration) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("{what} exited with {status} before listening on port {port}");
+        }
+        if start.elapsed() > timeout {
+            bail!("{what} did not listen on port {port} within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The external store of the `S3DRV_TEST_*` variables, if `S3DRV_TEST_ENDPOINT` is set.
+pub fn external() -> Result<Option<Endpoint>> {
+    let Ok(url) = std::env::var("S3DRV_TEST_ENDPOINT") else { return Ok(None) };
+    let var = |name: &str| std::env::var(name).with_context(|| format!("S3DRV_TEST_ENDPOINT is set, so {name} must be too"));
+    Ok(Some(Endpoint {
+        name: "external".into(),
+        url,
+        bucket: var("S3DRV_TEST_BUCKET")?,
+        access_key: var("S3DRV_TEST_ACCESS_KEY")?,
+        secret_key: var("S3DRV_TEST_SECRET_KEY")?,
+        region: std::env::var("S3DRV_TEST_REGION").unwrap_or_else(|_| "us-east-1".into()),
+        capabilities: Capabilities { verifies_signatures: true },
+    }))
+}
+
+/// `garage`: `$S3DRV_GARAGE`, else on `PATH`, else `~/.cargo/bin/garage`.
+fn garage_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("S3DRV_GARAGE") {
+        return Ok(path.into());
+    }
+    let in_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("garage"))
+        .find(|p| p.is_file());
+    let cargo_bin = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin/garage"));
+    in_path
+        .or(cargo_bin.filter(|p| p.is_file()))
+        .context("Garage is not installed (run `make garage`, or set S3DRV_GARAGE)")
+}
+
+fn run(command: &mut Command) -> Result<String> {
+    let output = command.stdin(Stdio::null()).output().with_context(|| format!("running {command:?}"))?;
+    if !output.status.success() {
+        bail!("{command:?} failed: {}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Starts a single-node Garage with bucket `s3drv-test` and a key allowed to use it.
+pub fn start_garage() -> Result<Server> {
+    let binary = garage_binary()?;
+    let dir = tempfile::Builder::new().prefix("s3drv-garage-").tempdir()?;
+    let (s3_port, rpc_port, admin_port) = (free_port()?, free_port()?, free_port()?);
+    let config = dir.path().join("garage.toml");
+    let root = dir.path().display();
+    std::fs::write(
+        &config,
+        format!(
+            r#"metadata_dir = "{root}/meta"
+data_dir = "{root}/data"
+db_engine = "sqlite"
+replication_factor = 1
+rpc_bind_addr = "127.0.0.1:{rpc_port}"
+rpc_public_addr = "127.0.0.1:{rpc_port}"
+rpc_secret = "{secret}"
+
+[s3_api]
+s3_region = "us-east-1"
+api_bind_addr = "127.0.0.1:{s3_port}"
+root_domain = ".s3.garage.localhost"
+
+[admin]
+api_bind_addr = "127.0.0.1:{admin_port}"
+admin_token = "s3drv-test-admin-token"
+"#,
+            secret = "3c1f4f6a1d9e2b7c8a5d0e6f4b3a2c1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b"
+        ),
+    )?;
+    let log = std::fs::File::create(dir.path().join("server.log"))?;
+    let mut child = Command::new(&binary)
+        .arg("-c")
+        .arg(&config)
+        .arg("server")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    wait_for_port(s3_port, &mut child, "garage", Duration::from_secs(60))?;
+    let mut server = Server {
+        endpoint: Endpoint {
+            name: "garage".into(),
+            url: format!("http://127.0.0.1:{s3_port}"),
+            bucket: "s3drv-test".into(),
+            access_key: "GK0123456789abcdef01234567".into(),
+            secret_key: "5ec12e7f0123456789abcdef0123456789abcdef0123456789abcdef01234567".into(),
+            region: "us-east-1".into(),
+            capabilities: Capabilities { verifies_signatures: true },
+        },
+        child: None,
+        dir: None,
+    };
+    let garage = |args: &[&str]| run(Command::new(&binary).arg("-c").arg(&config).args(args));
+    let start = Instant::now();
+    let node = loop {
+        match garage(&["node", "id", "-q"]) {
+            Ok(id) => break id,
+            Err(e) if start.elapsed() > Duration::from_secs(60) => return Err(e.context("garage never answered")),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    };
+    let node = node.trim().split('@').next().unwrap_or_default().to_string();
+    garage(&["layout", "assign", "-z", "dc1", "-c", "1G", &node])?;
+    garage(&["layout", "apply", "--version", "1"])?;
+    let e = &server.endpoint;
+    garage(&["key", "import", "--yes", "-n", "s3drv-test", &e.access_key, &e.secret_key])?;
+    garage(&["bucket", "create", &e.bucket])?;
+    garage(&["bucket", "allow", "--read", "--write", "--owner", &e.bucket, "--key", &e.access_key])?;
+    server.child = Some(child);
+    server.dir = Some(dir);
+    Ok(server)
+}
+
+/// `moto_server`: `$S3DRV_MOTO_SERVER`, else the workspace's `.venv`, else on `PATH`.
+fn moto_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("S3DRV_MOTO_SERVER") {
+        return path.into();
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server");
+    if venv.is_file() { venv } else { PathBuf::from("moto_server") }
+}
+
+/// Starts moto with bucket `s3drv-test`.
+pub fn start_moto() -> Result<Server> {
+    let binary = moto_binary();
+    let dir = tempfile::Builder::new().prefix("s3drv-moto-").tempdir()?;
+    let port = free_port()?;
+    let log = std::fs::File::create(dir.path().join("server.log"))?;
+    let mut child = Command::new(&binary)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {} (run `make moto`, or set S3DRV_MOTO_SERVER)", binary.display()))?;
+    wait_for_port(port, &mut child, "moto_server", Duration::from_secs(60))?;
+    // moto does not verify signatures: an unsigned PUT creates the bucket.
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    write!(stream, "PUT /s3drv-test HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    if !answer.starts_with("HTTP/1.1 200") {
+        bail!("moto refused to create the bucket: {answer}");
+    }
+    Ok(Server {
+        endpoint: Endpoint {
+            name: "moto".into(),
+            url: format!("http://127.0.0.1:{port}"),
+            bucket: "s3drv-test".into(),
+            access_key: "moto-access-key".into(),
+            secret_key: "moto-secret-key".into(),
+            region: "us-east-1".into(),
+            capabilities: Capabilities { verifies_signatures: false },
+        },
+        child: Some(child),
+        dir: Some(dir),
+    })
+}

@@ -1,0 +1,222 @@
+//! The cases, their context and shared helpers.
+
+mod cli;
+mod content;
+mod tree;
+mod writer;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+use anyhow::{Result, bail};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use s3drv_host::{Driver, Error, Runtime};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::servers::Endpoint;
+
+/// What one case gets: a driver rooted at a fresh prefix, and the means to open others.
+pub struct Ctx {
+    /// The driver of this case (`rootdirectory` = [`Ctx::root`], `chunksize` 5 MiB).
+    pub driver: Driver,
+    /// The case's root directory in the bucket.
+    pub root: String,
+    /// The bucket.
+    pub endpoint: Endpoint,
+    /// The runtime, to open more drivers.
+    pub runtime: Runtime,
+    /// Full-size cases (`make test-large`) instead of reduced ones.
+    pub large: bool,
+    /// The `s3drv` CLI binary, for the CLI cases.
+    pub cli: PathBuf,
+}
+
+impl Ctx {
+    /// A driver on the same bucket with `root` and extra parameters.
+    pub async fn open(&self, root: &str, extra: &[(&str, &str)]) -> Result<Driver> {
+        let mut params = self.endpoint.params(root);
+        params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Ok(self.runtime.open(params).await?)
+    }
+}
+
+/// A boxed case future.
+pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
+/// When a case applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Any S3 server.
+    Nothing,
+    /// A server that verifies signatures.
+    SignatureChecks,
+}
+
+/// One test case.
+pub struct Case {
+    /// `reference_name`: the name of the distribution / GitLab test it ports.
+    pub name: &'static str,
+    /// What the server must check for the case to mean anything.
+    pub needs: Needs,
+    /// The case.
+    pub run: for<'a> fn(&'a Ctx) -> CaseFuture<'a>,
+}
+
+macro_rules! case {
+    ($module:ident :: $name:ident) => {
+        Case { name: stringify!($name), needs: Needs::Nothing, run: |c| Box::pin($module::$name(c)) }
+    };
+    ($module:ident :: $name:ident, $needs:expr) => {
+        Case { name: stringify!($name), needs: $needs, run: |c| Box::pin($module::$name(c)) }
+    };
+}
+
+/// Every case, in the order they run.
+pub fn cases() -> Vec<Case> {
+    vec![
+        case!(content::root_exists),
+        case!(content::valid_paths),
+        case!(content::invalid_paths),
+        case!(content::write_read),
+        case!(content::truncate),
+        case!(content::read_nonexistent),
+        case!(content::write_read_streams),
+        case!(content::write_read_large_stream),
+        case!(content::reader_with_offset),
+        case!(content::read_nonexistent_stream),
+        case!(content::put_content_multiple_times),
+        case!(content::put_content_zero_size_file),
+        case!(content::concurrent_stream_reads),
+        case!(content::url_for),
+        case!(content::redirect_url),
+        case!(writer::continue_stream_append_large),
+        case!(writer::continue_stream_append_uneven),
+        case!(writer::continue_stream_append_small),
+        case!(writer::flush_object_twice_chunk_size),
+        case!(writer::write_zero_byte_stream_then_append),
+        case!(writer::write_zero_byte_content_then_append),
+        case!(writer::continue_append_zero_size_blob),
+        case!(writer::zero_byte_blob_upload_session),
+        case!(writer::append_inexistent_blob),
+        case!(writer::append_to_committed_content),
+        case!(writer::writer_state_transitions),
+        case!(writer::writer_cancel),
+        case!(writer::concurrent_write_causes_error),
+        case!(writer::concurrent_file_streams),
+        case!(writer::write_read_small_stream),
+        case!(tree::list),
+        case!(tree::list_1200_files),
+        case!(tree::list_overlapping_paths),
+        case!(tree::list_unprefixed),
+        case!(tree::stat_call),
+        case!(tree::move_content),
+        case!(tree::move_overwrite),
+        case!(tree::move_nonexistent),
+        case!(tree::move_invalid),
+        case!(tree::move_onto_itself),
+        case!(tree::move_with_multipart_copy),
+        case!(tree::delete),
+        case!(tree::delete_nonexistent),
+        case!(tree::delete_folder),
+        case!(tree::delete_only_deletes_subpaths),
+        case!(tree::delete_table),
+        case!(tree::delete_file_equal_folder_file_name),
+        case!(tree::over_thousand_blobs),
+        case!(tree::delete_files),
+        case!(tree::delete_files_not_found),
+        case!(tree::create_list_delete_tight_loop),
+        case!(tree::walk_table),
+        case!(tree::walk_skip_dir),
+        case!(tree::walk_error_path_not_found),
+        case!(tree::walk_overlapping_paths),
+        case!(tree::walk_parallel_matches_walk),
+        case!(cli::cli_writer_resumed_by_another_process),
+        case!(cli::cli_operations),
+        case!(cli::cli_errors),
+        case!(cli::cli_wrong_secret_key, Needs::SignatureChecks),
+    ]
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut data = vec![0u8; len];
+    rng.fill(&mut data[..]);
+    data
+}
+
+/// A random path component of `[a-z0-9]`.
+pub fn random_name(len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// SHA-256 of `data`, hex.
+pub fn sha256(data: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(data))
+}
+
+/// Writes `data` through a new writer in `piece`-sized writes and commits.
+pub async fn write_stream(driver: &Driver, path: &str, data: &[u8], piece: usize) -> Result<()> {
+    let mut writer = driver.writer(path, false).await?;
+    for chunk in data.chunks(piece.max(1)) {
+        writer.write_all(chunk).await?;
+    }
+    let size = writer.size().await?;
+    if size != data.len() as u64 {
+        bail!("writer size {size} before commit, expected {}", data.len());
+    }
+    writer.commit().await?;
+    Ok(())
+}
+
+/// Reads `path` from `offset` to the end through a reader.
+pub async fn read_stream(driver: &Driver, path: &str, offset: i64) -> Result<Vec<u8>> {
+    let mut content = Vec::new();
+    driver.reader(path, offset).await?.read_to_end(&mut content).await?;
+    Ok(content)
+}
+
+/// Fails unless `data` equals `expected`, comparing SHA-256 digests for large data.
+pub fn same_bytes(what: &str, data: &[u8], expected: &[u8]) -> Result<()> {
+    if data.len() != expected.len() || sha256(data) != sha256(expected) {
+        bail!("{what}: got {} bytes (sha256 {}), expected {} bytes (sha256 {})", data.len(), sha256(data), expected.len(), sha256(expected));
+    }
+    Ok(())
+}
+
+/// Fails unless `result` is `path-not-found` for exactly `path`, displayed with the driver name.
+pub fn expect_not_found<T: std::fmt::Debug>(result: Result<T, Error>, path: &str) -> Result<()> {
+    match result {
+        Err(Error::PathNotFound(p)) if p == path => {
+            let text = Error::PathNotFound(p).to_string();
+            if !text.starts_with("s3aws: ") {
+                bail!("error text {text:?} does not start with the driver name");
+            }
+            Ok(())
+        }
+        other => bail!("expected path-not-found for {path}, got {other:?}"),
+    }
+}
+
+/// Fails unless `result` is `invalid-path` for `path`.
+pub fn expect_invalid_path<T: std::fmt::Debug>(result: Result<T, Error>, path: &str) -> Result<()> {
+    match result {
+        Err(Error::InvalidPath(p)) if p == path => Ok(()),
+        other => bail!("expected invalid-path for {path:?}, got {other:?}"),
+    }
+}
+
+/// Checks a condition inside a case.
+#[macro_export]
+macro_rules! check {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            anyhow::bail!($($msg)+);
+        }
+    };
+}

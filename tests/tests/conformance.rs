@@ -1,0 +1,139 @@
+//! Runs the conformance suite through the component against Garage and moto, started here,
+//! or against the external store of `S3DRV_TEST_ENDPOINT` (see `servers`).
+//!
+//! `cargo test -p s3drv-tests --release -- [FILTER]` runs the cases whose name contains
+//! FILTER. `S3DRV_TEST_LARGE=1` runs the large cases at full size. The component and the CLI
+//! are taken from `S3DRV_COMPONENT` and `S3DRV_CLI`, else from the workspace's `target/`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use s3drv_host::Runtime;
+use s3drv_tests::servers::{self, Endpoint, Server};
+use s3drv_tests::suite::{Case, Ctx, Needs, cases, random_name};
+
+/// A case that runs longer than this failed.
+const CASE_TIMEOUT: Duration = Duration::from_secs(900);
+
+fn artifact(variable: &str, relative: &str) -> Result<PathBuf> {
+    let path = std::env::var_os(variable)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative));
+    if !path.is_file() {
+        bail!("{} does not exist: run `make build` first, or set {variable}", path.display());
+    }
+    Ok(path)
+}
+
+enum Outcome {
+    Passed,
+    Failed(String),
+    NotApplicable(&'static str),
+}
+
+async fn run_case(case: &Case, endpoint: &Endpoint, runtime: &Runtime, cli: &Path, run_id: &str, large: bool) -> Outcome {
+    if case.needs == Needs::SignatureChecks && !endpoint.capabilities.verifies_signatures {
+        return Outcome::NotApplicable("the server does not verify signatures");
+    }
+    let root = format!("s3drv-test/{run_id}/{}", case.name);
+    let driver = match runtime.open(endpoint.params(&root)).await {
+        Ok(driver) => driver,
+        Err(e) => return Outcome::Failed(format!("cannot open the driver: {e}")),
+    };
+    let ctx = Ctx { driver: driver.clone(), root, endpoint: endpoint.clone(), runtime: runtime.clone(), large, cli: cli.to_path_buf() };
+    let result = match tokio::time::timeout(CASE_TIMEOUT, (case.run)(&ctx)).await {
+        Ok(result) => result,
+        Err(_) => Err(anyhow::anyhow!("timed out after {CASE_TIMEOUT:?}")),
+    };
+    // As in the reference suites: every case leaves its root empty.
+    let leftovers = driver.list("/").await;
+    let cleanup = match &leftovers {
+        Ok(children) if children.is_empty() => None,
+        Ok(children) => {
+            for child in children {
+                let _ = driver.delete(child).await;
+            }
+            Some(format!("left {children:?} behind"))
+        }
+        Err(e) => Some(format!("list(/) after the case failed: {e}")),
+    };
+    match (result, cleanup) {
+        (Ok(()), None) => Outcome::Passed,
+        (Ok(()), Some(problem)) => Outcome::Failed(problem),
+        (Err(e), _) => Outcome::Failed(format!("{e:#}")),
+    }
+}
+
+struct Tally {
+    passed: usize,
+    failed: Vec<String>,
+    skipped: usize,
+}
+
+async fn run_server(endpoint: Endpoint, runtime: Runtime, cli: PathBuf, filter: Option<String>, large: bool) -> Tally {
+    let run_id = format!("{}-{}", std::process::id(), random_name(6));
+    let mut tally = Tally { passed: 0, failed: Vec::new(), skipped: 0 };
+    for case in cases().iter().filter(|c| filter.as_deref().is_none_or(|f| c.name.contains(f))) {
+        let start = Instant::now();
+        let outcome = run_case(case, &endpoint, &runtime, &cli, &run_id, large).await;
+        let time = start.elapsed().as_secs_f64();
+        match outcome {
+            Outcome::Passed => {
+                tally.passed += 1;
+                println!("{:<8} {:<44} ok      {time:7.2}s", endpoint.name, case.name);
+            }
+            Outcome::Failed(why) => {
+                println!("{:<8} {:<44} FAILED  {time:7.2}s\n         {why}", endpoint.name, case.name);
+                tally.failed.push(format!("{}/{}", endpoint.name, case.name));
+            }
+            Outcome::NotApplicable(why) => {
+                tally.skipped += 1;
+                println!("{:<8} {:<44} n/a     ({why})", endpoint.name, case.name);
+            }
+        }
+    }
+    tally
+}
+
+fn main() -> Result<()> {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let large = std::env::var("S3DRV_TEST_LARGE").is_ok_and(|v| v == "1");
+    let component = artifact("S3DRV_COMPONENT", "target/wasm32-wasip2/release/s3drv_guest.wasm")?;
+    let cli = artifact("S3DRV_CLI", "target/release/s3drv")?;
+    let servers: Vec<Server> = match servers::external()? {
+        Some(_) => Vec::new(),
+        None => vec![
+            servers::start_garage().context("starting Garage")?,
+            servers::start_moto().context("starting moto")?,
+        ],
+    };
+    let mut endpoints: Vec<Endpoint> = servers.iter().map(|s| s.endpoint.clone()).collect();
+    if let Some(external) = servers::external()? {
+        endpoints.push(external);
+    }
+    let runtime_threads = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let tallies = runtime_threads.block_on(async {
+        let runtime = Runtime::load(&component)?;
+        let runs = endpoints
+            .into_iter()
+            .map(|e| tokio::spawn(run_server(e, runtime.clone(), cli.clone(), filter.clone(), large)));
+        let mut tallies = Vec::new();
+        for run in runs.collect::<Vec<_>>() {
+            tallies.push(run.await?);
+        }
+        anyhow::Ok(tallies)
+    })?;
+    let passed: usize = tallies.iter().map(|t| t.passed).sum();
+    let skipped: usize = tallies.iter().map(|t| t.skipped).sum();
+    let failed: Vec<&String> = tallies.iter().flat_map(|t| &t.failed).collect();
+    if !failed.is_empty() {
+        println!("\nfailed cases: {}", failed.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", "));
+        for server in &servers {
+            println!("\n--- last lines of the {} log ---\n{}", server.endpoint.name, server.log_tail());
+        }
+    }
+    println!("\nconformance: {passed} passed, {} failed, {skipped} skipped", failed.len());
+    drop(servers);
+    if failed.is_empty() { Ok(()) } else { std::process::exit(1) }
+}
