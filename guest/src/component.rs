@@ -15,7 +15,9 @@ use crate::transport::{WasiBody, WasiTransport};
 
 wit_bindgen::generate!({ world: "s3-driver", path: "../wit" });
 
-use exports::s3drv::storage::driver::{self as wit, Guest, GuestDriver, GuestReader, GuestWalker, GuestWriter};
+use exports::s3drv::storage::driver::{
+    self as wit, Guest, GuestDriver, GuestReader, GuestWalker, GuestWriter,
+};
 use s3drv::storage::types as wit_types;
 
 type Client = Rc<S3Client<WasiTransport>>;
@@ -58,7 +60,9 @@ type WitResult<T> = Result<T, wit_types::DriverError>;
 impl GuestDriver for DriverResource {
     fn open(params: Vec<(String, String)>) -> WitResult<wit::Driver> {
         let config = Config::from_params(&params)?;
-        Ok(wit::Driver::new(DriverResource { s3: Rc::new(S3Client::new(config, WasiTransport)) }))
+        Ok(wit::Driver::new(DriverResource {
+            s3: Rc::new(S3Client::new(config, WasiTransport)),
+        }))
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -79,12 +83,18 @@ impl GuestDriver for DriverResource {
 
     fn reader(&self, path: String, offset: i64) -> WitResult<wit::Reader> {
         let reader = object::Reader::open(&self.s3, &path, offset)?;
-        Ok(wit::Reader::new(ReaderResource { s3: self.s3.clone(), reader: RefCell::new(reader) }))
+        Ok(wit::Reader::new(ReaderResource {
+            s3: self.s3.clone(),
+            reader: RefCell::new(reader),
+        }))
     }
 
     fn writer(&self, path: String, append: bool) -> WitResult<wit::Writer> {
         let writer = Writer::open(&self.s3, &path, append)?;
-        Ok(wit::Writer::new(WriterResource { s3: self.s3.clone(), writer: RefCell::new(writer) }))
+        Ok(wit::Writer::new(WriterResource {
+            s3: self.s3.clone(),
+            writer: RefCell::new(writer),
+        }))
     }
 
     fn stat(&self, path: String) -> WitResult<wit_types::FileInfo> {
@@ -107,7 +117,12 @@ impl GuestDriver for DriverResource {
         Ok(delete::delete_files(&self.s3, &paths)?)
     }
 
-    fn url_for(&self, path: String, method: String, expiry_seconds: Option<u64>) -> WitResult<String> {
+    fn url_for(
+        &self,
+        path: String,
+        method: String,
+        expiry_seconds: Option<u64>,
+    ) -> WitResult<String> {
         Ok(object::url_for(&self.s3, &path, &method, expiry_seconds)?)
     }
 
@@ -120,12 +135,18 @@ impl GuestDriver for DriverResource {
 
     fn walk(&self, path: String, start_after: Option<String>) -> WitResult<wit::Walker> {
         let walker = Walker::walk(&self.s3, &path, start_after.as_deref())?;
-        Ok(wit::Walker::new(WalkerResource { s3: self.s3.clone(), walker: RefCell::new(walker) }))
+        Ok(wit::Walker::new(WalkerResource {
+            s3: self.s3.clone(),
+            walker: RefCell::new(walker),
+        }))
     }
 
     fn walk_parallel(&self, path: String) -> WitResult<wit::Walker> {
         let walker = Walker::walk_parallel(&self.s3, &path)?;
-        Ok(wit::Walker::new(WalkerResource { s3: self.s3.clone(), walker: RefCell::new(walker) }))
+        Ok(wit::Walker::new(WalkerResource {
+            s3: self.s3.clone(),
+            walker: RefCell::new(walker),
+        }))
     }
 }
 
@@ -169,11 +190,19 @@ impl GuestWalker for WalkerResource {
 
 impl From<FileInfo> for wit_types::FileInfo {
     fn from(info: FileInfo) -> Self {
-        let modified = info.modified.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| wit_types::Timestamp {
-            seconds: d.as_secs() as i64,
-            nanoseconds: d.subsec_nanos(),
-        });
-        wit_types::FileInfo { path: info.path, size: info.size, modified, is_dir: info.is_dir }
+        let modified = info
+            .modified
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| wit_types::Timestamp {
+                seconds: d.as_secs() as i64,
+                nanoseconds: d.subsec_nanos(),
+            });
+        wit_types::FileInfo {
+            path: info.path,
+            size: info.size,
+            modified,
+            is_dir: info.is_dir,
+        }
     }
 }
 
@@ -183,7 +212,9 @@ impl From<Error> for wit_types::DriverError {
         match error {
             Error::PathNotFound(path) => W::PathNotFound(path),
             Error::InvalidPath(path) => W::InvalidPath(path),
-            Error::InvalidOffset { path, offset } => W::InvalidOffset(wit_types::InvalidOffsetError { path, offset }),
+            Error::InvalidOffset { path, offset } => {
+                W::InvalidOffset(wit_types::InvalidOffsetError { path, offset })
+            }
             Error::UnsupportedMethod => W::UnsupportedMethod,
             Error::WriterState(state) => W::WriterState(match state {
                 err::WriterState::Closed => wit_types::WriterState::Closed,
@@ -191,7 +222,13 @@ impl From<Error> for wit_types::DriverError {
                 err::WriterState::Canceled => wit_types::WriterState::Canceled,
             }),
             Error::Config(problems) => W::Config(
-                problems.into_iter().map(|p| wit_types::ConfigProblem { key: p.key, message: p.message }).collect(),
+                problems
+                    .into_iter()
+                    .map(|p| wit_types::ConfigProblem {
+                        key: p.key,
+                        message: p.message,
+                    })
+                    .collect(),
             ),
             Error::Backend(e) => W::Backend(wit_types::BackendError {
                 code: e.code,

@@ -16,21 +16,42 @@ pub const MAX_CHUNK_SIZE: u64 = 5 * GIB;
 
 /// Keys this driver knows but does not apply yet: accepted with a warning.
 const NOT_YET_APPLIED: &[&str] = &[
-    "skipverify", "v4auth", "maxrequestspersecond", "maxretries", "loglevel", "useragent",
-    "usedualstack", "accelerate", "usefipsendpoint", "redirectendpoint", "checksum_algorithm",
+    "skipverify",
+    "v4auth",
+    "maxrequestspersecond",
+    "maxretries",
+    "loglevel",
+    "useragent",
+    "usedualstack",
+    "accelerate",
+    "usefipsendpoint",
+    "redirectendpoint",
+    "checksum_algorithm",
     "checksum_disabled",
 ];
 
 /// Storage classes S3 accepts (`NONE` omits the header).
 const STORAGE_CLASSES: &[&str] = &[
-    "NONE", "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
-    "OUTPOSTS", "GLACIER_IR", "EXPRESS_ONEZONE",
+    "NONE",
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "EXPRESS_ONEZONE",
 ];
 
 /// Canned ACLs (case-sensitive).
 const CANNED_ACLS: &[&str] = &[
-    "private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read",
-    "bucket-owner-read", "bucket-owner-full-control",
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
 ];
 
 /// Static credentials. `Debug` never shows the secret parts.
@@ -49,7 +70,10 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key", &self.access_key)
             .field("secret_key", &"<redacted>")
-            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -130,27 +154,40 @@ impl<'a> Parser<'a> {
     }
 
     fn string(&self, key: &str) -> Option<String> {
-        self.raw(key).map(str::trim).filter(|v| !v.is_empty()).map(String::from)
+        self.raw(key)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(String::from)
     }
 
     fn problem(&mut self, key: &str, message: String) {
-        self.problems.push(ConfigProblem { key: key.into(), message });
+        self.problems.push(ConfigProblem {
+            key: key.into(),
+            message,
+        });
     }
 
     fn bool(&mut self, key: &str, default: bool) -> bool {
-        let Some(v) = self.string(key) else { return default };
+        let Some(v) = self.string(key) else {
+            return default;
+        };
         match v.as_str() {
             "1" | "t" | "T" | "true" | "TRUE" | "True" | "yes" | "on" => true,
             "0" | "f" | "F" | "false" | "FALSE" | "False" | "no" | "off" => false,
             _ => {
-                self.problem(key, format!("{v:?} is not a boolean (accepted: true or false)"));
+                self.problem(
+                    key,
+                    format!("{v:?} is not a boolean (accepted: true or false)"),
+                );
                 default
             }
         }
     }
 
     fn integer(&mut self, key: &str, default: u64, min: u64, max: u64) -> u64 {
-        let Some(v) = self.string(key) else { return default };
+        let Some(v) = self.string(key) else {
+            return default;
+        };
         match v.parse::<u64>() {
             Ok(n) if (min..=max).contains(&n) => n,
             _ => {
@@ -167,7 +204,10 @@ impl<'a> Parser<'a> {
 impl Config {
     /// Parses and validates the registry's parameter map.
     pub fn from_params(params: &[(String, String)]) -> Result<Config> {
-        let mut p = Parser { params, problems: Vec::new() };
+        let mut p = Parser {
+            params,
+            problems: Vec::new(),
+        };
         let mut warnings = Vec::new();
 
         let bucket = p.string("bucket").unwrap_or_default();
@@ -179,22 +219,36 @@ impl Config {
             (Some(r), _) => r,
             (None, Some(_)) => "us-east-1".to_string(),
             (None, None) => {
-                p.problem("region", "no region parameter provided (required unless regionendpoint is set)".into());
+                p.problem(
+                    "region",
+                    "no region parameter provided (required unless regionendpoint is set)".into(),
+                );
                 String::new()
             }
         };
         let secure = p.bool("secure", true);
-        let path_style = match (p.raw("pathstyle").is_some(), p.raw("forcepathstyle").is_some()) {
+        let path_style = match (
+            p.raw("pathstyle").is_some(),
+            p.raw("forcepathstyle").is_some(),
+        ) {
             (true, _) => p.bool("pathstyle", false),
             (false, true) => p.bool("forcepathstyle", false),
             (false, false) => region_endpoint.is_some(),
         };
         let endpoint = match &region_endpoint {
             Some(url) => match parse_endpoint(url, secure) {
-                Ok((secure, authority)) => Endpoint { secure, authority, path_style },
+                Ok((secure, authority)) => Endpoint {
+                    secure,
+                    authority,
+                    path_style,
+                },
                 Err(message) => {
                     p.problem("regionendpoint", message);
-                    Endpoint { secure, authority: String::new(), path_style }
+                    Endpoint {
+                        secure,
+                        authority: String::new(),
+                        path_style,
+                    }
                 }
             },
             None => Endpoint {
@@ -207,8 +261,15 @@ impl Config {
         let access_key = p.string("accesskey").unwrap_or_default();
         let secret_key = p.string("secretkey").unwrap_or_default();
         if access_key.is_empty() != secret_key.is_empty() {
-            let missing = if access_key.is_empty() { "accesskey" } else { "secretkey" };
-            p.problem(missing, "accesskey and secretkey must be given together".into());
+            let missing = if access_key.is_empty() {
+                "accesskey"
+            } else {
+                "secretkey"
+            };
+            p.problem(
+                missing,
+                "accesskey and secretkey must be given together".into(),
+            );
         } else if access_key.is_empty() {
             p.problem(
                 "accesskey",
@@ -222,9 +283,15 @@ impl Config {
         };
 
         let chunk_size = p.integer("chunksize", 10 * MIB, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE);
-        let copy_chunk_size = p.integer("multipartcopychunksize", 32 * MIB, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE);
+        let copy_chunk_size = p.integer(
+            "multipartcopychunksize",
+            32 * MIB,
+            MIN_CHUNK_SIZE,
+            MAX_CHUNK_SIZE,
+        );
         let copy_threshold = p.integer("multipartcopythresholdsize", 32 * MIB, 0, MAX_CHUNK_SIZE);
-        let copy_max_concurrency = p.integer("multipartcopymaxconcurrency", 100, 1, u32::MAX as u64) as usize;
+        let copy_max_concurrency =
+            p.integer("multipartcopymaxconcurrency", 100, 1, u32::MAX as u64) as usize;
         let parallel_walk = p.bool("parallelwalk", false);
 
         let attributes = parse_attributes(&mut p);
@@ -232,7 +299,9 @@ impl Config {
         for (key, _) in params {
             let key = key.to_ascii_lowercase();
             if NOT_YET_APPLIED.contains(&key.as_str()) {
-                warnings.push(format!("parameter {key} is not applied by this version of the driver and is ignored"));
+                warnings.push(format!(
+                    "parameter {key} is not applied by this version of the driver and is ignored"
+                ));
             } else if !KNOWN_KEYS.contains(&key.as_str()) {
                 warnings.push(format!("unknown parameter {key} is ignored"));
             }
@@ -260,10 +329,26 @@ impl Config {
 
 /// Keys parsed by [`Config::from_params`].
 const KNOWN_KEYS: &[&str] = &[
-    "accesskey", "secretkey", "sessiontoken", "region", "regionendpoint", "bucket",
-    "rootdirectory", "secure", "pathstyle", "forcepathstyle", "chunksize",
-    "multipartcopychunksize", "multipartcopymaxconcurrency", "multipartcopythresholdsize",
-    "parallelwalk", "encrypt", "keyid", "storageclass", "objectacl", "objectownership",
+    "accesskey",
+    "secretkey",
+    "sessiontoken",
+    "region",
+    "regionendpoint",
+    "bucket",
+    "rootdirectory",
+    "secure",
+    "pathstyle",
+    "forcepathstyle",
+    "chunksize",
+    "multipartcopychunksize",
+    "multipartcopymaxconcurrency",
+    "multipartcopythresholdsize",
+    "parallelwalk",
+    "encrypt",
+    "keyid",
+    "storageclass",
+    "objectacl",
+    "objectownership",
 ];
 
 fn parse_attributes(p: &mut Parser<'_>) -> ObjectAttributes {
@@ -272,21 +357,30 @@ fn parse_attributes(p: &mut Parser<'_>) -> ObjectAttributes {
         Some(class) if class == "NONE" => None,
         Some(class) if STORAGE_CLASSES.contains(&class.as_str()) => Some(class),
         Some(class) => {
-            p.problem("storageclass", format!("{class:?} is not one of {}", STORAGE_CLASSES.join(", ")));
+            p.problem(
+                "storageclass",
+                format!("{class:?} is not one of {}", STORAGE_CLASSES.join(", ")),
+            );
             None
         }
     };
     let ownership = p.bool("objectownership", false);
     let acl = match (p.string("objectacl"), ownership) {
         (Some(_), true) => {
-            p.problem("objectacl", "must not be set when objectownership is true".into());
+            p.problem(
+                "objectacl",
+                "must not be set when objectownership is true".into(),
+            );
             None
         }
         (None, true) => None,
         (None, false) => Some("private".to_string()),
         (Some(acl), false) if CANNED_ACLS.contains(&acl.as_str()) => Some(acl),
         (Some(acl), false) => {
-            p.problem("objectacl", format!("{acl:?} is not one of {}", CANNED_ACLS.join(", ")));
+            p.problem(
+                "objectacl",
+                format!("{acl:?} is not one of {}", CANNED_ACLS.join(", ")),
+            );
             None
         }
     };
@@ -300,7 +394,11 @@ fn parse_attributes(p: &mut Parser<'_>) -> ObjectAttributes {
         (true, None) => Some(Encryption::Aes256),
         (true, Some(id)) => Some(Encryption::Kms(Some(id))),
     };
-    ObjectAttributes { storage_class, acl, encryption }
+    ObjectAttributes {
+        storage_class,
+        acl,
+        encryption,
+    }
 }
 
 /// Splits `regionendpoint` into (secure, authority). A scheme in the URL wins over `secure`.
@@ -316,7 +414,9 @@ fn parse_endpoint(url: &str, secure: bool) -> Result<(bool, String), String> {
     };
     let authority = rest.trim_end_matches('/');
     if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
-        return Err(format!("{url:?} is not an endpoint URL like https://host:port"));
+        return Err(format!(
+            "{url:?} is not an endpoint URL like https://host:port"
+        ));
     }
     Ok((secure, authority.to_string()))
 }
@@ -326,11 +426,19 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn base() -> Vec<(String, String)> {
-        params(&[("bucket", "b"), ("region", "us-east-1"), ("accesskey", "AK"), ("secretkey", "SK")])
+        params(&[
+            ("bucket", "b"),
+            ("region", "us-east-1"),
+            ("accesskey", "AK"),
+            ("secretkey", "SK"),
+        ])
     }
 
     #[test]
@@ -340,7 +448,14 @@ mod tests {
         assert_eq!(c.copy_chunk_size, 32 * MIB);
         assert_eq!(c.copy_threshold, 32 * MIB);
         assert_eq!(c.copy_max_concurrency, 100);
-        assert_eq!(c.endpoint, Endpoint { secure: true, authority: "s3.us-east-1.amazonaws.com".into(), path_style: false });
+        assert_eq!(
+            c.endpoint,
+            Endpoint {
+                secure: true,
+                authority: "s3.us-east-1.amazonaws.com".into(),
+                path_style: false
+            }
+        );
         assert_eq!(c.attributes.storage_class.as_deref(), Some("STANDARD"));
         assert_eq!(c.attributes.acl.as_deref(), Some("private"));
         assert!(c.warnings.is_empty());
@@ -351,17 +466,41 @@ mod tests {
         let mut p = base();
         p.push(("regionendpoint".into(), "http://127.0.0.1:3900".into()));
         let c = Config::from_params(&p).unwrap();
-        assert_eq!(c.endpoint, Endpoint { secure: false, authority: "127.0.0.1:3900".into(), path_style: true });
+        assert_eq!(
+            c.endpoint,
+            Endpoint {
+                secure: false,
+                authority: "127.0.0.1:3900".into(),
+                path_style: true
+            }
+        );
         p.push(("pathstyle".into(), "false".into()));
         assert!(!Config::from_params(&p).unwrap().endpoint.path_style);
     }
 
     #[test]
     fn every_problem_is_reported_with_its_key() {
-        let p = params(&[("chunksize", "10M"), ("secure", "maybe"), ("storageclass", "GOLD"), ("accesskey", "x")]);
-        let Err(Error::Config(problems)) = Config::from_params(&p) else { panic!("expected config error") };
+        let p = params(&[
+            ("chunksize", "10M"),
+            ("secure", "maybe"),
+            ("storageclass", "GOLD"),
+            ("accesskey", "x"),
+        ]);
+        let Err(Error::Config(problems)) = Config::from_params(&p) else {
+            panic!("expected config error")
+        };
         let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
-        assert_eq!(keys, ["bucket", "region", "secure", "secretkey", "chunksize", "storageclass"]);
+        assert_eq!(
+            keys,
+            [
+                "bucket",
+                "region",
+                "secure",
+                "secretkey",
+                "chunksize",
+                "storageclass"
+            ]
+        );
         assert!(problems[4].message.contains("5242880"));
     }
 

@@ -78,7 +78,8 @@ impl KeyMapper {
 
     /// The registry path of `key`, or `None` when the key lies outside the root directory.
     pub fn path(&self, key: &str) -> Option<String> {
-        key.strip_prefix(&self.prefix).map(|rest| format!("/{rest}"))
+        key.strip_prefix(&self.prefix)
+            .map(|rest| format!("/{rest}"))
     }
 }
 
@@ -89,9 +90,22 @@ mod tests {
     #[test]
     fn valid_paths_of_the_reference_suite() {
         for p in [
-            "/a", "/2", "/aa", "/a.a", "/0-9/abcdefg", "/abcdefg/z.75",
-            "/abc/1.2.3.4.5-6_zyx/123.z/4", "/docker/docker-registry", "/123.abc", "/abc./abc",
-            "/.abc", "/a--b", "/a-.b", "/_.abc", "/Docker/docker-registry", "/Abc/Cba",
+            "/a",
+            "/2",
+            "/aa",
+            "/a.a",
+            "/0-9/abcdefg",
+            "/abcdefg/z.75",
+            "/abc/1.2.3.4.5-6_zyx/123.z/4",
+            "/docker/docker-registry",
+            "/123.abc",
+            "/abc./abc",
+            "/.abc",
+            "/a--b",
+            "/a-.b",
+            "/_.abc",
+            "/Docker/docker-registry",
+            "/Abc/Cba",
         ] {
             assert!(is_valid(p), "{p} should be valid");
         }
@@ -99,7 +113,17 @@ mod tests {
 
     #[test]
     fn invalid_paths_of_the_reference_suite() {
-        for p in ["", "/", "abc", "123.abc", "//bcd", "/abc_123/", "/a b", "/ä", "/a*"] {
+        for p in [
+            "",
+            "/",
+            "abc",
+            "123.abc",
+            "//bcd",
+            "/abc_123/",
+            "/a b",
+            "/ä",
+            "/a*",
+        ] {
             assert!(!is_valid(p), "{p:?} should be invalid");
             assert_eq!(check(p), Err(Error::InvalidPath(p.to_string())));
         }
@@ -115,7 +139,10 @@ mod tests {
         assert_eq!(KeyMapper::new("").key("/"), "");
         assert_eq!(KeyMapper::new("a/b").dir_prefix("/c"), "a/b/c/");
         assert_eq!(KeyMapper::new("").dir_prefix("/"), "");
-        assert_eq!(KeyMapper::new("reg").path("reg/x/y").as_deref(), Some("/x/y"));
+        assert_eq!(
+            KeyMapper::new("reg").path("reg/x/y").as_deref(),
+            Some("/x/y")
+        );
         assert_eq!(KeyMapper::new("").path("x").as_deref(), Some("/x"));
         assert_eq!(KeyMapper::new("reg").path("other/x"), None);
     }

@@ -6,7 +6,10 @@
 //! (blocking writes trap above 4 KiB), and drop child streams before finishing their bodies.
 
 use wasip2::http::outgoing_handler;
-use wasip2::http::types::{ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody, OutgoingRequest, Scheme};
+use wasip2::http::types::{
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse,
+    Method as WasiMethod, OutgoingBody, OutgoingRequest, Scheme,
+};
 use wasip2::io::poll;
 use wasip2::io::streams::{InputStream, StreamError};
 
@@ -25,7 +28,9 @@ pub struct WasiBody {
 
 impl Body for WasiBody {
     fn read(&mut self, max: usize) -> Result<Vec<u8>, BackendError> {
-        let Some(stream) = &self.stream else { return Ok(Vec::new()) };
+        let Some(stream) = &self.stream else {
+            return Ok(Vec::new());
+        };
         match stream.blocking_read(max as u64) {
             Ok(chunk) => Ok(chunk),
             Err(StreamError::Closed) => {
@@ -34,14 +39,24 @@ impl Body for WasiBody {
             }
             Err(StreamError::LastOperationFailed(e)) => {
                 self.stream = None;
-                Err(transport_error("connection-lost", format!("the answer body broke off: {}", e.to_debug_string()), true))
+                Err(transport_error(
+                    "connection-lost",
+                    format!("the answer body broke off: {}", e.to_debug_string()),
+                    true,
+                ))
             }
         }
     }
 }
 
 fn transport_error(code: &str, message: String, retryable: bool) -> BackendError {
-    BackendError { code: code.into(), message, status: None, request_id: None, retryable }
+    BackendError {
+        code: code.into(),
+        message,
+        status: None,
+        request_id: None,
+        retryable,
+    }
 }
 
 /// The error of a request that got no answer.
@@ -49,13 +64,28 @@ fn from_error_code(error: ErrorCode) -> BackendError {
     use ErrorCode::*;
     let retryable = matches!(
         error,
-        DnsTimeout | DestinationUnavailable | ConnectionRefused | ConnectionTerminated | ConnectionTimeout
-            | ConnectionReadTimeout | ConnectionWriteTimeout | ConnectionLimitReached | HttpResponseIncomplete
+        DnsTimeout
+            | DestinationUnavailable
+            | ConnectionRefused
+            | ConnectionTerminated
+            | ConnectionTimeout
+            | ConnectionReadTimeout
+            | ConnectionWriteTimeout
+            | ConnectionLimitReached
+            | HttpResponseIncomplete
             | HttpResponseTimeout
     );
     let name = format!("{error:?}");
-    let code = name.split(['(', ' ', '{']).next().unwrap_or("Unknown").to_string();
-    transport_error(&code, format!("no answer from the S3 endpoint: {name}"), retryable)
+    let code = name
+        .split(['(', ' ', '{'])
+        .next()
+        .unwrap_or("Unknown")
+        .to_string();
+    transport_error(
+        &code,
+        format!("no answer from the S3 endpoint: {name}"),
+        retryable,
+    )
 }
 
 /// A request handed to the host, body written, answer not yet received.
@@ -64,12 +94,20 @@ struct Pending {
 }
 
 fn start(request: HttpRequest) -> Result<Pending, BackendError> {
-    let mut fields: Vec<(String, Vec<u8>)> = request.headers.into_iter().map(|(k, v)| (k, v.into_bytes())).collect();
+    let mut fields: Vec<(String, Vec<u8>)> = request
+        .headers
+        .into_iter()
+        .map(|(k, v)| (k, v.into_bytes()))
+        .collect();
     let has_body = !request.body.is_empty() || matches!(request.method, Method::Put | Method::Post);
     if has_body {
-        fields.push(("content-length".into(), request.body.len().to_string().into_bytes()));
+        fields.push((
+            "content-length".into(),
+            request.body.len().to_string().into_bytes(),
+        ));
     }
-    let headers = Fields::from_list(&fields).map_err(|e| transport_error("InvalidHeader", format!("header refused: {e:?}"), false))?;
+    let headers = Fields::from_list(&fields)
+        .map_err(|e| transport_error("InvalidHeader", format!("header refused: {e:?}"), false))?;
     let outgoing = OutgoingRequest::new(headers);
     let method = match request.method {
         Method::Get => WasiMethod::Get,
@@ -78,11 +116,29 @@ fn start(request: HttpRequest) -> Result<Pending, BackendError> {
         Method::Post => WasiMethod::Post,
         Method::Delete => WasiMethod::Delete,
     };
-    let refused = |what: &str| transport_error("InvalidRequest", format!("the host refused the request {what}"), false);
-    outgoing.set_method(&method).map_err(|_| refused("method"))?;
-    outgoing.set_scheme(Some(if request.secure { &Scheme::Https } else { &Scheme::Http })).map_err(|_| refused("scheme"))?;
-    outgoing.set_authority(Some(&request.authority)).map_err(|_| refused("authority"))?;
-    outgoing.set_path_with_query(Some(&request.path_and_query)).map_err(|_| refused("path"))?;
+    let refused = |what: &str| {
+        transport_error(
+            "InvalidRequest",
+            format!("the host refused the request {what}"),
+            false,
+        )
+    };
+    outgoing
+        .set_method(&method)
+        .map_err(|_| refused("method"))?;
+    outgoing
+        .set_scheme(Some(if request.secure {
+            &Scheme::Https
+        } else {
+            &Scheme::Http
+        }))
+        .map_err(|_| refused("scheme"))?;
+    outgoing
+        .set_authority(Some(&request.authority))
+        .map_err(|_| refused("authority"))?;
+    outgoing
+        .set_path_with_query(Some(&request.path_and_query))
+        .map_err(|_| refused("path"))?;
     let body = outgoing.body().map_err(|_| refused("body"))?;
     let future = outgoing_handler::handle(outgoing, None).map_err(from_error_code)?;
     // A write failure means the request failed; the response future says why.
@@ -113,18 +169,36 @@ fn finish(pending: Pending) -> Result<HttpResponse<WasiBody>, BackendError> {
     let response: IncomingResponse = match pending.future.get() {
         Some(Ok(Ok(response))) => response,
         Some(Ok(Err(code))) => return Err(from_error_code(code)),
-        Some(Err(())) | None => return Err(transport_error("InternalError", "the answer was taken twice".into(), false)),
+        Some(Err(())) | None => {
+            return Err(transport_error(
+                "InternalError",
+                "the answer was taken twice".into(),
+                false,
+            ));
+        }
     };
     let status = response.status();
     let headers = response
         .headers()
         .entries()
         .into_iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_ascii_lowercase(),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
+        })
         .collect();
     let body = response.consume().ok();
     let stream = body.as_ref().and_then(|b| b.stream().ok());
-    Ok(HttpResponse { status, headers, body: WasiBody { stream, _body: body } })
+    Ok(HttpResponse {
+        status,
+        headers,
+        body: WasiBody {
+            stream,
+            _body: body,
+        },
+    })
 }
 
 impl Transport for WasiTransport {
@@ -134,14 +208,22 @@ impl Transport for WasiTransport {
         finish(start(request)?)
     }
 
-    fn send_all(&self, requests: Vec<HttpRequest>, in_flight: usize, body_limit: usize) -> Vec<Result<HttpResponse<Vec<u8>>, BackendError>> {
+    fn send_all(
+        &self,
+        requests: Vec<HttpRequest>,
+        in_flight: usize,
+        body_limit: usize,
+    ) -> Vec<Result<HttpResponse<Vec<u8>>, BackendError>> {
         let total = requests.len();
-        let mut results: Vec<Option<Result<HttpResponse<Vec<u8>>, BackendError>>> = (0..total).map(|_| None).collect();
+        let mut results: Vec<Option<Result<HttpResponse<Vec<u8>>, BackendError>>> =
+            (0..total).map(|_| None).collect();
         let mut queue = requests.into_iter().enumerate();
         let mut pending: Vec<(usize, Pending)> = Vec::new();
         loop {
             while pending.len() < in_flight.max(1) {
-                let Some((index, request)) = queue.next() else { break };
+                let Some((index, request)) = queue.next() else {
+                    break;
+                };
                 match start(request) {
                     Ok(p) => pending.push((index, p)),
                     Err(e) => results[index] = Some(Err(e)),
@@ -159,10 +241,17 @@ impl Transport for WasiTransport {
                 let (index, p) = pending.swap_remove(position);
                 results[index] = Some(finish(p).and_then(|mut response| {
                     let body = response.body.read_to_end(body_limit)?;
-                    Ok(HttpResponse { status: response.status, headers: response.headers, body })
+                    Ok(HttpResponse {
+                        status: response.status,
+                        headers: response.headers,
+                        body,
+                    })
                 }));
             }
         }
-        results.into_iter().map(|r| r.expect("every request has a result")).collect()
+        results
+            .into_iter()
+            .map(|r| r.expect("every request has a result"))
+            .collect()
     }
 }

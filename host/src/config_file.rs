@@ -29,9 +29,14 @@ pub enum ConfigFileError {
 
 /// Reads parameters from the YAML file at `path`.
 pub fn read(path: &Path) -> Result<Vec<(String, String)>, ConfigFileError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigFileError::Read { path: path.display().to_string(), source })?;
-    parse(&text).map_err(|message| ConfigFileError::Parse { path: path.display().to_string(), message })
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse(&text).map_err(|message| ConfigFileError::Parse {
+        path: path.display().to_string(),
+        message,
+    })
 }
 
 /// Parses parameters from YAML text: `storage.s3` (or `storage.s3aws`) of a registry
@@ -44,11 +49,14 @@ pub fn parse(text: &str) -> Result<Vec<(String, String)>, String> {
         None if storage.is_some() => return Err("the storage section has no s3 block".into()),
         None => &document,
     };
-    let Value::Mapping(map) = block else { return Err("expected a map of parameters".into()) };
+    let Value::Mapping(map) = block else {
+        return Err("expected a map of parameters".into());
+    };
     map.iter()
         .map(|(key, value)| {
             let key = scalar(key).ok_or("a parameter name is not a string")?;
-            let value = scalar(value).ok_or_else(|| format!("parameter {key} is not a single value"))?;
+            let value =
+                scalar(value).ok_or_else(|| format!("parameter {key} is not a single value"))?;
             Ok((key.to_ascii_lowercase(), value))
         })
         .collect()
@@ -72,13 +80,27 @@ mod tests {
     fn registry_configuration_file() {
         let text = "version: 0.1\nstorage:\n  s3:\n    bucket: registry\n    secure: false\n    chunksize: 10485760\n  redirect:\n    disable: true\n";
         let params = parse(text).unwrap();
-        assert_eq!(params, [("bucket".into(), "registry".into()), ("secure".into(), "false".into()), ("chunksize".into(), "10485760".into())]);
+        assert_eq!(
+            params,
+            [
+                ("bucket".into(), "registry".into()),
+                ("secure".into(), "false".into()),
+                ("chunksize".into(), "10485760".into())
+            ]
+        );
     }
 
     #[test]
     fn flat_map_and_errors() {
-        assert_eq!(parse("Region: us-east-1\n").unwrap(), [("region".to_string(), "us-east-1".to_string())]);
-        assert!(parse("storage:\n  filesystem: {}\n").unwrap_err().contains("no s3 block"));
+        assert_eq!(
+            parse("Region: us-east-1\n").unwrap(),
+            [("region".to_string(), "us-east-1".to_string())]
+        );
+        assert!(
+            parse("storage:\n  filesystem: {}\n")
+                .unwrap_err()
+                .contains("no s3 block")
+        );
         assert!(parse("- a\n- b\n").unwrap_err().contains("map"));
         assert!(parse("bucket: [a, b]\n").unwrap_err().contains("bucket"));
     }

@@ -32,10 +32,15 @@ pub struct FileInfo {
 
 impl From<wit::FileInfo> for FileInfo {
     fn from(info: wit::FileInfo) -> Self {
-        let modified = info
-            .modified
-            .map(|t| SystemTime::UNIX_EPOCH + Duration::new(t.seconds.max(0) as u64, t.nanoseconds));
-        FileInfo { path: info.path, size: info.size, modified, is_dir: info.is_dir }
+        let modified = info.modified.map(|t| {
+            SystemTime::UNIX_EPOCH + Duration::new(t.seconds.max(0) as u64, t.nanoseconds)
+        });
+        FileInfo {
+            path: info.path,
+            size: info.size,
+            modified,
+            is_dir: info.is_dir,
+        }
     }
 }
 
@@ -77,15 +82,43 @@ pub(crate) fn flatten<T>(outcome: wasmtime::Result<Result<T, wit::DriverError>>)
 }
 
 impl Driver {
-    pub(crate) async fn open(runtime: Arc<RuntimeInner>, params: Vec<(String, String)>) -> Result<Driver> {
+    pub(crate) async fn open(
+        runtime: Arc<RuntimeInner>,
+        params: Vec<(String, String)>,
+    ) -> Result<Driver> {
         let mut store = runtime.store();
-        let bindings = runtime.pre.instantiate_async(&mut store).await.map_err(Error::Component)?;
-        let opened = bindings.s3drv_storage_driver().driver().call_open(&mut store, &params).await;
+        let bindings = runtime
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(Error::Component)?;
+        let opened = bindings
+            .s3drv_storage_driver()
+            .driver()
+            .call_open(&mut store, &params)
+            .await;
         let driver = flatten(opened)?;
-        let mut first = Instance { store, bindings, driver };
-        let warnings = first.bindings.s3drv_storage_driver().driver().call_warnings(&mut first.store, driver).await.map_err(Error::Component)?;
-        let shared = Shared { runtime, params, warnings, idle: Mutex::new(vec![first]) };
-        Ok(Driver { shared: Arc::new(shared) })
+        let mut first = Instance {
+            store,
+            bindings,
+            driver,
+        };
+        let warnings = first
+            .bindings
+            .s3drv_storage_driver()
+            .driver()
+            .call_warnings(&mut first.store, driver)
+            .await
+            .map_err(Error::Component)?;
+        let shared = Shared {
+            runtime,
+            params,
+            warnings,
+            idle: Mutex::new(vec![first]),
+        };
+        Ok(Driver {
+            shared: Arc::new(shared),
+        })
     }
 
     /// Warnings about the parameters (unknown or ignored keys). Never contains a secret.
@@ -105,15 +138,31 @@ impl Driver {
         }
         let runtime = &self.shared.runtime;
         let mut store = runtime.store();
-        let bindings = runtime.pre.instantiate_async(&mut store).await.map_err(Error::Component)?;
-        let opened = bindings.s3drv_storage_driver().driver().call_open(&mut store, &self.shared.params).await;
+        let bindings = runtime
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(Error::Component)?;
+        let opened = bindings
+            .s3drv_storage_driver()
+            .driver()
+            .call_open(&mut store, &self.shared.params)
+            .await;
         let driver = flatten(opened)?;
-        Ok(Instance { store, bindings, driver })
+        Ok(Instance {
+            store,
+            bindings,
+            driver,
+        })
     }
 
     /// Returns a healthy instance for reuse.
     pub(crate) fn checkin(&self, instance: Instance) {
-        self.shared.idle.lock().expect("idle list lock").push(instance);
+        self.shared
+            .idle
+            .lock()
+            .expect("idle list lock")
+            .push(instance);
     }
 
     /// Runs `call` on a checked-out instance; the instance is reused unless it trapped.
@@ -142,7 +191,12 @@ impl Driver {
     /// A stream of the object at `path` from byte `offset` ([`tokio::io::AsyncRead`]).
     pub async fn reader(&self, path: &str, offset: i64) -> Result<Reader> {
         let mut instance = self.checkout().await?;
-        let outcome = instance.bindings.s3drv_storage_driver().driver().call_reader(&mut instance.store, instance.driver, path, offset).await;
+        let outcome = instance
+            .bindings
+            .s3drv_storage_driver()
+            .driver()
+            .call_reader(&mut instance.store, instance.driver, path, offset)
+            .await;
         let (instance, resource) = self.keep_or_return(instance, outcome)?;
         Ok(Reader::new(self.clone(), instance, resource))
     }
@@ -150,7 +204,12 @@ impl Driver {
     /// A writer for `path`, new (`append` false) or resuming the unfinished upload.
     pub async fn writer(&self, path: &str, append: bool) -> Result<Writer> {
         let mut instance = self.checkout().await?;
-        let outcome = instance.bindings.s3drv_storage_driver().driver().call_writer(&mut instance.store, instance.driver, path, append).await;
+        let outcome = instance
+            .bindings
+            .s3drv_storage_driver()
+            .driver()
+            .call_writer(&mut instance.store, instance.driver, path, append)
+            .await;
         let (instance, resource) = self.keep_or_return(instance, outcome)?;
         Ok(Writer::new(self.clone(), instance, resource))
     }
@@ -200,7 +259,12 @@ impl Driver {
     }
 
     /// A presigned URL of `path` for `GET` or `HEAD`, valid `expiry` (default 20 minutes).
-    pub async fn url_for(&self, path: &str, method: &str, expiry: Option<Duration>) -> Result<String> {
+    pub async fn url_for(
+        &self,
+        path: &str,
+        method: &str,
+        expiry: Option<Duration>,
+    ) -> Result<String> {
         let seconds = expiry.map(|d| d.as_secs());
         driver_call!(self, call_url_for, path, method, seconds)
     }
@@ -213,17 +277,33 @@ impl Driver {
     /// Walks everything below `path` in key order, each directory before its contents.
     pub async fn walk(&self, path: &str, start_after: Option<&str>) -> Result<Walker> {
         let mut instance = self.checkout().await?;
-        let outcome = instance.bindings.s3drv_storage_driver().driver().call_walk(&mut instance.store, instance.driver, path, start_after).await;
+        let outcome = instance
+            .bindings
+            .s3drv_storage_driver()
+            .driver()
+            .call_walk(&mut instance.store, instance.driver, path, start_after)
+            .await;
         let (instance, resource) = self.keep_or_return(instance, outcome)?;
-        Ok(Walker { driver: self.clone(), instance: Some((instance, resource)) })
+        Ok(Walker {
+            driver: self.clone(),
+            instance: Some((instance, resource)),
+        })
     }
 
     /// Like [`Driver::walk`], sub-trees listed concurrently (with `parallelwalk: true`).
     pub async fn walk_parallel(&self, path: &str) -> Result<Walker> {
         let mut instance = self.checkout().await?;
-        let outcome = instance.bindings.s3drv_storage_driver().driver().call_walk_parallel(&mut instance.store, instance.driver, path).await;
+        let outcome = instance
+            .bindings
+            .s3drv_storage_driver()
+            .driver()
+            .call_walk_parallel(&mut instance.store, instance.driver, path)
+            .await;
         let (instance, resource) = self.keep_or_return(instance, outcome)?;
-        Ok(Walker { driver: self.clone(), instance: Some((instance, resource)) })
+        Ok(Walker {
+            driver: self.clone(),
+            instance: Some((instance, resource)),
+        })
     }
 }
 
@@ -237,7 +317,9 @@ pub struct Walker {
 impl Walker {
     /// The next entry, or `None` at the end of the walk.
     pub async fn next(&mut self) -> Result<Option<FileInfo>> {
-        let Some((instance, walker)) = self.instance.as_mut() else { return Ok(None) };
+        let Some((instance, walker)) = self.instance.as_mut() else {
+            return Ok(None);
+        };
         let api = instance.bindings.s3drv_storage_driver().walker();
         let outcome = api.call_next(&mut instance.store, *walker).await;
         let trapped = outcome.is_err();
@@ -260,7 +342,9 @@ impl Walker {
 
     /// Do not enter the directory returned by the last [`Walker::next`].
     pub async fn skip_directory(&mut self) -> Result<()> {
-        let Some((instance, walker)) = self.instance.as_mut() else { return Ok(()) };
+        let Some((instance, walker)) = self.instance.as_mut() else {
+            return Ok(());
+        };
         let api = instance.bindings.s3drv_storage_driver().walker();
         let outcome = api.call_skip_directory(&mut instance.store, *walker).await;
         if outcome.is_err() {
@@ -281,7 +365,11 @@ impl Walker {
     /// Drops the walker resource and returns the instance to the pool.
     async fn finish(&mut self) {
         if let Some((mut instance, walker)) = self.instance.take() {
-            if walker.resource_drop_async(&mut instance.store).await.is_ok() {
+            if walker
+                .resource_drop_async(&mut instance.store)
+                .await
+                .is_ok()
+            {
                 self.driver.checkin(instance);
             }
         }

@@ -67,7 +67,11 @@ fn writer_state_text(state: &WriterState) -> &'static str {
 }
 
 fn config_text(problems: &[ConfigProblem]) -> String {
-    problems.iter().map(|p| format!("{}: {}", p.key, p.message)).collect::<Vec<_>>().join("; ")
+    problems
+        .iter()
+        .map(|p| format!("{}: {}", p.key, p.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 struct BackendText<'a>(&'a BackendError);
@@ -90,7 +94,10 @@ impl From<wit::DriverError> for Error {
         match e {
             W::PathNotFound(p) => Error::PathNotFound(p),
             W::InvalidPath(p) => Error::InvalidPath(p),
-            W::InvalidOffset(o) => Error::InvalidOffset { path: o.path, offset: o.offset },
+            W::InvalidOffset(o) => Error::InvalidOffset {
+                path: o.path,
+                offset: o.offset,
+            },
             W::UnsupportedMethod => Error::UnsupportedMethod,
             W::WriterState(s) => Error::WriterState(s),
             W::Config(problems) => Error::Config(problems),

@@ -20,11 +20,15 @@ pub type PooledClient = Client<HttpsConnector<HttpConnector>, WasiBody>;
 
 /// Builds the pooled client: keep-alive connections, TLS verified against the webpki roots.
 pub fn pooled_client() -> PooledClient {
-    let tls = rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
-        .with_safe_default_protocol_versions()
-        .expect("the ring provider supports the default TLS versions")
-        .with_root_certificates(rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.into() })
-        .with_no_client_auth();
+    let tls = rustls::ClientConfig::builder_with_provider(
+        rustls::crypto::ring::default_provider().into(),
+    )
+    .with_safe_default_protocol_versions()
+    .expect("the ring provider supports the default TLS versions")
+    .with_root_certificates(rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.into(),
+    })
+    .with_no_client_auth();
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -33,7 +37,9 @@ pub fn pooled_client() -> PooledClient {
         .https_or_http()
         .enable_http1()
         .wrap_connector(http);
-    Client::builder(TokioExecutor::new()).pool_max_idle_per_host(64).build(connector)
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(64)
+        .build(connector)
 }
 
 /// The `wasi:http` hooks of one store: send through the shared pooled client.
@@ -56,7 +62,8 @@ impl WasiHttpHooks for OutboundHooks {
         request: http::Request<WasiBody>,
         _options: Option<RequestOptions>,
         _fut: IoFuture,
-    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send> {
+    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send>
+    {
         let client = self.client.clone();
         Box::new(async move {
             let response = client.request(request).await.map_err(classify)?;
@@ -74,7 +81,9 @@ fn classify(error: hyper_util::client::legacy::Error) -> HttpError {
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => return HttpError::ConnectionRefused,
                 std::io::ErrorKind::TimedOut => return HttpError::ConnectionTimeout,
-                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe => return HttpError::ConnectionTerminated,
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe => {
+                    return HttpError::ConnectionTerminated;
+                }
                 _ => {}
             }
         }
@@ -86,5 +95,9 @@ fn classify(error: hyper_util::client::legacy::Error) -> HttpError {
         }
         source = cause.source();
     }
-    if error.is_connect() { HttpError::DestinationUnavailable } else { HttpError::ConnectionTerminated }
+    if error.is_connect() {
+        HttpError::DestinationUnavailable
+    } else {
+        HttpError::ConnectionTerminated
+    }
 }

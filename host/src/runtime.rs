@@ -27,13 +27,20 @@ pub(crate) struct StoreState {
 
 impl WasiView for StoreState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl WasiHttpView for StoreState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
     }
 }
 
@@ -79,9 +86,15 @@ impl Runtime {
     /// directory (`$S3DRV_CACHE_DIR`, else `$XDG_CACHE_HOME/s3drv`, else `~/.cache/s3drv`), so
     /// later loads skip compilation.
     pub fn load(path: &Path) -> Result<Runtime> {
-        let wasm = std::fs::read(path).map_err(|e| Error::Load { path: path.to_path_buf(), source: e.into() })?;
+        let wasm = std::fs::read(path).map_err(|e| Error::Load {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })?;
         Runtime::from_bytes(&wasm).map_err(|e| match e {
-            Error::Component(source) => Error::Load { path: path.to_path_buf(), source },
+            Error::Component(source) => Error::Load {
+                path: path.to_path_buf(),
+                source,
+            },
             other => other,
         })
     }
@@ -92,10 +105,19 @@ impl Runtime {
         let component = compile_cached(&engine, wasm).map_err(Error::Component)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(Error::Component)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(Error::Component)?;
-        let instance_pre = linker.instantiate_pre(&component).map_err(Error::Component)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(Error::Component)?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(Error::Component)?;
         let pre = S3DriverPre::new(instance_pre).map_err(Error::Component)?;
-        Ok(Runtime { inner: Arc::new(RuntimeInner { engine, pre, client: pooled_client() }) })
+        Ok(Runtime {
+            inner: Arc::new(RuntimeInner {
+                engine,
+                pre,
+                client: pooled_client(),
+            }),
+        })
     }
 
     /// Opens a driver from the registry's parameters (`bucket`, `region`, `regionendpoint`,
@@ -105,7 +127,10 @@ impl Runtime {
         K: Into<String>,
         V: Into<String>,
     {
-        let params = params.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let params = params
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         Driver::open(self.inner.clone(), params).await
     }
 }
@@ -122,10 +147,18 @@ fn cache_dir() -> Option<PathBuf> {
 
 /// Compiles `wasm`, or loads the compiled form cached for these bytes and this engine.
 fn compile_cached(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
-    let Some(dir) = cache_dir() else { return Component::from_binary(engine, wasm) };
+    let Some(dir) = cache_dir() else {
+        return Component::from_binary(engine, wasm);
+    };
     let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut engine_hash);
-    let name = format!("{:x}-{:016x}.cwasm", Sha256::digest(wasm), engine_hash.finish());
+    engine
+        .precompile_compatibility_hash()
+        .hash(&mut engine_hash);
+    let name = format!(
+        "{:x}-{:016x}.cwasm",
+        Sha256::digest(wasm),
+        engine_hash.finish()
+    );
     let cached = dir.join(name);
     if cached.exists() {
         // SAFETY: the file was written by `Component::serialize` below, for this engine

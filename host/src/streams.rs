@@ -24,12 +24,18 @@ fn io_error(e: Error) -> io::Error {
 }
 
 fn lost(e: tokio::task::JoinError) -> Error {
-    Error::Component(wasmtime::Error::msg(format!("driver call task failed: {e}")))
+    Error::Component(wasmtime::Error::msg(format!(
+        "driver call task failed: {e}"
+    )))
 }
 
 /// Drops `resource` and returns the instance to the driver's pool.
 async fn release(driver: &Driver, mut instance: Instance, resource: ResourceAny) {
-    if resource.resource_drop_async(&mut instance.store).await.is_ok() {
+    if resource
+        .resource_drop_async(&mut instance.store)
+        .await
+        .is_ok()
+    {
         driver.checkin(instance);
     }
 }
@@ -48,7 +54,12 @@ pub struct Reader {
 
 impl Reader {
     pub(crate) fn new(driver: Driver, instance: Instance, resource: ResourceAny) -> Reader {
-        let mut reader = Reader { driver, next: None, chunk: Vec::new(), position: 0 };
+        let mut reader = Reader {
+            driver,
+            next: None,
+            chunk: Vec::new(),
+            position: 0,
+        };
         reader.read_ahead((instance, resource));
         reader
     }
@@ -57,7 +68,9 @@ impl Reader {
         let driver = self.driver.clone();
         self.next = Some(tokio::spawn(async move {
             let api = instance.bindings.s3drv_storage_driver().reader();
-            let outcome = api.call_read(&mut instance.store, resource, CHUNK as u32).await;
+            let outcome = api
+                .call_read(&mut instance.store, resource, CHUNK as u32)
+                .await;
             let trapped = outcome.is_err();
             match flatten(outcome) {
                 Ok(bytes) if !bytes.is_empty() => (Some((instance, resource)), Ok(bytes)),
@@ -91,7 +104,11 @@ impl Drop for Reader {
 }
 
 impl AsyncRead for Reader {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         loop {
             if this.position < this.chunk.len() {
@@ -100,7 +117,9 @@ impl AsyncRead for Reader {
                 this.position += n;
                 return Poll::Ready(Ok(()));
             }
-            let Some(next) = this.next.as_mut() else { return Poll::Ready(Ok(())) };
+            let Some(next) = this.next.as_mut() else {
+                return Poll::Ready(Ok(()));
+            };
             let (held, result) = ready!(Pin::new(next).poll(cx)).map_err(|e| io_error(lost(e)))?;
             this.next = None;
             this.chunk = result.map_err(io_error)?;
@@ -126,12 +145,19 @@ pub struct Writer {
 
 impl Writer {
     pub(crate) fn new(driver: Driver, instance: Instance, resource: ResourceAny) -> Writer {
-        Writer { driver, held: Some((instance, resource)), busy: None, pending: Vec::with_capacity(CHUNK) }
+        Writer {
+            driver,
+            held: Some((instance, resource)),
+            busy: None,
+            pending: Vec::with_capacity(CHUNK),
+        }
     }
 
     /// Waits for the write in flight.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let Some(busy) = self.busy.as_mut() else { return Poll::Ready(Ok(())) };
+        let Some(busy) = self.busy.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
         let (held, result) = ready!(Pin::new(busy).poll(cx)).map_err(lost)?;
         self.busy = None;
         self.held = held;
@@ -147,7 +173,14 @@ impl Writer {
             let outcome = api.call_write(&mut instance.store, resource, &data).await;
             let trapped = outcome.is_err();
             let result = flatten(outcome);
-            (if trapped { None } else { Some((instance, resource)) }, result)
+            (
+                if trapped {
+                    None
+                } else {
+                    Some((instance, resource))
+                },
+                result,
+            )
         }));
         Ok(())
     }
@@ -174,7 +207,9 @@ impl Writer {
         self.drain().await?;
         let (instance, resource) = self.held.as_mut().ok_or_else(broken)?;
         let api = instance.bindings.s3drv_storage_driver().writer();
-        api.call_size(&mut instance.store, *resource).await.map_err(Error::Component)
+        api.call_size(&mut instance.store, *resource)
+            .await
+            .map_err(Error::Component)
     }
 
     /// Uploads what is buffered and leaves the upload open for a later resume. After
@@ -216,7 +251,9 @@ impl Drop for Writer {
     /// Returns the instance to the pool in the background (a write in flight finishes first
     /// and takes its instance with it).
     fn drop(&mut self) {
-        if let (Some((instance, resource)), Ok(runtime)) = (self.held.take(), tokio::runtime::Handle::try_current()) {
+        if let (Some((instance, resource)), Ok(runtime)) =
+            (self.held.take(), tokio::runtime::Handle::try_current())
+        {
             let driver = self.driver.clone();
             runtime.spawn(async move { release(&driver, instance, resource).await });
         }
@@ -231,11 +268,17 @@ enum Finish {
 
 /// The writer lost its instance to an earlier trap.
 fn broken() -> Error {
-    Error::Component(wasmtime::Error::msg("the writer's instance failed earlier; open a new writer"))
+    Error::Component(wasmtime::Error::msg(
+        "the writer's instance failed earlier; open a new writer",
+    ))
 }
 
 impl AsyncWrite for Writer {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         if this.pending.len() >= CHUNK {
             ready!(this.poll_idle(cx)).map_err(io_error)?;

@@ -76,7 +76,9 @@ impl Drop for Server {
 impl Server {
     /// The server's log, for failure reports.
     pub fn log_tail(&self) -> String {
-        let Some(dir) = &self.dir else { return String::new() };
+        let Some(dir) = &self.dir else {
+            return String::new();
+        };
         let text = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
@@ -105,8 +107,13 @@ fn wait_for_port(port: u16, child: &mut Child, what: &str, timeout: Duration) ->
 
 /// The external store of the `S3DRV_TEST_*` variables, if `S3DRV_TEST_ENDPOINT` is set.
 pub fn external() -> Result<Option<Endpoint>> {
-    let Ok(url) = std::env::var("S3DRV_TEST_ENDPOINT") else { return Ok(None) };
-    let var = |name: &str| std::env::var(name).with_context(|| format!("S3DRV_TEST_ENDPOINT is set, so {name} must be too"));
+    let Ok(url) = std::env::var("S3DRV_TEST_ENDPOINT") else {
+        return Ok(None);
+    };
+    let var = |name: &str| {
+        std::env::var(name)
+            .with_context(|| format!("S3DRV_TEST_ENDPOINT is set, so {name} must be too"))
+    };
     Ok(Some(Endpoint {
         name: "external".into(),
         url,
@@ -114,7 +121,9 @@ pub fn external() -> Result<Option<Endpoint>> {
         access_key: var("S3DRV_TEST_ACCESS_KEY")?,
         secret_key: var("S3DRV_TEST_SECRET_KEY")?,
         region: std::env::var("S3DRV_TEST_REGION").unwrap_or_else(|_| "us-east-1".into()),
-        capabilities: Capabilities { verifies_signatures: true },
+        capabilities: Capabilities {
+            verifies_signatures: true,
+        },
     }))
 }
 
@@ -135,9 +144,16 @@ fn garage_binary() -> Result<PathBuf> {
 }
 
 fn run(command: &mut Command) -> Result<String> {
-    let output = command.stdin(Stdio::null()).output().with_context(|| format!("running {command:?}"))?;
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
     if !output.status.success() {
-        bail!("{command:?} failed: {}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "{command:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
@@ -191,7 +207,9 @@ admin_token = "s3drv-test-admin-token"
             access_key: "GK0123456789abcdef01234567".into(),
             secret_key: "5ec12e7f0123456789abcdef0123456789abcdef0123456789abcdef01234567".into(),
             region: "us-east-1".into(),
-            capabilities: Capabilities { verifies_signatures: true },
+            capabilities: Capabilities {
+                verifies_signatures: true,
+            },
         },
         child: None,
         dir: None,
@@ -201,17 +219,41 @@ admin_token = "s3drv-test-admin-token"
     let node = loop {
         match garage(&["node", "id", "-q"]) {
             Ok(id) => break id,
-            Err(e) if start.elapsed() > Duration::from_secs(60) => return Err(e.context("garage never answered")),
+            Err(e) if start.elapsed() > Duration::from_secs(60) => {
+                return Err(e.context("garage never answered"));
+            }
             Err(_) => std::thread::sleep(Duration::from_millis(200)),
         }
     };
-    let node = node.trim().split('@').next().unwrap_or_default().to_string();
+    let node = node
+        .trim()
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     garage(&["layout", "assign", "-z", "dc1", "-c", "1G", &node])?;
     garage(&["layout", "apply", "--version", "1"])?;
     let e = &server.endpoint;
-    garage(&["key", "import", "--yes", "-n", "s3drv-test", &e.access_key, &e.secret_key])?;
+    garage(&[
+        "key",
+        "import",
+        "--yes",
+        "-n",
+        "s3drv-test",
+        &e.access_key,
+        &e.secret_key,
+    ])?;
     garage(&["bucket", "create", &e.bucket])?;
-    garage(&["bucket", "allow", "--read", "--write", "--owner", &e.bucket, "--key", &e.access_key])?;
+    garage(&[
+        "bucket",
+        "allow",
+        "--read",
+        "--write",
+        "--owner",
+        &e.bucket,
+        "--key",
+        &e.access_key,
+    ])?;
     server.child = Some(child);
     server.dir = Some(dir);
     Ok(server)
@@ -223,7 +265,11 @@ fn moto_binary() -> PathBuf {
         return path.into();
     }
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server");
-    if venv.is_file() { venv } else { PathBuf::from("moto_server") }
+    if venv.is_file() {
+        venv
+    } else {
+        PathBuf::from("moto_server")
+    }
 }
 
 /// Starts moto with bucket `s3drv-test`.
@@ -239,11 +285,19 @@ pub fn start_moto() -> Result<Server> {
         .stdout(log.try_clone()?)
         .stderr(log)
         .spawn()
-        .with_context(|| format!("starting {} (run `make moto`, or set S3DRV_MOTO_SERVER)", binary.display()))?;
+        .with_context(|| {
+            format!(
+                "starting {} (run `make moto`, or set S3DRV_MOTO_SERVER)",
+                binary.display()
+            )
+        })?;
     wait_for_port(port, &mut child, "moto_server", Duration::from_secs(60))?;
     // moto does not verify signatures: an unsigned PUT creates the bucket.
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    write!(stream, "PUT /s3drv-test HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "PUT /s3drv-test HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer)?;
     if !answer.starts_with("HTTP/1.1 200") {
@@ -257,7 +311,9 @@ pub fn start_moto() -> Result<Server> {
             access_key: "moto-access-key".into(),
             secret_key: "moto-secret-key".into(),
             region: "us-east-1".into(),
-            capabilities: Capabilities { verifies_signatures: false },
+            capabilities: Capabilities {
+                verifies_signatures: false,
+            },
         },
         child: Some(child),
         dir: Some(dir),

@@ -19,9 +19,16 @@ const CASE_TIMEOUT: Duration = Duration::from_secs(900);
 fn artifact(variable: &str, relative: &str) -> Result<PathBuf> {
     let path = std::env::var_os(variable)
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(relative)
+        });
     if !path.is_file() {
-        bail!("{} does not exist: run `make build` first, or set {variable}", path.display());
+        bail!(
+            "{} does not exist: run `make build` first, or set {variable}",
+            path.display()
+        );
     }
     Ok(path)
 }
@@ -32,7 +39,14 @@ enum Outcome {
     NotApplicable(&'static str),
 }
 
-async fn run_case(case: &Case, endpoint: &Endpoint, runtime: &Runtime, cli: &Path, run_id: &str, large: bool) -> Outcome {
+async fn run_case(
+    case: &Case,
+    endpoint: &Endpoint,
+    runtime: &Runtime,
+    cli: &Path,
+    run_id: &str,
+    large: bool,
+) -> Outcome {
     if case.needs == Needs::SignatureChecks && !endpoint.capabilities.verifies_signatures {
         return Outcome::NotApplicable("the server does not verify signatures");
     }
@@ -41,7 +55,14 @@ async fn run_case(case: &Case, endpoint: &Endpoint, runtime: &Runtime, cli: &Pat
         Ok(driver) => driver,
         Err(e) => return Outcome::Failed(format!("cannot open the driver: {e}")),
     };
-    let ctx = Ctx { driver: driver.clone(), root, endpoint: endpoint.clone(), runtime: runtime.clone(), large, cli: cli.to_path_buf() };
+    let ctx = Ctx {
+        driver: driver.clone(),
+        root,
+        endpoint: endpoint.clone(),
+        runtime: runtime.clone(),
+        large,
+        cli: cli.to_path_buf(),
+    };
     let result = match tokio::time::timeout(CASE_TIMEOUT, (case.run)(&ctx)).await {
         Ok(result) => result,
         Err(_) => Err(anyhow::anyhow!("timed out after {CASE_TIMEOUT:?}")),
@@ -71,10 +92,23 @@ struct Tally {
     skipped: usize,
 }
 
-async fn run_server(endpoint: Endpoint, runtime: Runtime, cli: PathBuf, filter: Option<String>, large: bool) -> Tally {
+async fn run_server(
+    endpoint: Endpoint,
+    runtime: Runtime,
+    cli: PathBuf,
+    filter: Option<String>,
+    large: bool,
+) -> Tally {
     let run_id = format!("{}-{}", std::process::id(), random_name(6));
-    let mut tally = Tally { passed: 0, failed: Vec::new(), skipped: 0 };
-    for case in cases().iter().filter(|c| filter.as_deref().is_none_or(|f| c.name.contains(f))) {
+    let mut tally = Tally {
+        passed: 0,
+        failed: Vec::new(),
+        skipped: 0,
+    };
+    for case in cases()
+        .iter()
+        .filter(|c| filter.as_deref().is_none_or(|f| c.name.contains(f)))
+    {
         let start = Instant::now();
         let outcome = run_case(case, &endpoint, &runtime, &cli, &run_id, large).await;
         let time = start.elapsed().as_secs_f64();
@@ -84,8 +118,13 @@ async fn run_server(endpoint: Endpoint, runtime: Runtime, cli: PathBuf, filter: 
                 println!("{:<8} {:<44} ok      {time:7.2}s", endpoint.name, case.name);
             }
             Outcome::Failed(why) => {
-                println!("{:<8} {:<44} FAILED  {time:7.2}s\n         {why}", endpoint.name, case.name);
-                tally.failed.push(format!("{}/{}", endpoint.name, case.name));
+                println!(
+                    "{:<8} {:<44} FAILED  {time:7.2}s\n         {why}",
+                    endpoint.name, case.name
+                );
+                tally
+                    .failed
+                    .push(format!("{}/{}", endpoint.name, case.name));
             }
             Outcome::NotApplicable(why) => {
                 tally.skipped += 1;
@@ -99,7 +138,10 @@ async fn run_server(endpoint: Endpoint, runtime: Runtime, cli: PathBuf, filter: 
 fn main() -> Result<()> {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let large = std::env::var("S3DRV_TEST_LARGE").is_ok_and(|v| v == "1");
-    let component = artifact("S3DRV_COMPONENT", "target/wasm32-wasip2/release/s3drv_guest.wasm")?;
+    let component = artifact(
+        "S3DRV_COMPONENT",
+        "target/wasm32-wasip2/release/s3drv_guest.wasm",
+    )?;
     let cli = artifact("S3DRV_CLI", "target/release/s3drv")?;
     let servers: Vec<Server> = match servers::external()? {
         Some(_) => Vec::new(),
@@ -112,12 +154,20 @@ fn main() -> Result<()> {
     if let Some(external) = servers::external()? {
         endpoints.push(external);
     }
-    let runtime_threads = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime_threads = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let tallies = runtime_threads.block_on(async {
         let runtime = Runtime::load(&component)?;
-        let runs = endpoints
-            .into_iter()
-            .map(|e| tokio::spawn(run_server(e, runtime.clone(), cli.clone(), filter.clone(), large)));
+        let runs = endpoints.into_iter().map(|e| {
+            tokio::spawn(run_server(
+                e,
+                runtime.clone(),
+                cli.clone(),
+                filter.clone(),
+                large,
+            ))
+        });
         let mut tallies = Vec::new();
         for run in runs.collect::<Vec<_>>() {
             tallies.push(run.await?);
@@ -128,12 +178,30 @@ fn main() -> Result<()> {
     let skipped: usize = tallies.iter().map(|t| t.skipped).sum();
     let failed: Vec<&String> = tallies.iter().flat_map(|t| &t.failed).collect();
     if !failed.is_empty() {
-        println!("\nfailed cases: {}", failed.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", "));
+        println!(
+            "\nfailed cases: {}",
+            failed
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         for server in &servers {
-            println!("\n--- last lines of the {} log ---\n{}", server.endpoint.name, server.log_tail());
+            println!(
+                "\n--- last lines of the {} log ---\n{}",
+                server.endpoint.name,
+                server.log_tail()
+            );
         }
     }
-    println!("\nconformance: {passed} passed, {} failed, {skipped} skipped", failed.len());
+    println!(
+        "\nconformance: {passed} passed, {} failed, {skipped} skipped",
+        failed.len()
+    );
     drop(servers);
-    if failed.is_empty() { Ok(()) } else { std::process::exit(1) }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        std::process::exit(1)
+    }
 }

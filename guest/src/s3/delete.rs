@@ -14,7 +14,10 @@ const KEY_ATTEMPTS: u32 = 3;
 
 /// Deletes `keys` (≤ 1,000), retrying keys that failed transiently. Returns the number
 /// deleted and the keys that failed, with their error.
-fn delete_batch<T: Transport>(s3: &S3Client<T>, keys: Vec<String>) -> Result<(u64, Vec<String>), BackendError> {
+fn delete_batch<T: Transport>(
+    s3: &S3Client<T>,
+    keys: Vec<String>,
+) -> Result<(u64, Vec<String>), BackendError> {
     let mut pending = keys;
     let mut deleted = 0;
     let mut attempt = 1;
@@ -39,7 +42,10 @@ fn delete_batch<T: Transport>(s3: &S3Client<T>, keys: Vec<String>) -> Result<(u6
         }
         // Keys that failed permanently are reported even if the retried ones succeed.
         if !failed.is_empty() {
-            let failures = failed.into_iter().map(|e| format!("deleting {}: {}: {}", e.key, e.code, e.message)).collect();
+            let failures = failed
+                .into_iter()
+                .map(|e| format!("deleting {}: {}: {}", e.key, e.code, e.message))
+                .collect();
             return Ok((deleted, failures));
         }
         pending = transient.into_iter().map(|e| e.key).collect();
@@ -62,7 +68,10 @@ pub fn delete<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<()> {
     path::check(path)?;
     let key = s3.key(path);
     let child_prefix = format!("{key}/");
-    let mut request = ListRequest { prefix: key.clone(), ..Default::default() };
+    let mut request = ListRequest {
+        prefix: key.clone(),
+        ..Default::default()
+    };
     let mut matched = false;
     let mut failures = Vec::new();
     loop {
@@ -86,7 +95,11 @@ pub fn delete<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<()> {
     if !failures.is_empty() {
         return Err(failures_error(failures));
     }
-    if matched { Ok(()) } else { Err(Error::PathNotFound(path.to_string())) }
+    if matched {
+        Ok(())
+    } else {
+        Err(Error::PathNotFound(path.to_string()))
+    }
 }
 
 /// delete-files: the given files, without listing; missing files count as deleted.
@@ -104,8 +117,16 @@ pub fn delete_files<T: Transport>(s3: &S3Client<T>, paths: &[String]) -> Result<
                 failures.extend(failed);
             }
             // Best effort: later batches still run; the failure is reported with the rest.
-            Err(e) => failures.push(format!("deleting {} keys: {}", batch.len(), Error::Backend(e))),
+            Err(e) => failures.push(format!(
+                "deleting {} keys: {}",
+                batch.len(),
+                Error::Backend(e)
+            )),
         }
     }
-    if failures.is_empty() { Ok(count) } else { Err(failures_error(failures)) }
+    if failures.is_empty() {
+        Ok(count)
+    } else {
+        Err(failures_error(failures))
+    }
 }

@@ -8,7 +8,9 @@ pub fn is_error_document(body: &[u8]) -> bool {
     let text = String::from_utf8_lossy(&body[..body.len().min(512)]);
     let mut rest = text.trim_start();
     if rest.starts_with("<?xml") {
-        rest = rest.find("?>").map_or("", |end| rest[end + 2..].trim_start());
+        rest = rest
+            .find("?>")
+            .map_or("", |end| rest[end + 2..].trim_start());
     }
     rest.starts_with("<Error>") || rest.starts_with("<Error ")
 }
@@ -19,7 +21,10 @@ pub fn is_error_document(body: &[u8]) -> bool {
 /// are transient server faults, 400 `RequestTimeout` means the connection was too slow.
 pub fn is_retryable(status: Option<u16>, code: &str) -> bool {
     matches!(status, Some(429 | 500 | 502 | 503 | 504))
-        || matches!(code, "SlowDown" | "InternalError" | "RequestTimeout" | "ServiceUnavailable" | "Throttling")
+        || matches!(
+            code,
+            "SlowDown" | "InternalError" | "RequestTimeout" | "ServiceUnavailable" | "Throttling"
+        )
 }
 
 /// The error of an answer with status `status`, headers and (possibly empty) body.
@@ -58,7 +63,13 @@ pub fn from_response(status: u16, headers: &[(String, String)], body: &[u8]) -> 
             (code.to_string(), message, header_request_id)
         }
     };
-    BackendError { retryable: is_retryable(Some(status), &code), code, message, status: Some(status), request_id }
+    BackendError {
+        retryable: is_retryable(Some(status), &code),
+        code,
+        message,
+        status: Some(status),
+        request_id,
+    }
 }
 
 #[cfg(test)]
@@ -71,7 +82,10 @@ mod tests {
 <Error><Code>NoSuchKey</Code><Message>The resource you requested does not exist</Message><Resource>/b/k</Resource><RequestId>4442587FB7D0A2F9</RequestId></Error>"#;
         assert!(is_error_document(body));
         let e = from_response(404, &[], body);
-        assert_eq!((e.code.as_str(), e.status, e.retryable), ("NoSuchKey", Some(404), false));
+        assert_eq!(
+            (e.code.as_str(), e.status, e.retryable),
+            ("NoSuchKey", Some(404), false)
+        );
         assert_eq!(e.request_id.as_deref(), Some("4442587FB7D0A2F9"));
     }
 
@@ -85,7 +99,10 @@ mod tests {
     #[test]
     fn bodiless_and_garbage_answers() {
         let e = from_response(403, &[("x-amz-request-id".into(), "r1".into())], b"");
-        assert_eq!((e.code.as_str(), e.request_id.as_deref()), ("Forbidden", Some("r1")));
+        assert_eq!(
+            (e.code.as_str(), e.request_id.as_deref()),
+            ("Forbidden", Some("r1"))
+        );
         let e = from_response(502, &[], b"<html>bad gateway</html>");
         assert_eq!(e.code, "UnexpectedStatus");
         assert!(e.retryable && e.message.contains("bad gateway"));

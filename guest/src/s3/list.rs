@@ -23,7 +23,9 @@ pub struct ListRequest {
 impl ListRequest {
     /// The S3 request.
     pub fn to_s3(&self) -> S3Request {
-        let mut request = S3Request::new(Method::Get, "").query("list-type", "2").query("prefix", self.prefix.clone());
+        let mut request = S3Request::new(Method::Get, "")
+            .query("list-type", "2")
+            .query("prefix", self.prefix.clone());
         if self.delimited {
             request = request.query("delimiter", "/");
         }
@@ -41,7 +43,10 @@ impl ListRequest {
 }
 
 /// Fetches one page.
-pub fn list_page<T: Transport>(s3: &S3Client<T>, request: &ListRequest) -> Result<ListBucketResult, BackendError> {
+pub fn list_page<T: Transport>(
+    s3: &S3Client<T>,
+    request: &ListRequest,
+) -> Result<ListBucketResult, BackendError> {
     s3.send_xml("ListObjectsV2", request.to_s3())
 }
 
@@ -51,7 +56,10 @@ pub fn next_token(page: &ListBucketResult) -> Result<Option<String>, BackendErro
     match (page.is_truncated, &page.next_continuation_token) {
         (false, _) => Ok(None),
         (true, Some(token)) if !token.is_empty() => Ok(Some(token.clone())),
-        (true, _) => Err(BackendError::malformed("truncated ListObjectsV2 page without NextContinuationToken", None)),
+        (true, _) => Err(BackendError::malformed(
+            "truncated ListObjectsV2 page without NextContinuationToken",
+            None,
+        )),
     }
 }
 
@@ -60,13 +68,26 @@ pub fn list<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<Vec<String>> {
     path::check_or_root(path)?;
     let keys = &s3.config.keys;
     let prefix = keys.dir_prefix(path);
-    let mut request = ListRequest { prefix: prefix.clone(), delimited: true, ..Default::default() };
+    let mut request = ListRequest {
+        prefix: prefix.clone(),
+        delimited: true,
+        ..Default::default()
+    };
     let (mut files, mut dirs) = (Vec::new(), Vec::new());
     loop {
         let page = list_page(s3, &request)?;
         // A directory-marker object (`dir/`) is the listed directory itself, not a child.
-        files.extend(page.contents.iter().filter(|o| o.key != prefix).filter_map(|o| keys.path(&o.key)));
-        dirs.extend(page.common_prefixes.iter().filter_map(|p| keys.path(p.prefix.trim_end_matches('/'))));
+        files.extend(
+            page.contents
+                .iter()
+                .filter(|o| o.key != prefix)
+                .filter_map(|o| keys.path(&o.key)),
+        );
+        dirs.extend(
+            page.common_prefixes
+                .iter()
+                .filter_map(|p| keys.path(p.prefix.trim_end_matches('/'))),
+        );
         match next_token(&page)? {
             Some(token) => request.continuation = Some(token),
             None => break,

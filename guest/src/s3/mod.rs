@@ -83,7 +83,10 @@ pub struct HttpResponse<B> {
 impl<B> HttpResponse<B> {
     /// The first value of header `name` (lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -102,7 +105,10 @@ pub trait Body {
                 return Ok(all);
             }
             if all.len() + chunk.len() > limit {
-                return Err(BackendError::malformed(format!("answer body larger than {limit} bytes"), None));
+                return Err(BackendError::malformed(
+                    format!("answer body larger than {limit} bytes"),
+                    None,
+                ));
             }
             all.extend_from_slice(&chunk);
         }
@@ -165,7 +171,14 @@ pub struct S3Request {
 impl S3Request {
     /// A request without body.
     pub fn new(method: Method, key: impl Into<String>) -> Self {
-        S3Request { method, key: key.into(), query: Vec::new(), headers: Vec::new(), body: Vec::new(), checksum: BodyChecksum::None }
+        S3Request {
+            method,
+            key: key.into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            checksum: BodyChecksum::None,
+        }
     }
 
     /// Adds a query parameter.
@@ -189,7 +202,11 @@ impl S3Request {
 }
 
 /// RFC 3986 unreserved characters stay as they are; everything else is encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 /// Like [`QUERY_VALUE`] but keeps `/` (key paths).
 const KEY_PATH: &AsciiSet = &QUERY_VALUE.remove(b'/');
 
@@ -219,17 +236,31 @@ impl<T: Transport> S3Client<T> {
         let endpoint = &self.config.endpoint;
         let key = utf8_percent_encode(key, KEY_PATH);
         if endpoint.path_style {
-            (endpoint.authority.clone(), format!("/{}/{key}", self.config.bucket))
+            (
+                endpoint.authority.clone(),
+                format!("/{}/{key}", self.config.bucket),
+            )
         } else {
-            (format!("{}.{}", self.config.bucket, endpoint.authority), format!("/{key}"))
+            (
+                format!("{}.{}", self.config.bucket, endpoint.authority),
+                format!("/{key}"),
+            )
         }
     }
 
     /// The full URL of `key` with `query` (already encoded, may be empty).
     fn url(&self, key: &str, query: &str) -> (String, String, String) {
         let (authority, path) = self.address(key);
-        let path_and_query = if query.is_empty() { path } else { format!("{path}?{query}") };
-        let scheme = if self.config.endpoint.secure { "https" } else { "http" };
+        let path_and_query = if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        };
+        let scheme = if self.config.endpoint.secure {
+            "https"
+        } else {
+            "http"
+        };
         let url = format!("{scheme}://{authority}{path_and_query}");
         (authority, path_and_query, url)
     }
@@ -239,14 +270,23 @@ impl<T: Transport> S3Client<T> {
         let query = request
             .query
             .iter()
-            .map(|(k, v)| if v.is_empty() { k.to_string() } else { format!("{k}={}", encode_query_value(v)) })
+            .map(|(k, v)| {
+                if v.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{k}={}", encode_query_value(v))
+                }
+            })
             .collect::<Vec<_>>()
             .join("&");
         let (authority, path_and_query, url) = self.url(&request.key, &query);
         let mut headers = request.headers;
         if request.checksum == BodyChecksum::Md5 {
             let digest = Md5::digest(&request.body);
-            headers.push(("content-md5".into(), base64::engine::general_purpose::STANDARD.encode(digest)));
+            headers.push((
+                "content-md5".into(),
+                base64::engine::general_purpose::STANDARD.encode(digest),
+            ));
         }
         let signed = sign::sign_headers(
             request.method.as_str(),
@@ -273,14 +313,25 @@ impl<T: Transport> S3Client<T> {
         if (200..300).contains(&response.status) {
             Ok(response)
         } else {
-            let body = response.body.read_to_end(XML_BODY_LIMIT).unwrap_or_default();
-            Err(errors::from_response(response.status, &response.headers, &body))
+            let body = response
+                .body
+                .read_to_end(XML_BODY_LIMIT)
+                .unwrap_or_default();
+            Err(errors::from_response(
+                response.status,
+                &response.headers,
+                &body,
+            ))
         }
     }
 
     /// Sends `request` and reads its XML answer. A 200 answer whose body is an `<Error>` (as
     /// CompleteMultipartUpload and copies may send) is an error too.
-    pub fn send_xml<R: for<'de> serde::Deserialize<'de>>(&self, what: &str, request: S3Request) -> Result<R, BackendError> {
+    pub fn send_xml<R: for<'de> serde::Deserialize<'de>>(
+        &self,
+        what: &str,
+        request: S3Request,
+    ) -> Result<R, BackendError> {
         let mut response = self.send(request)?;
         let body = response.body.read_to_end(XML_BODY_LIMIT)?;
         parse_success(what, response.status, &response.headers, &body)
@@ -290,7 +341,11 @@ impl<T: Transport> S3Client<T> {
     pub fn send_discard(&self, request: S3Request) -> Result<HttpResponse<()>, BackendError> {
         let mut response = self.send(request)?;
         response.body.read_to_end(XML_BODY_LIMIT)?;
-        Ok(HttpResponse { status: response.status, headers: response.headers, body: () })
+        Ok(HttpResponse {
+            status: response.status,
+            headers: response.headers,
+            body: (),
+        })
     }
 
     /// Sends `requests` with at most `in_flight` outstanding and reads their XML answers, in
@@ -320,16 +375,32 @@ impl<T: Transport> S3Client<T> {
                 if (200..300).contains(&answer.status) {
                     parse_success(what, answer.status, &answer.headers, &answer.body)
                 } else {
-                    Err(errors::from_response(answer.status, &answer.headers, &answer.body))
+                    Err(errors::from_response(
+                        answer.status,
+                        &answer.headers,
+                        &answer.body,
+                    ))
                 }
             })
             .collect()
     }
 
     /// A presigned URL of `key` for `method`, valid `expires_in`.
-    pub fn presign(&self, method: Method, key: &str, expires_in: std::time::Duration) -> Result<String, BackendError> {
+    pub fn presign(
+        &self,
+        method: Method,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, BackendError> {
         let (_, _, url) = self.url(key, "");
-        sign::presign(method.as_str(), &url, &self.config.credentials, &self.config.region, SystemTime::now(), expires_in)
+        sign::presign(
+            method.as_str(),
+            &url,
+            &self.config.credentials,
+            &self.config.region,
+            SystemTime::now(),
+            expires_in,
+        )
     }
 
     /// The key of `path`.
@@ -352,7 +423,9 @@ fn parse_success<R: for<'de> serde::Deserialize<'de>>(
 
 /// Maps "the object does not exist" to `path-not-found` and keeps every other error.
 pub fn not_found_as_path(error: BackendError, path: &str) -> Error {
-    if matches!(error.code.as_str(), "NoSuchKey" | "NotFound") || (error.status == Some(404) && error.code != "NoSuchBucket") {
+    if matches!(error.code.as_str(), "NoSuchKey" | "NotFound")
+        || (error.status == Some(404) && error.code != "NoSuchBucket")
+    {
         Error::PathNotFound(path.to_string())
     } else {
         Error::Backend(error)
@@ -367,12 +440,12 @@ impl From<BackendError> for Error {
 
 /// Parses an RFC 3339 time (listings) or an HTTP date (HEAD `Last-Modified`).
 pub fn parse_time(text: &str) -> Option<SystemTime> {
-    if let Ok(t) = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
+    if let Ok(t) = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+    {
         return Some(t.into());
     }
     httpdate::parse_http_date(text).ok()
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,10 @@
 //! Multipart uploads: create, upload (and copy) parts, list, complete, abort.
 
 use super::object::with_attributes;
-use super::xml::{self, CopyResult, InitiateMultipartUploadResult, ListMultipartUploadsResult, ListPartsResult, ListedPart};
+use super::xml::{
+    self, CopyResult, InitiateMultipartUploadResult, ListMultipartUploadsResult, ListPartsResult,
+    ListedPart,
+};
 use super::{BodyChecksum, Method, S3Client, S3Request, Transport};
 use crate::config::MAX_CHUNK_SIZE;
 use crate::error::{BackendError, Error, Result};
@@ -11,32 +14,52 @@ pub const MAX_PARTS: u32 = 10_000;
 
 /// The `x-amz-copy-source` value of `key` in the driver's bucket.
 pub fn copy_source<T: Transport>(s3: &S3Client<T>, key: &str) -> String {
-    let encoded: String = key.split('/').map(super::encode_query_value).collect::<Vec<_>>().join("/");
+    let encoded: String = key
+        .split('/')
+        .map(super::encode_query_value)
+        .collect::<Vec<_>>()
+        .join("/");
     format!("/{}/{encoded}", s3.config.bucket)
 }
 
 /// CreateMultipartUpload with every configured object attribute (including the KMS key id).
 pub fn create<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<String, BackendError> {
-    let request = with_attributes(S3Request::new(Method::Post, key).query("uploads", ""), &s3.config.attributes);
+    let request = with_attributes(
+        S3Request::new(Method::Post, key).query("uploads", ""),
+        &s3.config.attributes,
+    );
     let result: InitiateMultipartUploadResult = s3.send_xml("CreateMultipartUpload", request)?;
     Ok(result.upload_id)
 }
 
 /// UploadPart with a Content-MD5 the server verifies; returns the part's ETag.
-pub fn upload_part<T: Transport>(s3: &S3Client<T>, key: &str, upload_id: &str, number: u32, body: Vec<u8>) -> Result<String, BackendError> {
+pub fn upload_part<T: Transport>(
+    s3: &S3Client<T>,
+    key: &str,
+    upload_id: &str,
+    number: u32,
+    body: Vec<u8>,
+) -> Result<String, BackendError> {
     let request = S3Request::new(Method::Put, key)
         .query("partNumber", number.to_string())
         .query("uploadId", upload_id)
         .body(body, BodyChecksum::Md5);
     let response = s3.send_discard(request)?;
-    response
-        .header("etag")
-        .map(String::from)
-        .ok_or_else(|| BackendError::malformed("UploadPart answer without ETag", Some(response.status)))
+    response.header("etag").map(String::from).ok_or_else(|| {
+        BackendError::malformed("UploadPart answer without ETag", Some(response.status))
+    })
 }
 
 /// Copies `[start, end]` of `source_key` into part `number` of an upload.
-fn upload_part_copy_request<T: Transport>(s3: &S3Client<T>, source_key: &str, key: &str, upload_id: &str, number: u32, start: u64, end: u64) -> S3Request {
+fn upload_part_copy_request<T: Transport>(
+    s3: &S3Client<T>,
+    source_key: &str,
+    key: &str,
+    upload_id: &str,
+    number: u32,
+    start: u64,
+    end: u64,
+) -> S3Request {
     S3Request::new(Method::Put, key)
         .query("partNumber", number.to_string())
         .query("uploadId", upload_id)
@@ -47,7 +70,14 @@ fn upload_part_copy_request<T: Transport>(s3: &S3Client<T>, source_key: &str, ke
 /// Copies the first `length` bytes of `source_key` into parts `1..` of `upload_id`, `chunk`
 /// bytes each (the last may be shorter), with up to `multipartcopymaxconcurrency` requests in
 /// flight. Returns `(part number, etag)` in order.
-pub fn copy_parts<T: Transport>(s3: &S3Client<T>, source_key: &str, key: &str, upload_id: &str, length: u64, chunk: u64) -> Result<Vec<(u32, String)>, BackendError> {
+pub fn copy_parts<T: Transport>(
+    s3: &S3Client<T>,
+    source_key: &str,
+    key: &str,
+    upload_id: &str,
+    length: u64,
+    chunk: u64,
+) -> Result<Vec<(u32, String)>, BackendError> {
     let count = length.div_ceil(chunk);
     let requests = (0..count)
         .map(|i| {
@@ -64,7 +94,12 @@ pub fn copy_parts<T: Transport>(s3: &S3Client<T>, source_key: &str, key: &str, u
 }
 
 /// CompleteMultipartUpload with `parts` in order.
-pub fn complete<T: Transport>(s3: &S3Client<T>, key: &str, upload_id: &str, parts: &[(u32, String)]) -> Result<(), BackendError> {
+pub fn complete<T: Transport>(
+    s3: &S3Client<T>,
+    key: &str,
+    upload_id: &str,
+    parts: &[(u32, String)],
+) -> Result<(), BackendError> {
     let request = S3Request::new(Method::Post, key)
         .query("uploadId", upload_id)
         .header("content-type", "application/xml")
@@ -74,37 +109,63 @@ pub fn complete<T: Transport>(s3: &S3Client<T>, key: &str, upload_id: &str, part
 }
 
 /// AbortMultipartUpload.
-pub fn abort<T: Transport>(s3: &S3Client<T>, key: &str, upload_id: &str) -> Result<(), BackendError> {
+pub fn abort<T: Transport>(
+    s3: &S3Client<T>,
+    key: &str,
+    upload_id: &str,
+) -> Result<(), BackendError> {
     s3.send_discard(S3Request::new(Method::Delete, key).query("uploadId", upload_id))?;
     Ok(())
 }
 
 /// Ids of the in-progress uploads of exactly `key`, oldest first (every page, following both
 /// the key marker and the upload-id marker).
-pub fn list_uploads<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<Vec<String>, BackendError> {
+pub fn list_uploads<T: Transport>(
+    s3: &S3Client<T>,
+    key: &str,
+) -> Result<Vec<String>, BackendError> {
     let mut ids = Vec::new();
     let mut markers: Option<(String, String)> = None;
     loop {
-        let mut request = S3Request::new(Method::Get, "").query("uploads", "").query("prefix", key);
+        let mut request = S3Request::new(Method::Get, "")
+            .query("uploads", "")
+            .query("prefix", key);
         if let Some((key_marker, id_marker)) = &markers {
-            request = request.query("key-marker", key_marker.clone()).query("upload-id-marker", id_marker.clone());
+            request = request
+                .query("key-marker", key_marker.clone())
+                .query("upload-id-marker", id_marker.clone());
         }
         let page: ListMultipartUploadsResult = s3.send_xml("ListMultipartUploads", request)?;
         let past_key = page.uploads.iter().any(|u| u.key.as_str() > key);
-        ids.extend(page.uploads.into_iter().filter(|u| u.key == key).map(|u| u.upload_id));
+        ids.extend(
+            page.uploads
+                .into_iter()
+                .filter(|u| u.key == key)
+                .map(|u| u.upload_id),
+        );
         if !page.is_truncated || past_key {
             return Ok(ids);
         }
-        let next = (page.next_key_marker.unwrap_or_default(), page.next_upload_id_marker.unwrap_or_default());
+        let next = (
+            page.next_key_marker.unwrap_or_default(),
+            page.next_upload_id_marker.unwrap_or_default(),
+        );
         if next.0.is_empty() || markers.as_ref() == Some(&next) {
-            return Err(BackendError::malformed("truncated ListMultipartUploads page without new markers", None));
+            return Err(BackendError::malformed(
+                "truncated ListMultipartUploads page without new markers",
+                None,
+            ));
         }
         markers = Some(next);
     }
 }
 
 /// Every part of an upload, in part-number order.
-pub fn list_parts<T: Transport>(s3: &S3Client<T>, key: &str, upload_id: &str) -> Result<Vec<ListedPart>, BackendError> {
+pub fn list_parts<T: Transport>(
+    s3: &S3Client<T>,
+    key: &str,
+    upload_id: &str,
+) -> Result<Vec<ListedPart>, BackendError> {
     let mut parts = Vec::new();
     let mut marker: Option<u32> = None;
     loop {
@@ -119,7 +180,12 @@ pub fn list_parts<T: Transport>(s3: &S3Client<T>, key: &str, upload_id: &str) ->
         }
         match page.next_part_number_marker {
             Some(next) if Some(next) != marker => marker = Some(next),
-            _ => return Err(BackendError::malformed("truncated ListParts page without a new NextPartNumberMarker", None)),
+            _ => {
+                return Err(BackendError::malformed(
+                    "truncated ListParts page without a new NextPartNumberMarker",
+                    None,
+                ));
+            }
         }
     }
     parts.sort_by_key(|p| p.part_number);
@@ -128,13 +194,25 @@ pub fn list_parts<T: Transport>(s3: &S3Client<T>, key: &str, upload_id: &str) ->
 
 /// Copies an object larger than the copy threshold with ranged UploadPartCopy; the upload is
 /// aborted when any part fails.
-pub fn copy_large<T: Transport>(s3: &S3Client<T>, source_key: &str, dest_key: &str, size: u64) -> Result<()> {
-    let chunk = s3.config.copy_chunk_size.max(size.div_ceil(MAX_PARTS as u64)).min(MAX_CHUNK_SIZE);
+pub fn copy_large<T: Transport>(
+    s3: &S3Client<T>,
+    source_key: &str,
+    dest_key: &str,
+    size: u64,
+) -> Result<()> {
+    let chunk = s3
+        .config
+        .copy_chunk_size
+        .max(size.div_ceil(MAX_PARTS as u64))
+        .min(MAX_CHUNK_SIZE);
     if size.div_ceil(chunk) > MAX_PARTS as u64 {
-        return Err(Error::LimitExceeded(format!("copying {size} bytes needs more than {MAX_PARTS} parts of {chunk} bytes")));
+        return Err(Error::LimitExceeded(format!(
+            "copying {size} bytes needs more than {MAX_PARTS} parts of {chunk} bytes"
+        )));
     }
     let upload_id = create(s3, dest_key)?;
-    let result = copy_parts(s3, source_key, dest_key, &upload_id, size, chunk).and_then(|parts| complete(s3, dest_key, &upload_id, &parts));
+    let result = copy_parts(s3, source_key, dest_key, &upload_id, size, chunk)
+        .and_then(|parts| complete(s3, dest_key, &upload_id, &parts));
     if let Err(e) = result {
         // The copy's own error matters more than a failed clean-up.
         let _ = abort(s3, dest_key, &upload_id);

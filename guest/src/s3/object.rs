@@ -2,9 +2,12 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::list::{list_page, ListRequest};
+use super::list::{ListRequest, list_page};
 use super::multipart;
-use super::{Body, BodyChecksum, HttpResponse, Method, S3Client, S3Request, Transport, not_found_as_path, parse_time};
+use super::{
+    Body, BodyChecksum, HttpResponse, Method, S3Client, S3Request, Transport, not_found_as_path,
+    parse_time,
+};
 use crate::config::{Encryption, ObjectAttributes};
 use crate::error::{BackendError, Error, Result};
 use crate::path;
@@ -25,7 +28,12 @@ pub struct FileInfo {
 impl FileInfo {
     /// A directory entry.
     pub fn dir(path: String) -> Self {
-        FileInfo { path, size: 0, modified: None, is_dir: true }
+        FileInfo {
+            path,
+            size: 0,
+            modified: None,
+            is_dir: true,
+        }
     }
 }
 
@@ -37,7 +45,9 @@ pub fn with_attributes(mut request: S3Request, attributes: &ObjectAttributes) ->
     }
     match &attributes.encryption {
         None => {}
-        Some(Encryption::Aes256) => request = request.header("x-amz-server-side-encryption", "AES256"),
+        Some(Encryption::Aes256) => {
+            request = request.header("x-amz-server-side-encryption", "AES256")
+        }
         Some(Encryption::Kms(key_id)) => {
             request = request.header("x-amz-server-side-encryption", "aws:kms");
             if let Some(id) = key_id {
@@ -52,7 +62,11 @@ pub fn with_attributes(mut request: S3Request, attributes: &ObjectAttributes) ->
 }
 
 /// PutObject of `content` at `key`, with a Content-MD5 the server verifies.
-pub fn put_object<T: Transport>(s3: &S3Client<T>, key: &str, content: Vec<u8>) -> Result<(), BackendError> {
+pub fn put_object<T: Transport>(
+    s3: &S3Client<T>,
+    key: &str,
+    content: Vec<u8>,
+) -> Result<(), BackendError> {
     let request = S3Request::new(Method::Put, key).body(content, BodyChecksum::Md5);
     s3.send_discard(with_attributes(request, &s3.config.attributes))?;
     Ok(())
@@ -63,7 +77,10 @@ pub fn put_content<T: Transport>(s3: &S3Client<T>, path: &str, content: Vec<u8>)
     path::check(path)?;
     let limit = crate::config::MAX_CHUNK_SIZE;
     if content.len() as u64 > limit {
-        return Err(Error::LimitExceeded(format!("put-content of {} bytes exceeds S3's single PUT limit of {limit} bytes; use a writer", content.len())));
+        return Err(Error::LimitExceeded(format!(
+            "put-content of {} bytes exceeds S3's single PUT limit of {limit} bytes; use a writer",
+            content.len()
+        )));
     }
     Ok(put_object(s3, &s3.key(path), content)?)
 }
@@ -99,16 +116,26 @@ impl<B: Body> Reader<B> {
     /// the end gives an empty stream.
     pub fn open<T: Transport<Body = B>>(s3: &S3Client<T>, path: &str, offset: i64) -> Result<Self> {
         if offset < 0 {
-            return Err(Error::InvalidOffset { path: path.to_string(), offset });
+            return Err(Error::InvalidOffset {
+                path: path.to_string(),
+                offset,
+            });
         }
         path::check(path)?;
-        let mut reader = Reader { path: path.to_string(), key: s3.key(path), position: offset as u64, etag: None, body: None };
+        let mut reader = Reader {
+            path: path.to_string(),
+            key: s3.key(path),
+            position: offset as u64,
+            etag: None,
+            body: None,
+        };
         reader.request(s3)?;
         Ok(reader)
     }
 
     fn request<T: Transport<Body = B>>(&mut self, s3: &S3Client<T>) -> Result<()> {
-        let mut request = S3Request::new(Method::Get, self.key.as_str()).header("range", format!("bytes={}-", self.position));
+        let mut request = S3Request::new(Method::Get, self.key.as_str())
+            .header("range", format!("bytes={}-", self.position));
         if let Some(etag) = &self.etag {
             request = request.header("if-match", etag.clone());
         }
@@ -127,10 +154,16 @@ impl<B: Body> Reader<B> {
     }
 
     /// Up to `max` next bytes; empty at the end.
-    pub fn read<T: Transport<Body = B>>(&mut self, s3: &S3Client<T>, max: usize) -> Result<Vec<u8>> {
+    pub fn read<T: Transport<Body = B>>(
+        &mut self,
+        s3: &S3Client<T>,
+        max: usize,
+    ) -> Result<Vec<u8>> {
         let mut resumes = 0;
         loop {
-            let Some(body) = self.body.as_mut() else { return Ok(Vec::new()) };
+            let Some(body) = self.body.as_mut() else {
+                return Ok(Vec::new());
+            };
             match body.read(max) {
                 Ok(chunk) => {
                     if chunk.is_empty() {
@@ -162,7 +195,12 @@ fn head<T: Transport>(s3: &S3Client<T>, path: &str, key: &str) -> Result<Option<
 fn file_info_of_head<B>(path: &str, response: &HttpResponse<B>) -> Option<FileInfo> {
     let size = response.header("content-length")?.parse().ok()?;
     let modified = parse_time(response.header("last-modified")?)?;
-    Some(FileInfo { path: path.to_string(), size, modified: Some(modified), is_dir: false })
+    Some(FileInfo {
+        path: path.to_string(),
+        size,
+        modified: Some(modified),
+        is_dir: false,
+    })
 }
 
 /// stat: HEAD, then a component-aware listing (`/a` is a directory only if `a/` has keys).
@@ -173,7 +211,14 @@ pub fn stat<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<FileInfo> {
             return Ok(info);
         }
     }
-    let page = list_page(s3, &ListRequest { prefix: s3.config.keys.dir_prefix(path), max_keys: Some(1), ..Default::default() })?;
+    let page = list_page(
+        s3,
+        &ListRequest {
+            prefix: s3.config.keys.dir_prefix(path),
+            max_keys: Some(1),
+            ..Default::default()
+        },
+    )?;
     if page.contents.is_empty() && page.common_prefixes.is_empty() {
         Err(Error::PathNotFound(path.to_string()))
     } else {
@@ -182,8 +227,13 @@ pub fn stat<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<FileInfo> {
 }
 
 /// CopyObject of `source_key` (at most 5 GiB) to `dest_key` with the configured attributes.
-fn copy_object<T: Transport>(s3: &S3Client<T>, source_key: &str, dest_key: &str) -> Result<(), BackendError> {
-    let request = S3Request::new(Method::Put, dest_key).header("x-amz-copy-source", multipart::copy_source(s3, source_key));
+fn copy_object<T: Transport>(
+    s3: &S3Client<T>,
+    source_key: &str,
+    dest_key: &str,
+) -> Result<(), BackendError> {
+    let request = S3Request::new(Method::Put, dest_key)
+        .header("x-amz-copy-source", multipart::copy_source(s3, source_key));
     let request = with_attributes(request, &s3.config.attributes);
     s3.send_xml::<super::xml::CopyResult>("CopyObject", request)?;
     Ok(())
@@ -210,7 +260,12 @@ pub fn move_object<T: Transport>(s3: &S3Client<T>, source: &str, dest: &str) -> 
 }
 
 /// A presigned URL of `path` for GET or HEAD.
-pub fn url_for<T: Transport>(s3: &S3Client<T>, path: &str, method: &str, expiry: Option<u64>) -> Result<String> {
+pub fn url_for<T: Transport>(
+    s3: &S3Client<T>,
+    path: &str,
+    method: &str,
+    expiry: Option<u64>,
+) -> Result<String> {
     path::check(path)?;
     let method = match method {
         "GET" | "" => Method::Get,
@@ -220,7 +275,9 @@ pub fn url_for<T: Transport>(s3: &S3Client<T>, path: &str, method: &str, expiry:
     const MAX_EXPIRY: u64 = 7 * 24 * 3600;
     let seconds = expiry.unwrap_or(1200);
     if seconds == 0 || seconds > MAX_EXPIRY {
-        return Err(Error::LimitExceeded(format!("presigned URL expiry of {seconds} s is outside 1..={MAX_EXPIRY} s (7 days)")));
+        return Err(Error::LimitExceeded(format!(
+            "presigned URL expiry of {seconds} s is outside 1..={MAX_EXPIRY} s (7 days)"
+        )));
     }
     Ok(s3.presign(method, &s3.key(path), Duration::from_secs(seconds))?)
 }

@@ -99,8 +99,13 @@ pub fn presign(
         .build()
         .map_err(signing_error)?
         .into();
-    let signable = SignableRequest::new(method, url, std::iter::empty(), SignableBody::UnsignedPayload)
-        .map_err(signing_error)?;
+    let signable = SignableRequest::new(
+        method,
+        url,
+        std::iter::empty(),
+        SignableBody::UnsignedPayload,
+    )
+    .map_err(signing_error)?;
     let (instructions, _signature) = sign(signable, &params).map_err(signing_error)?.into_parts();
     let mut signed = url.to_string();
     let mut separator = if url.contains('?') { '&' } else { '?' };
@@ -145,7 +150,9 @@ mod tests {
         .unwrap();
         assert!(url.contains("X-Amz-Expires=86400"), "{url}");
         assert!(
-            url.ends_with("X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"),
+            url.ends_with(
+                "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+            ),
             "{url}"
         );
     }
@@ -155,10 +162,25 @@ mod tests {
         // "Signature Calculations for the Authorization Header", example GET Object with a range,
         // here with UNSIGNED-PAYLOAD, so only the shape and the signed headers are checked.
         let headers = vec![("range".to_string(), "bytes=0-9".to_string())];
-        let signed = sign_headers("GET", "https://examplebucket.s3.amazonaws.com/test.txt", &headers, &creds(), "us-east-1", at_2013_05_24()).unwrap();
+        let signed = sign_headers(
+            "GET",
+            "https://examplebucket.s3.amazonaws.com/test.txt",
+            &headers,
+            &creds(),
+            "us-east-1",
+            at_2013_05_24(),
+        )
+        .unwrap();
         let auth = &signed.iter().find(|(k, _)| k == "authorization").unwrap().1;
         assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request"), "{auth}");
-        assert!(auth.contains("SignedHeaders=host;range;x-amz-content-sha256;x-amz-date"), "{auth}");
-        assert!(signed.iter().any(|(k, v)| k == "x-amz-content-sha256" && v == "UNSIGNED-PAYLOAD"));
+        assert!(
+            auth.contains("SignedHeaders=host;range;x-amz-content-sha256;x-amz-date"),
+            "{auth}"
+        );
+        assert!(
+            signed
+                .iter()
+                .any(|(k, v)| k == "x-amz-content-sha256" && v == "UNSIGNED-PAYLOAD")
+        );
     }
 }

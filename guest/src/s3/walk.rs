@@ -34,7 +34,11 @@ impl Cursor {
     fn new(keys: &KeyMapper, root: &str, start_after: Option<String>) -> Cursor {
         Cursor {
             root: root.to_string(),
-            request: ListRequest { prefix: keys.dir_prefix(root), start_after, ..Default::default() },
+            request: ListRequest {
+                prefix: keys.dir_prefix(root),
+                start_after,
+                ..Default::default()
+            },
             previous_dir: root.to_string(),
             skipped: None,
             done: false,
@@ -42,9 +46,16 @@ impl Cursor {
     }
 
     /// Turns one page into entries and moves the cursor on.
-    fn consume(&mut self, keys: &KeyMapper, page: ListBucketResult, out: &mut Vec<FileInfo>) -> Result<()> {
+    fn consume(
+        &mut self,
+        keys: &KeyMapper,
+        page: ListBucketResult,
+        out: &mut Vec<FileInfo>,
+    ) -> Result<()> {
         for object in &page.contents {
-            let Some(path) = keys.path(&object.key) else { continue };
+            let Some(path) = keys.path(&object.key) else {
+                continue;
+            };
             // A directory marker (`dir/`) names a directory, never a file with an empty name.
             let (dir, file) = match path.strip_suffix('/') {
                 Some(dir) => (dir.to_string(), None),
@@ -52,7 +63,12 @@ impl Cursor {
             };
             self.enter(&dir, out);
             if let Some(path) = file {
-                out.push(FileInfo { path, size: object.size, modified: parse_time(&object.last_modified), is_dir: false });
+                out.push(FileInfo {
+                    path,
+                    size: object.size,
+                    modified: parse_time(&object.last_modified),
+                    is_dir: false,
+                });
             }
         }
         match next_token(&page)? {
@@ -67,11 +83,11 @@ impl Cursor {
         if dir == self.previous_dir || !path::is_under(dir, &self.root) {
             return;
         }
-        let mut ancestor = self.previous_dir.as_str();
+        let previous = std::mem::replace(&mut self.previous_dir, dir.to_string());
+        let mut ancestor = previous.as_str();
         while !path::is_under(dir, ancestor) {
             ancestor = parent(ancestor);
         }
-        self.previous_dir = dir.to_string();
         if dir == ancestor {
             // Back up in an ancestor that was emitted already (or is the root).
             return;
@@ -106,13 +122,22 @@ pub struct Walker {
 
 impl Walker {
     /// walk: one flat listing of everything below `from`.
-    pub fn walk<T: Transport>(s3: &S3Client<T>, from: &str, start_after: Option<&str>) -> Result<Walker> {
+    pub fn walk<T: Transport>(
+        s3: &S3Client<T>,
+        from: &str,
+        start_after: Option<&str>,
+    ) -> Result<Walker> {
         path::check_or_root(from)?;
         if let Some(hint) = start_after {
             path::check(hint)?;
         }
         let cursor = Cursor::new(&s3.config.keys, from, start_after.map(|h| s3.key(h)));
-        let mut walker = Walker { cursors: vec![cursor], ready: VecDeque::new(), last_dir: None, in_flight: 1 };
+        let mut walker = Walker {
+            cursors: vec![cursor],
+            ready: VecDeque::new(),
+            last_dir: None,
+            in_flight: 1,
+        };
         walker.fill(s3)?;
         if start_after.is_none() && walker.ready.is_empty() {
             return Err(Error::PathNotFound(from.to_string()));
@@ -128,13 +153,27 @@ impl Walker {
         path::check_or_root(from)?;
         let keys = &s3.config.keys;
         let prefix = keys.dir_prefix(from);
-        let mut request = ListRequest { prefix: prefix.clone(), delimited: true, ..Default::default() };
-        let mut walker = Walker { cursors: Vec::new(), ready: VecDeque::new(), last_dir: None, in_flight: PARALLEL_LISTINGS };
+        let mut request = ListRequest {
+            prefix: prefix.clone(),
+            delimited: true,
+            ..Default::default()
+        };
+        let mut walker = Walker {
+            cursors: Vec::new(),
+            ready: VecDeque::new(),
+            last_dir: None,
+            in_flight: PARALLEL_LISTINGS,
+        };
         loop {
             let page = list_page(s3, &request)?;
             for object in page.contents.iter().filter(|o| o.key != prefix) {
                 if let Some(path) = keys.path(&object.key) {
-                    let info = FileInfo { path, size: object.size, modified: parse_time(&object.last_modified), is_dir: false };
+                    let info = FileInfo {
+                        path,
+                        size: object.size,
+                        modified: parse_time(&object.last_modified),
+                        is_dir: false,
+                    };
                     walker.ready.push_back((None, info));
                 }
             }
@@ -158,12 +197,19 @@ impl Walker {
     /// Fetches pages until entries are ready or every cursor is done.
     fn fill<T: Transport>(&mut self, s3: &S3Client<T>) -> Result<()> {
         while self.ready.is_empty() {
-            let active: Vec<usize> = (0..self.cursors.len()).filter(|&i| !self.cursors[i].done).take(self.in_flight).collect();
+            let active: Vec<usize> = (0..self.cursors.len())
+                .filter(|&i| !self.cursors[i].done)
+                .take(self.in_flight)
+                .collect();
             if active.is_empty() {
                 return Ok(());
             }
-            let requests = active.iter().map(|&i| self.cursors[i].request.to_s3()).collect();
-            let pages = s3.send_all_xml::<ListBucketResult>("ListObjectsV2", requests, self.in_flight);
+            let requests = active
+                .iter()
+                .map(|&i| self.cursors[i].request.to_s3())
+                .collect();
+            let pages =
+                s3.send_all_xml::<ListBucketResult>("ListObjectsV2", requests, self.in_flight);
             for (&i, page) in active.iter().zip(pages) {
                 let mut entries = Vec::new();
                 self.cursors[i].consume(&s3.config.keys, page?, &mut entries)?;
@@ -179,7 +225,9 @@ impl Walker {
             if self.ready.is_empty() {
                 self.fill(s3)?;
             }
-            let Some((origin, entry)) = self.ready.pop_front() else { return Ok(None) };
+            let Some((origin, entry)) = self.ready.pop_front() else {
+                return Ok(None);
+            };
             let skipped = origin.and_then(|i| self.cursors[i].skipped.as_deref());
             if skipped.is_some_and(|dir| path::is_under(&entry.path, dir)) {
                 continue;
@@ -194,7 +242,11 @@ impl Walker {
         match self.last_dir.take() {
             Some((Some(i), dir)) => self.cursors[i].skipped = Some(dir),
             // A first-level directory of walk-parallel: its cursor need not list at all.
-            Some((None, dir)) => self.cursors.iter_mut().filter(|c| c.root == dir).for_each(|c| c.done = true),
+            Some((None, dir)) => self
+                .cursors
+                .iter_mut()
+                .filter(|c| c.root == dir)
+                .for_each(|c| c.done = true),
             None => {}
         }
     }
@@ -210,20 +262,45 @@ mod tests {
         let mut out = Vec::new();
         for d in dirs {
             cursor.enter(d, &mut out);
-            let file = if *d == "/" { "/f".to_string() } else { format!("{d}/f") };
-            out.push(FileInfo { path: file, size: 1, modified: None, is_dir: false });
+            let file = if *d == "/" {
+                "/f".to_string()
+            } else {
+                format!("{d}/f")
+            };
+            out.push(FileInfo {
+                path: file,
+                size: 1,
+                modified: None,
+                is_dir: false,
+            });
         }
         out.into_iter().map(|e| (e.path, e.is_dir)).collect()
     }
 
     #[test]
     fn directories_are_inferred_before_their_files() {
-        let got = entries("/", &["/", "/folder1-suffix", "/folder1", "/folder3/subfolder1/subfolder1", "/folder3/subfolder2/subfolder1"]);
+        let got = entries(
+            "/",
+            &[
+                "/",
+                "/folder1-suffix",
+                "/folder1",
+                "/folder3/subfolder1/subfolder1",
+                "/folder3/subfolder2/subfolder1",
+            ],
+        );
         let want = [
-            ("/f", false), ("/folder1-suffix", true), ("/folder1-suffix/f", false), ("/folder1", true),
-            ("/folder1/f", false), ("/folder3", true), ("/folder3/subfolder1", true),
-            ("/folder3/subfolder1/subfolder1", true), ("/folder3/subfolder1/subfolder1/f", false),
-            ("/folder3/subfolder2", true), ("/folder3/subfolder2/subfolder1", true),
+            ("/f", false),
+            ("/folder1-suffix", true),
+            ("/folder1-suffix/f", false),
+            ("/folder1", true),
+            ("/folder1/f", false),
+            ("/folder3", true),
+            ("/folder3/subfolder1", true),
+            ("/folder3/subfolder1/subfolder1", true),
+            ("/folder3/subfolder1/subfolder1/f", false),
+            ("/folder3/subfolder2", true),
+            ("/folder3/subfolder2/subfolder1", true),
             ("/folder3/subfolder2/subfolder1/f", false),
         ];
         let want: Vec<(String, bool)> = want.iter().map(|(p, d)| (p.to_string(), *d)).collect();
@@ -232,18 +309,29 @@ mod tests {
 
     #[test]
     fn returning_to_an_ancestor_emits_nothing() {
-        let got = entries("/", &["/a/b/c", "/", "/a"]);
-        let want: Vec<(String, bool)> = [("/a", true), ("/a/b", true), ("/a/b/c", true), ("/a/b/c/f", false), ("/f", false), ("/a/f", false)]
-            .iter()
-            .map(|(p, d)| (p.to_string(), *d))
-            .collect();
+        // Keys a/b/c/f, a/f, f: back up to /a, then to the root.
+        let got = entries("/", &["/a/b/c", "/a", "/"]);
+        let want: Vec<(String, bool)> = [
+            ("/a", true),
+            ("/a/b", true),
+            ("/a/b/c", true),
+            ("/a/b/c/f", false),
+            ("/a/f", false),
+            ("/f", false),
+        ]
+        .iter()
+        .map(|(p, d)| (p.to_string(), *d))
+        .collect();
         assert_eq!(got, want);
     }
 
     #[test]
     fn a_cursor_never_emits_its_root() {
         let got = entries("/a", &["/a", "/a/b"]);
-        let want: Vec<(String, bool)> = [("/a/f", false), ("/a/b", true), ("/a/b/f", false)].iter().map(|(p, d)| (p.to_string(), *d)).collect();
+        let want: Vec<(String, bool)> = [("/a/f", false), ("/a/b", true), ("/a/b/f", false)]
+            .iter()
+            .map(|(p, d)| (p.to_string(), *d))
+            .collect();
         assert_eq!(got, want);
     }
 }

@@ -54,7 +54,11 @@ impl Writer {
         let Some(upload_id) = uploads.into_iter().next() else {
             // No unfinished upload: only a committed empty object may be appended to.
             return match object::stat(s3, path) {
-                Ok(FileInfo { is_dir: false, size: 0, .. }) => {
+                Ok(FileInfo {
+                    is_dir: false,
+                    size: 0,
+                    ..
+                }) => {
                     let upload_id = multipart::create(s3, &key)?;
                     Ok(Writer::new(key, upload_id, Vec::new()))
                 }
@@ -68,13 +72,25 @@ impl Writer {
             .map(|p| (p.part_number, p.etag, p.size))
             .collect();
         let mut writer = Writer::new(key, upload_id, parts);
-        writer.restart_pending = writer.parts.last().is_some_and(|(_, _, size)| *size != s3.config.chunk_size);
+        writer.restart_pending = writer
+            .parts
+            .last()
+            .is_some_and(|(_, _, size)| *size != s3.config.chunk_size);
         Ok(writer)
     }
 
     fn new(key: String, upload_id: String, parts: Vec<(u32, String, u64)>) -> Writer {
         let size = parts.iter().map(|(_, _, s)| s).sum();
-        Writer { key, upload_id, parts, buffer: Vec::new(), size, state: State::Open, restart_pending: false, restarted: false }
+        Writer {
+            key,
+            upload_id,
+            parts,
+            buffer: Vec::new(),
+            size,
+            state: State::Open,
+            restart_pending: false,
+            restarted: false,
+        }
     }
 
     fn refuse_unless_open(&self) -> Result<()> {
@@ -150,15 +166,23 @@ impl Writer {
         } else {
             Vec::new()
         };
-        self.parts = copied.into_iter().map(|(n, etag)| (n, etag, chunk)).collect();
+        self.parts = copied
+            .into_iter()
+            .map(|(n, etag)| (n, etag, chunk))
+            .collect();
         self.buffer = Vec::with_capacity(chunk as usize);
         if total > whole {
-            let request = S3Request::new(Method::Get, self.key.as_str()).header("range", format!("bytes={whole}-{}", total - 1));
+            let request = S3Request::new(Method::Get, self.key.as_str())
+                .header("range", format!("bytes={whole}-{}", total - 1));
             let mut response = s3.send(request)?;
             self.buffer = response.body.read_to_end(chunk as usize)?;
             if self.buffer.len() as u64 != total - whole {
                 return Err(Error::Backend(crate::error::BackendError::malformed(
-                    format!("ranged GET of the tail returned {} bytes instead of {}", self.buffer.len(), total - whole),
+                    format!(
+                        "ranged GET of the tail returned {} bytes instead of {}",
+                        self.buffer.len(),
+                        total - whole
+                    ),
                     Some(response.status),
                 )));
             }

@@ -5,9 +5,14 @@ use serde::Deserialize;
 use crate::error::BackendError;
 
 /// Parses an S3 XML answer, naming the document on failure.
-pub fn parse<T: for<'de> Deserialize<'de>>(what: &str, body: &[u8], status: u16) -> Result<T, BackendError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| BackendError::malformed(format!("{what} answer is not UTF-8"), Some(status)))?;
+pub fn parse<T: for<'de> Deserialize<'de>>(
+    what: &str,
+    body: &[u8],
+    status: u16,
+) -> Result<T, BackendError> {
+    let text = std::str::from_utf8(body).map_err(|_| {
+        BackendError::malformed(format!("{what} answer is not UTF-8"), Some(status))
+    })?;
     quick_xml::de::from_str(text).map_err(|e| {
         BackendError::malformed(format!("cannot read the {what} answer: {e}"), Some(status))
     })
@@ -175,7 +180,10 @@ pub fn complete_multipart_upload(parts: &[(u32, String)]) -> Vec<u8> {
 pub fn delete_objects(keys: &[String]) -> Vec<u8> {
     let mut xml = String::from("<Delete><Quiet>false</Quiet>");
     for key in keys {
-        xml.push_str(&format!("<Object><Key>{}</Key></Object>", quick_xml::escape::escape(key.as_str())));
+        xml.push_str(&format!(
+            "<Object><Key>{}</Key></Object>",
+            quick_xml::escape::escape(key.as_str())
+        ));
     }
     xml.push_str("</Delete>");
     xml.into_bytes()
@@ -200,12 +208,20 @@ mod tests {
         assert_eq!(r.contents.len(), 2);
         assert_eq!(r.contents[0].size, 434234);
         assert_eq!(r.common_prefixes[0].prefix, "a/d/");
-        assert_eq!(r.next_continuation_token.as_deref(), Some("1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="));
+        assert_eq!(
+            r.next_continuation_token.as_deref(),
+            Some("1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=")
+        );
     }
 
     #[test]
     fn empty_listing_has_no_entries() {
-        let r: ListBucketResult = parse("ListObjectsV2", b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>", 200).unwrap();
+        let r: ListBucketResult = parse(
+            "ListObjectsV2",
+            b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>",
+            200,
+        )
+        .unwrap();
         assert!(r.contents.is_empty() && r.common_prefixes.is_empty() && !r.is_truncated);
     }
 
@@ -214,7 +230,14 @@ mod tests {
         let parts: ListPartsResult = parse("ListParts", br#"<ListPartsResult><IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>
             <Part><PartNumber>1</PartNumber><ETag>"e1"</ETag><Size>5242880</Size></Part>
             <Part><PartNumber>2</PartNumber><ETag>"e2"</ETag><Size>10</Size></Part></ListPartsResult>"#, 200).unwrap();
-        assert_eq!(parts.parts[1], ListedPart { part_number: 2, etag: "\"e2\"".into(), size: 10 });
+        assert_eq!(
+            parts.parts[1],
+            ListedPart {
+                part_number: 2,
+                etag: "\"e2\"".into(),
+                size: 10
+            }
+        );
         assert_eq!(parts.next_part_number_marker, Some(2));
         let uploads: ListMultipartUploadsResult = parse("ListMultipartUploads", br#"<ListMultipartUploadsResult>
             <IsTruncated>false</IsTruncated><Upload><Key>k</Key><UploadId>u1</UploadId></Upload></ListMultipartUploadsResult>"#, 200).unwrap();
@@ -223,10 +246,16 @@ mod tests {
 
     #[test]
     fn malformed_xml_is_a_typed_error() {
-        let e = parse::<ListBucketResult>("ListObjectsV2", b"<ListBucketResult><IsTruncated>maybe", 200).unwrap_err();
+        let e = parse::<ListBucketResult>(
+            "ListObjectsV2",
+            b"<ListBucketResult><IsTruncated>maybe",
+            200,
+        )
+        .unwrap_err();
         assert_eq!(e.code, "MalformedResponse");
         assert!(e.message.contains("ListObjectsV2"));
-        let e = parse::<InitiateMultipartUploadResult>("CreateMultipartUpload", b"<x/>", 200).unwrap_err();
+        let e = parse::<InitiateMultipartUploadResult>("CreateMultipartUpload", b"<x/>", 200)
+            .unwrap_err();
         assert!(e.message.contains("CreateMultipartUpload"), "{}", e.message);
     }
 
@@ -238,6 +267,10 @@ mod tests {
             "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&quot;abc&quot;</ETag></Part></CompleteMultipartUpload>"
         );
         let body = delete_objects(&["a/b".into()]);
-        assert!(String::from_utf8(body).unwrap().contains("<Object><Key>a/b</Key></Object>"));
+        assert!(
+            String::from_utf8(body)
+                .unwrap()
+                .contains("<Object><Key>a/b</Key></Object>")
+        );
     }
 }

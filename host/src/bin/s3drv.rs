@@ -88,7 +88,9 @@ enum Command {
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
-    let (key, value) = text.split_once('=').ok_or_else(|| format!("{text:?} is not KEY=VALUE"))?;
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not KEY=VALUE"))?;
     Ok((key.trim().to_ascii_lowercase(), value.to_string()))
 }
 
@@ -136,13 +138,24 @@ fn find_component(explicit: Option<PathBuf>) -> Result<PathBuf, Failure> {
     if let Some(path) = explicit {
         return Ok(path);
     }
-    let exe = std::env::current_exe().map_err(|e| Failure::Usage(format!("cannot locate this program: {e}")))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::Usage(format!("cannot locate this program: {e}")))?;
     let dir = exe.parent().unwrap_or(Path::new("."));
-    let candidates = [dir.join("s3drv.wasm"), dir.join("../wasm32-wasip2/release/s3drv_guest.wasm")];
-    candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| {
-        let looked: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
-        Failure::Usage(format!("no driver component found (looked at {}); pass --component FILE", looked.join(", ")))
-    })
+    let candidates = [
+        dir.join("s3drv.wasm"),
+        dir.join("../wasm32-wasip2/release/s3drv_guest.wasm"),
+    ];
+    candidates
+        .iter()
+        .find(|c| c.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            let looked: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
+            Failure::Usage(format!(
+                "no driver component found (looked at {}); pass --component FILE",
+                looked.join(", ")
+            ))
+        })
 }
 
 async fn open_driver(cli: &Cli) -> Result<Driver, Failure> {
@@ -184,10 +197,23 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             tokio::io::copy(&mut reader, &mut stdout).await?;
             stdout.flush().await?;
         }
-        Command::Write { path, file, append, close_only } => {
+        Command::Write {
+            path,
+            file,
+            append,
+            close_only,
+        } => {
             let mut writer = driver.writer(&path, append).await?;
-            tokio::io::copy_buf(&mut tokio::io::BufReader::with_capacity(1 << 20, input(&file).await?), &mut writer).await?;
-            if close_only { writer.close().await? } else { writer.commit().await? }
+            tokio::io::copy_buf(
+                &mut tokio::io::BufReader::with_capacity(1 << 20, input(&file).await?),
+                &mut writer,
+            )
+            .await?;
+            if close_only {
+                writer.close().await?
+            } else {
+                writer.commit().await?
+            }
         }
         Command::Stat { path } => {
             let info = driver.stat(&path).await?;
@@ -207,8 +233,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Mv { src, dst } => driver.move_(&src, &dst).await?,
         Command::Rm { path } => driver.delete(&path).await?,
         Command::RmFiles { paths } => println!("{}", driver.delete_files(&paths).await?),
-        Command::Url { path, method, expiry } => {
-            println!("{}", driver.url_for(&path, &method, expiry.map(Duration::from_secs)).await?);
+        Command::Url {
+            path,
+            method,
+            expiry,
+        } => {
+            println!(
+                "{}",
+                driver
+                    .url_for(&path, &method, expiry.map(Duration::from_secs))
+                    .await?
+            );
         }
         Command::Walk { path, start_after } => {
             let mut walker = driver.walk(&path, start_after.as_deref()).await?;

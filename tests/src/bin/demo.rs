@@ -10,14 +10,29 @@ use s3drv_tests::servers;
 use s3drv_tests::suite::{random_bytes, sha256};
 
 /// Runs `s3drv --config CONFIG ARGS` (with `stdin` as input), shows it, and returns stdout.
-fn step(cli: &PathBuf, config: &PathBuf, args: &[&str], stdin: Option<&[u8]>, show_output: bool) -> Result<Vec<u8>> {
-    let shown_input = stdin.map(|d| format!(" < ({} bytes)", d.len())).unwrap_or_default();
-    println!("$ s3drv --config params.yml {}{shown_input}", args.join(" "));
+fn step(
+    cli: &PathBuf,
+    config: &PathBuf,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    show_output: bool,
+) -> Result<Vec<u8>> {
+    let shown_input = stdin
+        .map(|d| format!(" < ({} bytes)", d.len()))
+        .unwrap_or_default();
+    println!(
+        "$ s3drv --config params.yml {}{shown_input}",
+        args.join(" ")
+    );
     let mut child = Command::new(cli)
         .arg("--config")
         .arg(config)
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .spawn()
         .with_context(|| format!("running {}", cli.display()))?;
@@ -36,7 +51,8 @@ fn step(cli: &PathBuf, config: &PathBuf, args: &[&str], stdin: Option<&[u8]>, sh
 }
 
 fn main() -> Result<()> {
-    let cli = PathBuf::from(std::env::var("S3DRV_CLI").unwrap_or_else(|_| "target/release/s3drv".into()));
+    let cli =
+        PathBuf::from(std::env::var("S3DRV_CLI").unwrap_or_else(|_| "target/release/s3drv".into()));
     println!("Starting a local Garage S3 server...");
     let server = servers::start_garage()?;
     let e = &server.endpoint;
@@ -47,27 +63,64 @@ fn main() -> Result<()> {
         e.url, e.bucket, e.access_key, e.secret_key, e.region
     );
     std::fs::write(&config, &params)?;
-    println!("Garage listens on {}, bucket {:?}. params.yml:\n{params}", e.url, e.bucket);
+    println!(
+        "Garage listens on {}, bucket {:?}. params.yml:\n{params}",
+        e.url, e.bucket
+    );
 
-    step(&cli, &config, &["put", "/hello.txt"], Some(b"hello from s3drv\n"), true)?;
+    step(
+        &cli,
+        &config,
+        &["put", "/hello.txt"],
+        Some(b"hello from s3drv\n"),
+        true,
+    )?;
     step(&cli, &config, &["get", "/hello.txt"], None, true)?;
 
     println!("# A chunked blob upload as a registry does it: one process writes and closes,");
     println!("# another resumes the same multipart upload and commits.");
     let blob = random_bytes(12 << 20, 7);
     let (first, rest) = blob.split_at(7 << 20);
-    step(&cli, &config, &["write", "/uploads/blob", "--close-only"], Some(first), true)?;
-    step(&cli, &config, &["write", "/uploads/blob", "--append"], Some(rest), true)?;
+    step(
+        &cli,
+        &config,
+        &["write", "/uploads/blob", "--close-only"],
+        Some(first),
+        true,
+    )?;
+    step(
+        &cli,
+        &config,
+        &["write", "/uploads/blob", "--append"],
+        Some(rest),
+        true,
+    )?;
     step(&cli, &config, &["stat", "/uploads/blob"], None, true)?;
     let read = step(&cli, &config, &["get", "/uploads/blob"], None, false)?;
-    println!("sha256 sent {}\nsha256 read {}\n", sha256(&blob), sha256(&read));
+    println!(
+        "sha256 sent {}\nsha256 read {}\n",
+        sha256(&blob),
+        sha256(&read)
+    );
     if read != blob {
         bail!("the blob read back differs from the blob written");
     }
 
-    step(&cli, &config, &["mv", "/uploads/blob", "/blobs/sha256/ab/blob"], None, true)?;
+    step(
+        &cli,
+        &config,
+        &["mv", "/uploads/blob", "/blobs/sha256/ab/blob"],
+        None,
+        true,
+    )?;
     step(&cli, &config, &["walk", "/"], None, true)?;
-    let url = step(&cli, &config, &["url", "/hello.txt", "--expiry", "300"], None, true)?;
+    let url = step(
+        &cli,
+        &config,
+        &["url", "/hello.txt", "--expiry", "300"],
+        None,
+        true,
+    )?;
     let url = String::from_utf8(url)?.trim().to_string();
     let body = ureq::get(&url).call()?.into_body().read_to_string()?;
     println!("# fetched with a plain HTTP client: {body:?}\n");

@@ -9,15 +9,32 @@ use super::{Ctx, random_bytes, sha256};
 use crate::check;
 
 /// Runs `s3drv` with the case's bucket and root, `args`, and `stdin`.
-async fn s3drv(c: &Ctx, args: &[&str], stdin: Option<&[u8]>, overrides: &[(&str, &str)]) -> Result<Output> {
+async fn s3drv(
+    c: &Ctx,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    overrides: &[(&str, &str)],
+) -> Result<Output> {
     let mut command = Command::new(&c.cli);
     for (key, value) in c.endpoint.params(&c.root) {
-        let value = overrides.iter().find(|(k, _)| *k == key).map_or(value, |(_, v)| v.to_string());
+        let value = overrides
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(value, |(_, v)| v.to_string());
         command.arg("--param").arg(format!("{key}={value}"));
     }
-    command.args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
-    command.stdin(if stdin.is_some() { std::process::Stdio::piped() } else { std::process::Stdio::null() });
-    let mut child = command.spawn().with_context(|| format!("starting {}", c.cli.display()))?;
+    command
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command.stdin(if stdin.is_some() {
+        std::process::Stdio::piped()
+    } else {
+        std::process::Stdio::null()
+    });
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("starting {}", c.cli.display()))?;
     if let (Some(data), Some(mut input)) = (stdin, child.stdin.take()) {
         tokio::io::AsyncWriteExt::write_all(&mut input, data).await?;
     }
@@ -25,7 +42,11 @@ async fn s3drv(c: &Ctx, args: &[&str], stdin: Option<&[u8]>, overrides: &[(&str,
 }
 
 fn describe(output: &Output) -> String {
-    format!("status {:?}, stderr {:?}", output.status.code(), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "status {:?}, stderr {:?}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 /// A writer opened by one `s3drv write --close-only` is resumed with `--append` by another
@@ -34,12 +55,20 @@ pub async fn cli_writer_resumed_by_another_process(c: &Ctx) -> Result<()> {
     let data = random_bytes((7 << 20) + 12345, 60);
     let (first, second) = data.split_at(3 << 20);
     let out = s3drv(c, &["write", "/resumed", "--close-only"], Some(first), &[]).await?;
-    check!(out.status.success(), "write --close-only: {}", describe(&out));
+    check!(
+        out.status.success(),
+        "write --close-only: {}",
+        describe(&out)
+    );
     let out = s3drv(c, &["write", "/resumed", "--append"], Some(second), &[]).await?;
     check!(out.status.success(), "write --append: {}", describe(&out));
     let out = s3drv(c, &["get", "/resumed"], None, &[]).await?;
     check!(out.status.success(), "get: {}", describe(&out));
-    check!(sha256(&out.stdout) == sha256(&data), "SHA-256 of the resumed upload differs ({} bytes read)", out.stdout.len());
+    check!(
+        sha256(&out.stdout) == sha256(&data),
+        "SHA-256 of the resumed upload differs ({} bytes read)",
+        out.stdout.len()
+    );
     c.driver.delete("/resumed").await?;
     Ok(())
 }
@@ -50,15 +79,41 @@ pub async fn cli_operations(c: &Ctx) -> Result<()> {
         check!(out.status.success(), "{what}: {}", describe(&out));
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
-    ok(s3drv(c, &["put", "/dir/a"], Some(b"hello"), &[]).await?, "put")?;
+    ok(
+        s3drv(c, &["put", "/dir/a"], Some(b"hello"), &[]).await?,
+        "put",
+    )?;
     let stat = ok(s3drv(c, &["stat", "/dir/a"], None, &[]).await?, "stat")?;
-    check!(stat.contains("\"path\":\"/dir/a\"") && stat.contains("\"size\":5") && stat.contains("\"is_dir\":false"), "stat JSON: {stat}");
-    check!(ok(s3drv(c, &["ls", "/dir"], None, &[]).await?, "ls")? == "/dir/a\n", "ls output");
-    check!(ok(s3drv(c, &["walk", "/"], None, &[]).await?, "walk")? == "d /dir\nf /dir/a 5\n", "walk output");
-    ok(s3drv(c, &["mv", "/dir/a", "/dir/b"], None, &[]).await?, "mv")?;
-    let url = ok(s3drv(c, &["url", "/dir/b", "--expiry", "60"], None, &[]).await?, "url")?;
+    check!(
+        stat.contains("\"path\":\"/dir/a\"")
+            && stat.contains("\"size\":5")
+            && stat.contains("\"is_dir\":false"),
+        "stat JSON: {stat}"
+    );
+    check!(
+        ok(s3drv(c, &["ls", "/dir"], None, &[]).await?, "ls")? == "/dir/a\n",
+        "ls output"
+    );
+    check!(
+        ok(s3drv(c, &["walk", "/"], None, &[]).await?, "walk")? == "d /dir\nf /dir/a 5\n",
+        "walk output"
+    );
+    ok(
+        s3drv(c, &["mv", "/dir/a", "/dir/b"], None, &[]).await?,
+        "mv",
+    )?;
+    let url = ok(
+        s3drv(c, &["url", "/dir/b", "--expiry", "60"], None, &[]).await?,
+        "url",
+    )?;
     check!(url.contains("X-Amz-Expires=60"), "url: {url}");
-    check!(ok(s3drv(c, &["rm-files", "/dir/b", "/dir/missing"], None, &[]).await?, "rm-files")? == "2\n", "rm-files count");
+    check!(
+        ok(
+            s3drv(c, &["rm-files", "/dir/b", "/dir/missing"], None, &[]).await?,
+            "rm-files"
+        )? == "2\n",
+        "rm-files count"
+    );
     ok(s3drv(c, &["put", "/dir/c"], Some(b"x"), &[]).await?, "put")?;
     ok(s3drv(c, &["rm", "/dir"], None, &[]).await?, "rm")?;
     Ok(())
@@ -69,7 +124,11 @@ pub async fn cli_operations(c: &Ctx) -> Result<()> {
 pub async fn cli_errors(c: &Ctx) -> Result<()> {
     let cases: [(&[&str], i32, &str); 5] = [
         (&["get", "/bad path"], 1, "s3aws: invalid path: /bad path"),
-        (&["get", "/x", "--offset", "-1"], 1, "s3aws: invalid offset: -1 for path: /x"),
+        (
+            &["get", "/x", "--offset", "-1"],
+            1,
+            "s3aws: invalid offset: -1 for path: /x",
+        ),
         (&["get", "/missing"], 1, "s3aws: Path not found: /missing"),
         (&["stat", "/missing"], 1, "s3aws: Path not found: /missing"),
         (&["frobnicate"], 2, "unrecognized subcommand"),
@@ -77,12 +136,23 @@ pub async fn cli_errors(c: &Ctx) -> Result<()> {
     for (args, status, message) in cases {
         let out = s3drv(c, args, None, &[]).await?;
         let stderr = String::from_utf8_lossy(&out.stderr);
-        check!(out.status.code() == Some(status) && stderr.contains(message), "{args:?}: {}", describe(&out));
-        check!(!stderr.contains("panicked") && !stderr.contains("wasm trap"), "{args:?} crashed: {stderr}");
+        check!(
+            out.status.code() == Some(status) && stderr.contains(message),
+            "{args:?}: {}",
+            describe(&out)
+        );
+        check!(
+            !stderr.contains("panicked") && !stderr.contains("wasm trap"),
+            "{args:?} crashed: {stderr}"
+        );
     }
     let out = s3drv(c, &["stat", "/x"], None, &[("chunksize", "1")]).await?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    check!(out.status.code() == Some(1) && stderr.contains("chunksize"), "bad chunksize: {}", describe(&out));
+    check!(
+        out.status.code() == Some(1) && stderr.contains("chunksize"),
+        "bad chunksize: {}",
+        describe(&out)
+    );
     Ok(())
 }
 
@@ -90,6 +160,10 @@ pub async fn cli_errors(c: &Ctx) -> Result<()> {
 pub async fn cli_wrong_secret_key(c: &Ctx) -> Result<()> {
     let out = s3drv(c, &["stat", "/x"], None, &[("secretkey", "not-the-secret")]).await?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    check!(out.status.code() == Some(1) && stderr.starts_with("s3aws: ") && stderr.contains("403"), "wrong secret: {}", describe(&out));
+    check!(
+        out.status.code() == Some(1) && stderr.starts_with("s3aws: ") && stderr.contains("403"),
+        "wrong secret: {}",
+        describe(&out)
+    );
     Ok(())
 }

@@ -3,7 +3,9 @@
 use anyhow::{Result, bail};
 use s3drv_host::Error;
 
-use super::{Ctx, expect_invalid_path, expect_not_found, random_bytes, read_stream, same_bytes, write_stream};
+use super::{
+    Ctx, expect_invalid_path, expect_not_found, random_bytes, read_stream, same_bytes, write_stream,
+};
 use crate::check;
 
 const MIB: usize = 1 << 20;
@@ -11,7 +13,10 @@ const MIB: usize = 1 << 20;
 /// TestRootExists: list("/") works on an empty root.
 pub async fn root_exists(c: &Ctx) -> Result<()> {
     let children = c.driver.list("/").await?;
-    check!(children.is_empty(), "list(\"/\") of a fresh root returned {children:?}");
+    check!(
+        children.is_empty(),
+        "list(\"/\") of a fresh root returned {children:?}"
+    );
     Ok(())
 }
 
@@ -19,9 +24,22 @@ pub async fn root_exists(c: &Ctx) -> Result<()> {
 pub async fn valid_paths(c: &Ctx) -> Result<()> {
     let data = random_bytes(64, 1);
     for path in [
-        "/a", "/2", "/aa", "/a.a", "/0-9/abcdefg", "/abcdefg/z.75", "/abc/1.2.3.4.5-6_zyx/123.z/4",
-        "/docker/docker-registry", "/123.abc", "/abc./abc", "/.abc", "/a--b", "/a-.b", "/_.abc",
-        "/Docker/docker-registry", "/Abc/Cba",
+        "/a",
+        "/2",
+        "/aa",
+        "/a.a",
+        "/0-9/abcdefg",
+        "/abcdefg/z.75",
+        "/abc/1.2.3.4.5-6_zyx/123.z/4",
+        "/docker/docker-registry",
+        "/123.abc",
+        "/abc./abc",
+        "/.abc",
+        "/a--b",
+        "/a-.b",
+        "/_.abc",
+        "/Docker/docker-registry",
+        "/Abc/Cba",
     ] {
         c.driver.put_content(path, data.clone()).await?;
         same_bytes(path, &c.driver.get_content(path).await?, &data)?;
@@ -36,7 +54,11 @@ pub async fn invalid_paths(c: &Ctx) -> Result<()> {
     for path in ["", "/", "abc", "123.abc", "//bcd", "/abc_123/"] {
         expect_invalid_path(c.driver.put_content(path, b"x".to_vec()).await, path)?;
         let err = c.driver.get_content(path).await;
-        check!(err.as_ref().is_err_and(|e| e.to_string().starts_with("s3aws: invalid path")), "get {path:?}: {err:?}");
+        check!(
+            err.as_ref()
+                .is_err_and(|e| e.to_string().starts_with("s3aws: invalid path")),
+            "get {path:?}: {err:?}"
+        );
         expect_invalid_path(err, path)?;
     }
     Ok(())
@@ -93,7 +115,11 @@ pub async fn write_read_streams(c: &Ctx) -> Result<()> {
 /// TestWriteReadLargeStreams: 5 GiB with `large` (64 MiB otherwise), 256 MiB writes as
 /// GitLab's suite does (32 MiB when reduced); SHA-256 of what was written and read.
 pub async fn write_read_large_stream(c: &Ctx) -> Result<()> {
-    let (size, piece) = if c.large { (5usize << 30, 256 * MIB) } else { (64 * MIB, 32 * MIB) };
+    let (size, piece) = if c.large {
+        (5usize << 30, 256 * MIB)
+    } else {
+        (64 * MIB, 32 * MIB)
+    };
     // Generated piece by piece so that 5 GiB never sits in memory.
     let mut writer = c.driver.writer("/large", false).await?;
     let mut digest = sha2::Sha256::default();
@@ -106,7 +132,10 @@ pub async fn write_read_large_stream(c: &Ctx) -> Result<()> {
         written += data.len();
         seed += 1;
     }
-    check!(writer.size().await? == size as u64, "writer size before commit");
+    check!(
+        writer.size().await? == size as u64,
+        "writer size before commit"
+    );
     writer.commit().await?;
     let expected = format!("{:x}", sha2::Digest::finalize(digest));
     let mut reader = c.driver.reader("/large", 0).await?;
@@ -122,7 +151,10 @@ pub async fn write_read_large_stream(c: &Ctx) -> Result<()> {
         read += n;
     }
     check!(read == size, "read {read} bytes of {size}");
-    check!(format!("{:x}", sha2::Digest::finalize(digest)) == expected, "SHA-256 of the large stream differs");
+    check!(
+        format!("{:x}", sha2::Digest::finalize(digest)) == expected,
+        "SHA-256 of the large stream differs"
+    );
     c.driver.delete("/large").await?;
     Ok(())
 }
@@ -132,11 +164,18 @@ pub async fn reader_with_offset(c: &Ctx) -> Result<()> {
     let data = random_bytes(96, 9);
     c.driver.put_content("/offset", data.clone()).await?;
     for offset in [0usize, 32, 64, 95, 96] {
-        same_bytes(&format!("offset {offset}"), &read_stream(&c.driver, "/offset", offset as i64).await?, &data[offset..])?;
+        same_bytes(
+            &format!("offset {offset}"),
+            &read_stream(&c.driver, "/offset", offset as i64).await?,
+            &data[offset..],
+        )?;
     }
     match c.driver.reader("/offset", -1).await {
         Err(e @ Error::InvalidOffset { .. }) => {
-            check!(e.to_string() == "s3aws: invalid offset: -1 for path: /offset", "message: {e}");
+            check!(
+                e.to_string() == "s3aws: invalid offset: -1 for path: /offset",
+                "message: {e}"
+            );
         }
         other => bail!("offset -1: expected invalid-offset, got {:?}", other.err()),
     }
@@ -147,7 +186,10 @@ pub async fn reader_with_offset(c: &Ctx) -> Result<()> {
 /// TestReadNonexistentStream: readers of a missing path at 0 and 64.
 pub async fn read_nonexistent_stream(c: &Ctx) -> Result<()> {
     expect_not_found(c.driver.reader("/missing", 0).await.map(|_| ()), "/missing")?;
-    expect_not_found(c.driver.reader("/missing", 64).await.map(|_| ()), "/missing")
+    expect_not_found(
+        c.driver.reader("/missing", 64).await.map(|_| ()),
+        "/missing",
+    )
 }
 
 /// TestPutContentMultipleTimes.
@@ -163,8 +205,14 @@ pub async fn put_content_multiple_times(c: &Ctx) -> Result<()> {
 /// TestPutContentZeroSizeFile.
 pub async fn put_content_zero_size_file(c: &Ctx) -> Result<()> {
     c.driver.put_content("/empty", Vec::new()).await?;
-    check!(c.driver.get_content("/empty").await?.is_empty(), "empty object is not empty");
-    check!(c.driver.stat("/empty").await?.size == 0, "stat size of empty object");
+    check!(
+        c.driver.get_content("/empty").await?.is_empty(),
+        "empty object is not empty"
+    );
+    check!(
+        c.driver.stat("/empty").await?.size == 0,
+        "stat size of empty object"
+    );
     c.driver.delete("/empty").await?;
     Ok(())
 }
@@ -192,14 +240,25 @@ pub async fn concurrent_stream_reads(c: &Ctx) -> Result<()> {
 }
 
 fn fetch(method: &str, url: &str) -> Result<(u16, Vec<u8>, Option<String>)> {
-    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
     let response = match method {
         "HEAD" => agent.head(url).call()?,
         _ => agent.get(url).call()?,
     };
     let status = response.status().as_u16();
-    let length = response.headers().get("content-length").and_then(|v| v.to_str().ok()).map(String::from);
-    let body = if method == "HEAD" { Vec::new() } else { response.into_body().read_to_vec()? };
+    let length = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let body = if method == "HEAD" {
+        Vec::new()
+    } else {
+        response.into_body().read_to_vec()?
+    };
     Ok((status, body, length))
 }
 
@@ -212,16 +271,29 @@ pub async fn url_for(c: &Ctx) -> Result<()> {
     check!(get.contains("X-Amz-Expires=1200"), "default expiry: {get}");
     let (get_url, head_url) = (get.clone(), c.driver.url_for("/url", "HEAD", None).await?);
     let (status, body, _) = tokio::task::spawn_blocking(move || fetch("GET", &get_url)).await??;
-    check!(status == 200 && body == data, "GET of a GET URL: status {status}, {} bytes", body.len());
+    check!(
+        status == 200 && body == data,
+        "GET of a GET URL: status {status}, {} bytes",
+        body.len()
+    );
     let url = head_url.clone();
     let (status, _, length) = tokio::task::spawn_blocking(move || fetch("HEAD", &url)).await??;
-    check!(status == 200 && length.as_deref() == Some("32"), "HEAD of a HEAD URL: status {status}, length {length:?}");
+    check!(
+        status == 200 && length.as_deref() == Some("32"),
+        "HEAD of a HEAD URL: status {status}, length {length:?}"
+    );
     if c.endpoint.capabilities.verifies_signatures {
         let (status, _, _) = tokio::task::spawn_blocking(move || fetch("GET", &head_url)).await??;
         check!(status == 403, "GET of a HEAD URL answered {status}");
     }
-    let custom = c.driver.url_for("/url", "GET", Some(std::time::Duration::from_secs(3600))).await?;
-    check!(custom.contains("X-Amz-Expires=3600"), "custom expiry: {custom}");
+    let custom = c
+        .driver
+        .url_for("/url", "GET", Some(std::time::Duration::from_secs(3600)))
+        .await?;
+    check!(
+        custom.contains("X-Amz-Expires=3600"),
+        "custom expiry: {custom}"
+    );
     match c.driver.url_for("/url", "POST", None).await {
         Err(Error::UnsupportedMethod) => {}
         other => bail!("POST: expected unsupported-method, got {other:?}"),
@@ -234,13 +306,26 @@ pub async fn url_for(c: &Ctx) -> Result<()> {
 pub async fn redirect_url(c: &Ctx) -> Result<()> {
     let data = random_bytes(32, 14);
     c.driver.put_content("/redirect", data.clone()).await?;
-    let Some(url) = c.driver.redirect_url("GET", "/redirect").await? else { bail!("no redirect for GET") };
+    let Some(url) = c.driver.redirect_url("GET", "/redirect").await? else {
+        bail!("no redirect for GET")
+    };
     let (status, body, _) = tokio::task::spawn_blocking(move || fetch("GET", &url)).await??;
-    check!(status == 200 && body == data, "redirect GET: status {status}");
-    let Some(url) = c.driver.redirect_url("HEAD", "/redirect").await? else { bail!("no redirect for HEAD") };
+    check!(
+        status == 200 && body == data,
+        "redirect GET: status {status}"
+    );
+    let Some(url) = c.driver.redirect_url("HEAD", "/redirect").await? else {
+        bail!("no redirect for HEAD")
+    };
     let (status, _, length) = tokio::task::spawn_blocking(move || fetch("HEAD", &url)).await??;
-    check!(status == 200 && length.as_deref() == Some("32"), "redirect HEAD: status {status}");
-    check!(c.driver.redirect_url("PUT", "/redirect").await?.is_none(), "PUT must not redirect");
+    check!(
+        status == 200 && length.as_deref() == Some("32"),
+        "redirect HEAD: status {status}"
+    );
+    check!(
+        c.driver.redirect_url("PUT", "/redirect").await?.is_none(),
+        "PUT must not redirect"
+    );
     c.driver.delete("/redirect").await?;
     Ok(())
 }

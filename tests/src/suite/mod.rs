@@ -67,10 +67,18 @@ pub struct Case {
 
 macro_rules! case {
     ($module:ident :: $name:ident) => {
-        Case { name: stringify!($name), needs: Needs::Nothing, run: |c| Box::pin($module::$name(c)) }
+        Case {
+            name: stringify!($name),
+            needs: Needs::Nothing,
+            run: |c| Box::pin($module::$name(c)),
+        }
     };
     ($module:ident :: $name:ident, $needs:expr) => {
-        Case { name: stringify!($name), needs: $needs, run: |c| Box::pin($module::$name(c)) }
+        Case {
+            name: stringify!($name),
+            needs: $needs,
+            run: |c| Box::pin($module::$name(c)),
+        }
     };
 }
 
@@ -152,7 +160,9 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
 pub fn random_name(len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// SHA-256 of `data`, hex.
@@ -177,14 +187,24 @@ pub async fn write_stream(driver: &Driver, path: &str, data: &[u8], piece: usize
 /// Reads `path` from `offset` to the end through a reader.
 pub async fn read_stream(driver: &Driver, path: &str, offset: i64) -> Result<Vec<u8>> {
     let mut content = Vec::new();
-    driver.reader(path, offset).await?.read_to_end(&mut content).await?;
+    driver
+        .reader(path, offset)
+        .await?
+        .read_to_end(&mut content)
+        .await?;
     Ok(content)
 }
 
 /// Fails unless `data` equals `expected`, comparing SHA-256 digests for large data.
 pub fn same_bytes(what: &str, data: &[u8], expected: &[u8]) -> Result<()> {
     if data.len() != expected.len() || sha256(data) != sha256(expected) {
-        bail!("{what}: got {} bytes (sha256 {}), expected {} bytes (sha256 {})", data.len(), sha256(data), expected.len(), sha256(expected));
+        bail!(
+            "{what}: got {} bytes (sha256 {}), expected {} bytes (sha256 {})",
+            data.len(),
+            sha256(data),
+            expected.len(),
+            sha256(expected)
+        );
     }
     Ok(())
 }

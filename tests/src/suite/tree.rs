@@ -6,7 +6,9 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use s3drv_host::{Driver, Error};
 
-use super::{Ctx, expect_invalid_path, expect_not_found, random_bytes, random_name, same_bytes, write_stream};
+use super::{
+    Ctx, expect_invalid_path, expect_not_found, random_bytes, random_name, same_bytes, write_stream,
+};
 use crate::check;
 
 async fn put_all(driver: &Driver, paths: &[&str], len: usize) -> Result<()> {
@@ -42,7 +44,10 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 /// TestList: missing directory, 50 files, the root and a parent.
 pub async fn list(c: &Ctx) -> Result<()> {
     let root = format!("/{}", random_name(10));
-    expect_not_found(c.driver.list(&format!("{root}/nonexistent")).await, &format!("{root}/nonexistent"))?;
+    expect_not_found(
+        c.driver.list(&format!("{root}/nonexistent")).await,
+        &format!("{root}/nonexistent"),
+    )?;
     let parent = format!("{root}/{}", random_name(8));
     let mut files = Vec::new();
     for _ in 0..50 {
@@ -50,9 +55,18 @@ pub async fn list(c: &Ctx) -> Result<()> {
         c.driver.put_content(&path, random_bytes(32, 42)).await?;
         files.push(path);
     }
-    check!(c.driver.list("/").await? == vec![root.clone()], "list(/) is not [{root}]");
-    check!(c.driver.list(&root).await? == vec![parent.clone()], "list({root}) is not [{parent}]");
-    check!(sorted(c.driver.list(&parent).await?) == sorted(files), "list({parent}) differs");
+    check!(
+        c.driver.list("/").await? == vec![root.clone()],
+        "list(/) is not [{root}]"
+    );
+    check!(
+        c.driver.list(&root).await? == vec![parent.clone()],
+        "list({root}) is not [{parent}]"
+    );
+    check!(
+        sorted(c.driver.list(&parent).await?) == sorted(files),
+        "list({parent}) differs"
+    );
     c.driver.delete(&root).await?;
     Ok(())
 }
@@ -60,15 +74,26 @@ pub async fn list(c: &Ctx) -> Result<()> {
 /// TestList1200Files: listing pages (more than 1,000 entries).
 pub async fn list_1200_files(c: &Ctx) -> Result<()> {
     let files = put_many(&c.driver, "/many", 1200, 8).await?;
-    check!(sorted(c.driver.list("/many").await?) == files, "list of 1200 files differs");
+    check!(
+        sorted(c.driver.list("/many").await?) == files,
+        "list of 1200 files differs"
+    );
     c.driver.delete("/many").await?;
     Ok(())
 }
 
 /// TestListOverlappingPaths: `foo/bar` lists only its own children, not `foo/barman`'s.
 pub async fn list_overlapping_paths(c: &Ctx) -> Result<()> {
-    put_all(&c.driver, &["/foo/bar/a", "/foo/bar/b/c", "/foo/barman/d", "/foo/bar.x"], 8).await?;
-    check!(sorted(c.driver.list("/foo/bar").await?) == ["/foo/bar/a", "/foo/bar/b"], "list(/foo/bar) differs");
+    put_all(
+        &c.driver,
+        &["/foo/bar/a", "/foo/bar/b/c", "/foo/barman/d", "/foo/bar.x"],
+        8,
+    )
+    .await?;
+    check!(
+        sorted(c.driver.list("/foo/bar").await?) == ["/foo/bar/a", "/foo/bar/b"],
+        "list(/foo/bar) differs"
+    );
     check!(
         sorted(c.driver.list("/foo").await?) == ["/foo/bar", "/foo/bar.x", "/foo/barman"],
         "list(/foo): files first then directories, got {:?}",
@@ -85,9 +110,15 @@ pub async fn list_unprefixed(c: &Ctx) -> Result<()> {
     rootless.put_content(&name, b"x".to_vec()).await?;
     let children = rootless.list("/").await?;
     let outcome = (|| {
-        check!(children.contains(&name), "list(/) of the bucket lacks {name}");
+        check!(
+            children.contains(&name),
+            "list(/) of the bucket lacks {name}"
+        );
         for child in &children {
-            check!(child.starts_with('/') && !child.ends_with('/') && !child.contains("//"), "invalid path {child:?} in list(/)");
+            check!(
+                child.starts_with('/') && !child.ends_with('/') && !child.contains("//"),
+                "invalid path {child:?} in list(/)"
+            );
         }
         Ok(())
     })();
@@ -97,7 +128,19 @@ pub async fn list_unprefixed(c: &Ctx) -> Result<()> {
 
 /// TestStatCall (GitLab): files, directories, partial prefixes, modification time, the root.
 pub async fn stat_call(c: &Ctx) -> Result<()> {
-    put_all(&c.driver, &["/base/fooabc/f", "/base/foo./f", "/base/foo/f", "/base/bara", "/base/barabc", "/base/bar.a"], 4096).await?;
+    put_all(
+        &c.driver,
+        &[
+            "/base/fooabc/f",
+            "/base/foo./f",
+            "/base/foo/f",
+            "/base/bara",
+            "/base/barabc",
+            "/base/bar.a",
+        ],
+        4096,
+    )
+    .await?;
     match c.driver.stat("/").await {
         Ok(info) => check!(info.is_dir && info.path == "/", "stat(/): {info:?}"),
         Err(Error::PathNotFound(_)) => {}
@@ -106,18 +149,34 @@ pub async fn stat_call(c: &Ctx) -> Result<()> {
     expect_not_found(c.driver.stat("/base/missingdir").await, "/base/missingdir")?;
     expect_not_found(c.driver.stat("/base/missing").await, "/base/missing")?;
     let file = c.driver.stat("/base/bara").await?;
-    check!(!file.is_dir && file.size == 4096 && file.path == "/base/bara" && file.modified.is_some(), "file: {file:?}");
+    check!(
+        !file.is_dir && file.size == 4096 && file.path == "/base/bara" && file.modified.is_some(),
+        "file: {file:?}"
+    );
     let dir = c.driver.stat("/base/foo").await?;
-    check!(dir.is_dir && dir.size == 0 && dir.path == "/base/foo", "dir with partial-prefix siblings: {dir:?}");
-    check!(c.driver.stat("/base").await?.is_dir, "dir with sub-directories");
+    check!(
+        dir.is_dir && dir.size == 0 && dir.path == "/base/foo",
+        "dir with partial-prefix siblings: {dir:?}"
+    );
+    check!(
+        c.driver.stat("/base").await?.is_dir,
+        "dir with sub-directories"
+    );
     expect_not_found(c.driver.stat("/base/fo").await, "/base/fo")?;
     expect_not_found(c.driver.stat("/base/bar").await, "/base/bar")?;
     expect_not_found(c.driver.stat("/base/barb").await, "/base/barb")?;
     // ModTime: a rewrite is strictly later (S3 times have one-second resolution).
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    c.driver.put_content("/base/bara", random_bytes(4096, 43)).await?;
+    c.driver
+        .put_content("/base/bara", random_bytes(4096, 43))
+        .await?;
     let later = c.driver.stat("/base/bara").await?;
-    check!(later.modified > file.modified, "modification time did not advance: {:?} then {:?}", file.modified, later.modified);
+    check!(
+        later.modified > file.modified,
+        "modification time did not advance: {:?} then {:?}",
+        file.modified,
+        later.modified
+    );
     c.driver.delete("/base").await?;
     Ok(())
 }
@@ -132,7 +191,11 @@ pub async fn move_content(c: &Ctx) -> Result<()> {
     // TestMoveWritterBlob: a writer-created object moves the same way.
     write_stream(&c.driver, "/src/w", &data, 16).await?;
     c.driver.move_("/src/w", "/dst/w").await?;
-    same_bytes("moved writer blob", &c.driver.get_content("/dst/w").await?, &data)?;
+    same_bytes(
+        "moved writer blob",
+        &c.driver.get_content("/dst/w").await?,
+        &data,
+    )?;
     c.driver.delete("/dst").await?;
     Ok(())
 }
@@ -162,7 +225,13 @@ pub async fn move_nonexistent(c: &Ctx) -> Result<()> {
 /// TestMoveInvalid: below a file there is nothing to move.
 pub async fn move_invalid(c: &Ctx) -> Result<()> {
     c.driver.put_content("/notadir", b"x".to_vec()).await?;
-    check!(c.driver.move_("/notadir/foo", "/notadir/bar").await.is_err(), "moving below a file succeeded");
+    check!(
+        c.driver
+            .move_("/notadir/foo", "/notadir/bar")
+            .await
+            .is_err(),
+        "moving below a file succeeded"
+    );
     c.driver.delete("/notadir").await?;
     Ok(())
 }
@@ -182,7 +251,11 @@ pub async fn move_with_multipart_copy(c: &Ctx) -> Result<()> {
     let data = random_bytes((64 << 20) + 128, 49);
     write_stream(&c.driver, "/big", &data, 8 << 20).await?;
     c.driver.move_("/big", "/moved/big").await?;
-    same_bytes("multipart copy", &c.driver.get_content("/moved/big").await?, &data)?;
+    same_bytes(
+        "multipart copy",
+        &c.driver.get_content("/moved/big").await?,
+        &data,
+    )?;
     expect_not_found(c.driver.stat("/big").await, "/big")?;
     c.driver.delete("/moved").await?;
     Ok(())
@@ -215,7 +288,12 @@ pub async fn delete_folder(c: &Ctx) -> Result<()> {
 
 /// TestDeleteOnlyDeletesSubpaths.
 pub async fn delete_only_deletes_subpaths(c: &Ctx) -> Result<()> {
-    put_all(&c.driver, &["/d/f", "/d/fsuffix", "/d/d/f", "/d/dsuffix/f"], 32).await?;
+    put_all(
+        &c.driver,
+        &["/d/f", "/d/fsuffix", "/d/d/f", "/d/dsuffix/f"],
+        32,
+    )
+    .await?;
     c.driver.delete("/d/f").await?;
     c.driver.get_content("/d/fsuffix").await?;
     c.driver.delete("/d/d").await?;
@@ -225,9 +303,16 @@ pub async fn delete_only_deletes_subpaths(c: &Ctx) -> Result<()> {
 }
 
 const DELETE_SET: [&str; 10] = [
-    "/file1", "/file1-2", "/folder1/file1", "/folder2/file1", "/folder3/file1",
-    "/folder3/subfolder1/subfolder1/file1", "/folder3/subfolder2/subfolder1/file1", "/folder4/file1",
-    "/folder1-v2/file1", "/folder1-v2/subfolder1/file1",
+    "/file1",
+    "/file1-2",
+    "/folder1/file1",
+    "/folder2/file1",
+    "/folder3/file1",
+    "/folder3/subfolder1/subfolder1/file1",
+    "/folder3/subfolder2/subfolder1/file1",
+    "/folder4/file1",
+    "/folder1-v2/file1",
+    "/folder1-v2/subfolder1/file1",
 ];
 
 /// TestDelete (distribution's table): each delete removes exactly its sub-tree.
@@ -235,9 +320,22 @@ pub async fn delete_table(c: &Ctx) -> Result<()> {
     let table: [(&str, &[&str]); 6] = [
         ("/file1", &["/file1"]),
         ("/folder1", &["/folder1/file1"]),
-        ("/folder3", &["/folder3/file1", "/folder3/subfolder1/subfolder1/file1", "/folder3/subfolder2/subfolder1/file1"]),
-        ("/folder3/subfolder1", &["/folder3/subfolder1/subfolder1/file1"]),
-        ("/folder1-v2", &["/folder1-v2/file1", "/folder1-v2/subfolder1/file1"]),
+        (
+            "/folder3",
+            &[
+                "/folder3/file1",
+                "/folder3/subfolder1/subfolder1/file1",
+                "/folder3/subfolder2/subfolder1/file1",
+            ],
+        ),
+        (
+            "/folder3/subfolder1",
+            &["/folder3/subfolder1/subfolder1/file1"],
+        ),
+        (
+            "/folder1-v2",
+            &["/folder1-v2/file1", "/folder1-v2/subfolder1/file1"],
+        ),
         ("/folder4/file1", &["/folder4/file1"]),
     ];
     for (target, removed) in table {
@@ -245,18 +343,32 @@ pub async fn delete_table(c: &Ctx) -> Result<()> {
         c.driver.delete(target).await?;
         for path in DELETE_SET {
             let exists = c.driver.stat(path).await.is_ok();
-            check!(exists != removed.contains(&path), "after delete({target}): {path} exists={exists}");
+            check!(
+                exists != removed.contains(&path),
+                "after delete({target}): {path} exists={exists}"
+            );
         }
         c.driver.delete_files(&DELETE_SET.map(String::from)).await?;
     }
-    expect_not_found(c.driver.delete("/path/does/not/exist").await, "/path/does/not/exist")?;
-    expect_invalid_path(c.driver.delete("/path/is/invalid/").await, "/path/is/invalid/")?;
-    expect_invalid_path(c.driver.delete("/path/is/invalid*").await, "/path/is/invalid*")
+    expect_not_found(
+        c.driver.delete("/path/does/not/exist").await,
+        "/path/does/not/exist",
+    )?;
+    expect_invalid_path(
+        c.driver.delete("/path/is/invalid/").await,
+        "/path/is/invalid/",
+    )?;
+    expect_invalid_path(
+        c.driver.delete("/path/is/invalid*").await,
+        "/path/is/invalid*",
+    )
 }
 
 /// TestDeleteFileEqualFolderFileName.
 pub async fn delete_file_equal_folder_file_name(c: &Ctx) -> Result<()> {
-    c.driver.put_content("/dir/Maryna/Maryna", b"x".to_vec()).await?;
+    c.driver
+        .put_content("/dir/Maryna/Maryna", b"x".to_vec())
+        .await?;
     c.driver.delete("/dir/Maryna/Maryna").await?;
     expect_not_found(c.driver.stat("/dir").await, "/dir")
 }
@@ -273,7 +385,10 @@ pub async fn over_thousand_blobs(c: &Ctx) -> Result<()> {
 pub async fn delete_files(c: &Ctx) -> Result<()> {
     for count in [0usize, 1, 9] {
         let files = put_many(&c.driver, "/df", count, 8).await?;
-        check!(c.driver.delete_files(&files).await? == count as u64, "delete-files count for {count}");
+        check!(
+            c.driver.delete_files(&files).await? == count as u64,
+            "delete-files count for {count}"
+        );
         for f in &files {
             expect_not_found(c.driver.stat(f).await, f)?;
         }
@@ -285,7 +400,10 @@ pub async fn delete_files(c: &Ctx) -> Result<()> {
 pub async fn delete_files_not_found(c: &Ctx) -> Result<()> {
     let files = put_many(&c.driver, "/dfn", 5, 8).await?;
     c.driver.delete_files(&files[..3]).await?;
-    check!(c.driver.delete_files(&files).await? == 5, "count with 3 missing files");
+    check!(
+        c.driver.delete_files(&files).await? == 5,
+        "count with 3 missing files"
+    );
     Ok(())
 }
 
@@ -294,24 +412,45 @@ pub async fn create_list_delete_tight_loop(c: &Ctx) -> Result<()> {
     for i in 0..40 {
         let path = format!("/loop{i}");
         c.driver.put_content(&path, b"x".to_vec()).await?;
-        check!(c.driver.list("/").await?.contains(&path), "{path} not listed after put");
+        check!(
+            c.driver.list("/").await?.contains(&path),
+            "{path} not listed after put"
+        );
         c.driver.delete(&path).await?;
-        check!(!c.driver.list("/").await?.contains(&path), "{path} still listed after delete");
+        check!(
+            !c.driver.list("/").await?.contains(&path),
+            "{path} still listed after delete"
+        );
     }
     Ok(())
 }
 
 const WALK_SET: [&str; 7] = [
-    "/file1", "/folder1-suffix/file1", "/folder1/file1", "/folder2/file1",
-    "/folder3/subfolder1/subfolder1/file1", "/folder3/subfolder2/subfolder1/file1", "/folder4/file1",
+    "/file1",
+    "/folder1-suffix/file1",
+    "/folder1/file1",
+    "/folder2/file1",
+    "/folder3/subfolder1/subfolder1/file1",
+    "/folder3/subfolder2/subfolder1/file1",
+    "/folder4/file1",
 ];
 
 /// Walks `from`; `skip` directories are skipped, `stop_at` ends the walk after that entry.
-async fn walk(driver: &Driver, from: &str, hint: Option<&str>, skip: &[&str], stop_at: Option<&str>) -> Result<Vec<String>> {
+async fn walk(
+    driver: &Driver,
+    from: &str,
+    hint: Option<&str>,
+    skip: &[&str],
+    stop_at: Option<&str>,
+) -> Result<Vec<String>> {
     let mut walker = driver.walk(from, hint).await?;
     let mut seen = Vec::new();
     while let Some(entry) = walker.next().await? {
-        let label = if entry.is_dir { format!("{}/", entry.path) } else { entry.path.clone() };
+        let label = if entry.is_dir {
+            format!("{}/", entry.path)
+        } else {
+            entry.path.clone()
+        };
         if entry.is_dir && skip.contains(&entry.path.as_str()) {
             walker.skip_directory().await?;
         }
@@ -327,21 +466,96 @@ async fn walk(driver: &Driver, from: &str, hint: Option<&str>, skip: &[&str], st
 pub async fn walk_table(c: &Ctx) -> Result<()> {
     put_all(&c.driver, &WALK_SET, 8).await?;
     let all = [
-        "/file1", "/folder1-suffix/", "/folder1-suffix/file1", "/folder1/", "/folder1/file1", "/folder2/",
-        "/folder2/file1", "/folder3/", "/folder3/subfolder1/", "/folder3/subfolder1/subfolder1/",
-        "/folder3/subfolder1/subfolder1/file1", "/folder3/subfolder2/", "/folder3/subfolder2/subfolder1/",
-        "/folder3/subfolder2/subfolder1/file1", "/folder4/", "/folder4/file1",
+        "/file1",
+        "/folder1-suffix/",
+        "/folder1-suffix/file1",
+        "/folder1/",
+        "/folder1/file1",
+        "/folder2/",
+        "/folder2/file1",
+        "/folder3/",
+        "/folder3/subfolder1/",
+        "/folder3/subfolder1/subfolder1/",
+        "/folder3/subfolder1/subfolder1/file1",
+        "/folder3/subfolder2/",
+        "/folder3/subfolder2/subfolder1/",
+        "/folder3/subfolder2/subfolder1/file1",
+        "/folder4/",
+        "/folder4/file1",
     ];
     let after_folder3_hint = &all[7..];
     let cases: [(&str, &str, Option<&str>, &[&str], Option<&str>, Vec<&str>); 8] = [
         ("walk all", "/", None, &[], None, all.to_vec()),
-        ("skip /folder3", "/", None, &["/folder3"], None, all.iter().copied().filter(|p| !p.starts_with("/folder3/") || *p == "/folder3/").collect()),
-        ("hint without from", "/", Some("/folder3/subfolder1/subfolder1/file1"), &[], None, vec!["/folder3/", "/folder3/subfolder2/", "/folder3/subfolder2/subfolder1/", "/folder3/subfolder2/subfolder1/file1", "/folder4/", "/folder4/file1"]),
-        ("hint with from", "/folder3", Some("/folder3/subfolder1/subfolder1/file1"), &[], None, vec!["/folder3/subfolder2/", "/folder3/subfolder2/subfolder1/", "/folder3/subfolder2/subfolder1/file1"]),
-        ("hint outside from", "/folder3", Some("/folder4/file1"), &[], None, vec![]),
-        ("hint is from", "/folder3", Some("/folder3"), &[], None, after_folder3_hint[1..7].to_vec()),
-        ("stop at /folder1/file1", "/", None, &[], Some("/folder1/file1"), all[..5].to_vec()),
-        ("from /folder1", "/folder1", None, &[], None, vec!["/folder1/file1"]),
+        (
+            "skip /folder3",
+            "/",
+            None,
+            &["/folder3"],
+            None,
+            all.iter()
+                .copied()
+                .filter(|p| !p.starts_with("/folder3/") || *p == "/folder3/")
+                .collect(),
+        ),
+        (
+            "hint without from",
+            "/",
+            Some("/folder3/subfolder1/subfolder1/file1"),
+            &[],
+            None,
+            vec![
+                "/folder3/",
+                "/folder3/subfolder2/",
+                "/folder3/subfolder2/subfolder1/",
+                "/folder3/subfolder2/subfolder1/file1",
+                "/folder4/",
+                "/folder4/file1",
+            ],
+        ),
+        (
+            "hint with from",
+            "/folder3",
+            Some("/folder3/subfolder1/subfolder1/file1"),
+            &[],
+            None,
+            vec![
+                "/folder3/subfolder2/",
+                "/folder3/subfolder2/subfolder1/",
+                "/folder3/subfolder2/subfolder1/file1",
+            ],
+        ),
+        (
+            "hint outside from",
+            "/folder3",
+            Some("/folder4/file1"),
+            &[],
+            None,
+            vec![],
+        ),
+        (
+            "hint is from",
+            "/folder3",
+            Some("/folder3"),
+            &[],
+            None,
+            after_folder3_hint[1..7].to_vec(),
+        ),
+        (
+            "stop at /folder1/file1",
+            "/",
+            None,
+            &[],
+            Some("/folder1/file1"),
+            all[..5].to_vec(),
+        ),
+        (
+            "from /folder1",
+            "/folder1",
+            None,
+            &[],
+            None,
+            vec!["/folder1/file1"],
+        ),
     ];
     for (name, from, hint, skip, stop, want) in cases {
         let got = walk(&c.driver, from, hint, skip, stop).await?;
@@ -353,9 +567,20 @@ pub async fn walk_table(c: &Ctx) -> Result<()> {
 
 /// TestWalkSkipDir (GitLab): a skipped directory's entries are never delivered.
 pub async fn walk_skip_dir(c: &Ctx) -> Result<()> {
-    put_all(&c.driver, &["/dir1/a", "/dir1/b", "/dir2/a", "/dir2/b", "/dir3/a", "/dir3/b"], 8).await?;
+    put_all(
+        &c.driver,
+        &[
+            "/dir1/a", "/dir1/b", "/dir2/a", "/dir2/b", "/dir3/a", "/dir3/b",
+        ],
+        8,
+    )
+    .await?;
     let seen = walk(&c.driver, "/", None, &["/dir2"], None).await?;
-    check!(seen.iter().all(|p| !p.starts_with("/dir2/") || p == "/dir2/"), "skipped entries delivered: {seen:?}");
+    check!(
+        seen.iter()
+            .all(|p| !p.starts_with("/dir2/") || p == "/dir2/"),
+        "skipped entries delivered: {seen:?}"
+    );
     check!(seen.len() == 7, "expected 7 entries, got {seen:?}");
     for d in ["/dir1", "/dir2", "/dir3"] {
         c.driver.delete(d).await?;
@@ -365,27 +590,62 @@ pub async fn walk_skip_dir(c: &Ctx) -> Result<()> {
 
 /// TestWalkErrorPathNotFound: walk and walk-parallel of a missing path.
 pub async fn walk_error_path_not_found(c: &Ctx) -> Result<()> {
-    expect_not_found(c.driver.walk("/maryna/boryna", None).await.map(|_| ()), "/maryna/boryna")?;
-    expect_not_found(c.driver.walk_parallel("/maryna/boryna").await.map(|_| ()), "/maryna/boryna")?;
+    expect_not_found(
+        c.driver.walk("/maryna/boryna", None).await.map(|_| ()),
+        "/maryna/boryna",
+    )?;
+    expect_not_found(
+        c.driver.walk_parallel("/maryna/boryna").await.map(|_| ()),
+        "/maryna/boryna",
+    )?;
     let parallel = c.open(&c.root, &[("parallelwalk", "true")]).await?;
-    expect_not_found(parallel.walk_parallel("/maryna/boryna").await.map(|_| ()), "/maryna/boryna")
+    expect_not_found(
+        parallel.walk_parallel("/maryna/boryna").await.map(|_| ()),
+        "/maryna/boryna",
+    )
 }
 
 async fn walk_set(driver: &Driver, from: &str, parallel: bool) -> Result<BTreeSet<(String, bool)>> {
-    let walker = if parallel { driver.walk_parallel(from).await? } else { driver.walk(from, None).await? };
-    Ok(walker.collect().await?.into_iter().map(|e| (e.path, e.is_dir)).collect())
+    let walker = if parallel {
+        driver.walk_parallel(from).await?
+    } else {
+        driver.walk(from, None).await?
+    };
+    Ok(walker
+        .collect()
+        .await?
+        .into_iter()
+        .map(|e| (e.path, e.is_dir))
+        .collect())
 }
 
 /// TestWalkOverlappingPaths: walks of `foo/bar` never include `foo/barman`.
 pub async fn walk_overlapping_paths(c: &Ctx) -> Result<()> {
-    put_all(&c.driver, &["/foo/bar/a", "/foo/bar/b/c", "/foo/barman/d"], 8).await?;
+    put_all(
+        &c.driver,
+        &["/foo/bar/a", "/foo/bar/b/c", "/foo/barman/d"],
+        8,
+    )
+    .await?;
     let parallel = c.open(&c.root, &[("parallelwalk", "true")]).await?;
     for (driver, is_parallel) in [(&c.driver, false), (&parallel, true)] {
         let got = walk_set(driver, "/foo/bar", is_parallel).await?;
-        let want: BTreeSet<(String, bool)> =
-            [("/foo/bar/a", false), ("/foo/bar/b", true), ("/foo/bar/b/c", false)].iter().map(|(p, d)| (p.to_string(), *d)).collect();
-        check!(got == want, "walk(/foo/bar) parallel={is_parallel}: {got:?}");
-        check!(walk_set(driver, "/foo", is_parallel).await?.len() == 6, "walk(/foo) parallel={is_parallel}");
+        let want: BTreeSet<(String, bool)> = [
+            ("/foo/bar/a", false),
+            ("/foo/bar/b", true),
+            ("/foo/bar/b/c", false),
+        ]
+        .iter()
+        .map(|(p, d)| (p.to_string(), *d))
+        .collect();
+        check!(
+            got == want,
+            "walk(/foo/bar) parallel={is_parallel}: {got:?}"
+        );
+        check!(
+            walk_set(driver, "/foo", is_parallel).await?.len() == 6,
+            "walk(/foo) parallel={is_parallel}"
+        );
     }
     c.driver.delete("/foo").await?;
     Ok(())
@@ -396,7 +656,9 @@ pub async fn walk_parallel_matches_walk(c: &Ctx) -> Result<()> {
     let mut paths = Vec::new();
     for i in 0..40 {
         let depth = 1 + i % 4;
-        let dirs: Vec<String> = (0..depth).map(|d| format!("d{}", (i * 7 + d * 3) % 5)).collect();
+        let dirs: Vec<String> = (0..depth)
+            .map(|d| format!("d{}", (i * 7 + d * 3) % 5))
+            .collect();
         paths.push(format!("/tree/{}/f{i}", dirs.join("/")));
     }
     for p in &paths {
@@ -405,9 +667,18 @@ pub async fn walk_parallel_matches_walk(c: &Ctx) -> Result<()> {
     let parallel = c.open(&c.root, &[("parallelwalk", "true")]).await?;
     let serial = walk_set(&c.driver, "/tree", false).await?;
     let concurrent = walk_set(&parallel, "/tree", true).await?;
-    check!(serial == concurrent, "walk-parallel differs: only in walk {:?}, only in walk-parallel {:?}", serial.difference(&concurrent).collect::<Vec<_>>(), concurrent.difference(&serial).collect::<Vec<_>>());
+    check!(
+        serial == concurrent,
+        "walk-parallel differs: only in walk {:?}, only in walk-parallel {:?}",
+        serial.difference(&concurrent).collect::<Vec<_>>(),
+        concurrent.difference(&serial).collect::<Vec<_>>()
+    );
     let files = serial.iter().filter(|(_, d)| !d).count();
-    check!(files == paths.len(), "walk found {files} files of {}", paths.len());
+    check!(
+        files == paths.len(),
+        "walk found {files} files of {}",
+        paths.len()
+    );
     c.driver.delete("/tree").await?;
     Ok(())
 }

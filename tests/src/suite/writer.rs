@@ -11,14 +11,32 @@ const CHUNK: usize = 5 << 20;
 
 /// Opens `path` (appending or not), checks the size it starts at, writes `data`, and
 /// closes (or commits).
-async fn session(c: &Ctx, path: &str, append: bool, starts_at: usize, data: &[u8], commit: bool) -> Result<()> {
+async fn session(
+    c: &Ctx,
+    path: &str,
+    append: bool,
+    starts_at: usize,
+    data: &[u8],
+    commit: bool,
+) -> Result<()> {
     let mut writer = c.driver.writer(path, append).await?;
     let size = writer.size().await?;
-    check!(size == starts_at as u64, "resumed writer size {size}, expected {starts_at}");
+    check!(
+        size == starts_at as u64,
+        "resumed writer size {size}, expected {starts_at}"
+    );
     writer.write_all(data).await?;
     let size = writer.size().await?;
-    check!(size == (starts_at + data.len()) as u64, "size {size} after writing, expected {}", starts_at + data.len());
-    if commit { writer.commit().await? } else { writer.close().await? }
+    check!(
+        size == (starts_at + data.len()) as u64,
+        "size {size} after writing, expected {}",
+        starts_at + data.len()
+    );
+    if commit {
+        writer.commit().await?
+    } else {
+        writer.close().await?
+    }
     Ok(())
 }
 
@@ -29,10 +47,22 @@ async fn sessions(c: &Ctx, pieces: &[usize], seed: u64) -> Result<()> {
     let mut offset = 0;
     for (i, len) in pieces.iter().enumerate() {
         let last = i + 1 == pieces.len();
-        session(c, "/appended", i > 0, offset, &data[offset..offset + len], last).await?;
+        session(
+            c,
+            "/appended",
+            i > 0,
+            offset,
+            &data[offset..offset + len],
+            last,
+        )
+        .await?;
         offset += len;
     }
-    same_bytes("resumed upload", &c.driver.get_content("/appended").await?, &data)?;
+    same_bytes(
+        "resumed upload",
+        &c.driver.get_content("/appended").await?,
+        &data,
+    )?;
     c.driver.delete("/appended").await?;
     Ok(())
 }
@@ -66,10 +96,17 @@ pub async fn write_zero_byte_stream_then_append(c: &Ctx) -> Result<()> {
     let mut writer = c.driver.writer("/zero", false).await?;
     writer.commit().await?;
     writer.close().await?;
-    check!(read_stream(&c.driver, "/zero", 0).await?.is_empty(), "zero-size object is not empty");
+    check!(
+        read_stream(&c.driver, "/zero", 0).await?.is_empty(),
+        "zero-size object is not empty"
+    );
     let data = random_bytes(32, 25);
     session(c, "/zero", true, 0, &data, true).await?;
-    same_bytes("appended to empty", &c.driver.get_content("/zero").await?, &data)?;
+    same_bytes(
+        "appended to empty",
+        &c.driver.get_content("/zero").await?,
+        &data,
+    )?;
     c.driver.delete("/zero").await?;
     Ok(())
 }
@@ -79,7 +116,11 @@ pub async fn write_zero_byte_content_then_append(c: &Ctx) -> Result<()> {
     c.driver.put_content("/zero", Vec::new()).await?;
     let data = random_bytes(32, 26);
     session(c, "/zero", true, 0, &data, true).await?;
-    same_bytes("appended to empty", &c.driver.get_content("/zero").await?, &data)?;
+    same_bytes(
+        "appended to empty",
+        &c.driver.get_content("/zero").await?,
+        &data,
+    )?;
     c.driver.delete("/zero").await?;
     Ok(())
 }
@@ -89,7 +130,11 @@ pub async fn continue_append_zero_size_blob(c: &Ctx) -> Result<()> {
     session(c, "/zero", false, 0, &[], false).await?;
     let data = random_bytes(2 << 20, 27);
     session(c, "/zero", true, 0, &data, true).await?;
-    same_bytes("resumed empty upload", &c.driver.get_content("/zero").await?, &data)?;
+    same_bytes(
+        "resumed empty upload",
+        &c.driver.get_content("/zero").await?,
+        &data,
+    )?;
     c.driver.delete("/zero").await?;
     Ok(())
 }
@@ -98,8 +143,14 @@ pub async fn continue_append_zero_size_blob(c: &Ctx) -> Result<()> {
 pub async fn zero_byte_blob_upload_session(c: &Ctx) -> Result<()> {
     c.driver.writer("/zero", false).await?.commit().await?;
     let info = c.driver.stat("/zero").await?;
-    check!(info.size == 0 && !info.is_dir, "stat of empty blob: {info:?}");
-    check!(c.driver.get_content("/zero").await?.is_empty(), "empty blob has content");
+    check!(
+        info.size == 0 && !info.is_dir,
+        "stat of empty blob: {info:?}"
+    );
+    check!(
+        c.driver.get_content("/zero").await?.is_empty(),
+        "empty blob has content"
+    );
     c.driver.delete("/zero").await?;
     Ok(())
 }
@@ -133,21 +184,53 @@ pub async fn writer_state_transitions(c: &Ctx) -> Result<()> {
     w.write(b"0123456789").await?;
     w.close().await?;
     expect_state(w.close().await, WriterState::Closed, "close after close")?;
-    expect_state(w.write(b"x").await, WriterState::Closed, "write after close")?;
+    expect_state(
+        w.write(b"x").await,
+        WriterState::Closed,
+        "write after close",
+    )?;
     expect_state(w.commit().await, WriterState::Closed, "commit after close")?;
     expect_state(w.cancel().await, WriterState::Closed, "cancel after close")?;
     let mut w = c.driver.writer("/state", true).await?;
     w.commit().await?;
-    expect_state(w.commit().await, WriterState::Committed, "commit after commit")?;
-    expect_state(w.write(b"x").await, WriterState::Committed, "write after commit")?;
-    expect_state(w.cancel().await, WriterState::Committed, "cancel after commit")?;
+    expect_state(
+        w.commit().await,
+        WriterState::Committed,
+        "commit after commit",
+    )?;
+    expect_state(
+        w.write(b"x").await,
+        WriterState::Committed,
+        "write after commit",
+    )?;
+    expect_state(
+        w.cancel().await,
+        WriterState::Committed,
+        "cancel after commit",
+    )?;
     w.close().await?;
-    same_bytes("committed", &c.driver.get_content("/state").await?, b"0123456789")?;
+    same_bytes(
+        "committed",
+        &c.driver.get_content("/state").await?,
+        b"0123456789",
+    )?;
     let mut w = c.driver.writer("/state2", false).await?;
     w.cancel().await?;
-    expect_state(w.commit().await, WriterState::Canceled, "commit after cancel")?;
-    expect_state(w.write(b"x").await, WriterState::Canceled, "write after cancel")?;
-    expect_state(w.cancel().await, WriterState::Canceled, "cancel after cancel")?;
+    expect_state(
+        w.commit().await,
+        WriterState::Canceled,
+        "commit after cancel",
+    )?;
+    expect_state(
+        w.write(b"x").await,
+        WriterState::Canceled,
+        "write after cancel",
+    )?;
+    expect_state(
+        w.cancel().await,
+        WriterState::Canceled,
+        "cancel after cancel",
+    )?;
     w.close().await?;
     expect_not_found(c.driver.stat("/state2").await, "/state2")?;
     c.driver.delete("/state").await?;
@@ -177,7 +260,11 @@ pub async fn concurrent_write_causes_error(c: &Ctx) -> Result<()> {
     };
     check!(late.await.is_err(), "the superseded writer kept writing");
     b.commit().await?;
-    same_bytes("winner", &c.driver.get_content("/raced").await?, &data[8 << 20..24 << 20])?;
+    same_bytes(
+        "winner",
+        &c.driver.get_content("/raced").await?,
+        &data[8 << 20..24 << 20],
+    )?;
     c.driver.delete("/raced").await?;
     Ok(())
 }
@@ -206,7 +293,11 @@ pub async fn concurrent_file_streams(c: &Ctx) -> Result<()> {
 pub async fn write_read_small_stream(c: &Ctx) -> Result<()> {
     let data = random_bytes(2048, 30);
     write_stream(&c.driver, "/small", &data, 2 << 20).await?;
-    same_bytes("small stream", &read_stream(&c.driver, "/small", 0).await?, &data)?;
+    same_bytes(
+        "small stream",
+        &read_stream(&c.driver, "/small", 0).await?,
+        &data,
+    )?;
     c.driver.delete("/small").await?;
     Ok(())
 }
