@@ -37,8 +37,7 @@ $(VENV)/bin/moto_server:
 
 ## Unit tests (guest natively, host) and the conformance suite against Garage and moto.
 test: build garage moto
-	cargo test -p s3drv-guest
-	$(TEST_ENV) cargo test --release -p s3drv-host -p s3drv-tests
+	$(TEST_ENV) cargo test --release -p s3drv-guest -p s3drv-host -p s3drv-tests
 
 ## The same with the large cases at full size (5 GiB streams, 128 MiB concurrent reads).
 test-large: build garage moto

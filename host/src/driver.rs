@@ -51,11 +51,15 @@ pub(crate) struct Instance {
     driver: ResourceAny,
 }
 
-/// Calls `$method` of the driver resource on a checked-out instance.
+/// Calls `$method` of the driver resource on a checked-out instance, through
+/// [`Driver::with_instance`] (plain results) or [`Driver::with_resource`] (new resources).
 macro_rules! driver_call {
     ($driver:expr, $method:ident $(, $arg:expr)*) => {
+        driver_call!(@with_instance $driver, $method $(, $arg)*)
+    };
+    (@$via:ident $driver:expr, $method:ident $(, $arg:expr)*) => {
         $driver
-            .with_instance(async |i: &mut Instance| {
+            .$via(async |i: &mut Instance| {
                 let api = i.bindings.s3drv_storage_driver().driver();
                 api.$method(&mut i.store, i.driver $(, $arg)*).await
             })
@@ -190,37 +194,25 @@ impl Driver {
 
     /// A stream of the object at `path` from byte `offset` ([`tokio::io::AsyncRead`]).
     pub async fn reader(&self, path: &str, offset: i64) -> Result<Reader> {
-        let mut instance = self.checkout().await?;
-        let outcome = instance
-            .bindings
-            .s3drv_storage_driver()
-            .driver()
-            .call_reader(&mut instance.store, instance.driver, path, offset)
-            .await;
-        let (instance, resource) = self.keep_or_return(instance, outcome)?;
+        let (instance, resource) = driver_call!(@with_resource self, call_reader, path, offset)?;
         Ok(Reader::new(self.clone(), instance, resource))
     }
 
     /// A writer for `path`, new (`append` false) or resuming the unfinished upload.
     pub async fn writer(&self, path: &str, append: bool) -> Result<Writer> {
-        let mut instance = self.checkout().await?;
-        let outcome = instance
-            .bindings
-            .s3drv_storage_driver()
-            .driver()
-            .call_writer(&mut instance.store, instance.driver, path, append)
-            .await;
-        let (instance, resource) = self.keep_or_return(instance, outcome)?;
+        let (instance, resource) = driver_call!(@with_resource self, call_writer, path, append)?;
         Ok(Writer::new(self.clone(), instance, resource))
     }
 
-    /// For calls that create a resource: on success the instance stays with the resource;
-    /// after a driver error it goes back to the pool; after a trap it is dropped.
-    fn keep_or_return(
+    /// Runs `call`, which creates a resource, on a checked-out instance. On success the
+    /// instance stays with the resource; after a driver error it goes back to the pool; after
+    /// a trap it is dropped.
+    async fn with_resource(
         &self,
-        instance: Instance,
-        outcome: wasmtime::Result<Result<ResourceAny, wit::DriverError>>,
+        call: impl AsyncFnOnce(&mut Instance) -> wasmtime::Result<Result<ResourceAny, wit::DriverError>>,
     ) -> Result<(Instance, ResourceAny)> {
+        let mut instance = self.checkout().await?;
+        let outcome = call(&mut instance).await;
         let healthy = outcome.is_ok();
         match flatten(outcome) {
             Ok(resource) => Ok((instance, resource)),
@@ -276,14 +268,7 @@ impl Driver {
 
     /// Walks everything below `path` in key order, each directory before its contents.
     pub async fn walk(&self, path: &str, start_after: Option<&str>) -> Result<Walker> {
-        let mut instance = self.checkout().await?;
-        let outcome = instance
-            .bindings
-            .s3drv_storage_driver()
-            .driver()
-            .call_walk(&mut instance.store, instance.driver, path, start_after)
-            .await;
-        let (instance, resource) = self.keep_or_return(instance, outcome)?;
+        let (instance, resource) = driver_call!(@with_resource self, call_walk, path, start_after)?;
         Ok(Walker {
             driver: self.clone(),
             instance: Some((instance, resource)),
@@ -292,14 +277,7 @@ impl Driver {
 
     /// Like [`Driver::walk`], sub-trees listed concurrently (with `parallelwalk: true`).
     pub async fn walk_parallel(&self, path: &str) -> Result<Walker> {
-        let mut instance = self.checkout().await?;
-        let outcome = instance
-            .bindings
-            .s3drv_storage_driver()
-            .driver()
-            .call_walk_parallel(&mut instance.store, instance.driver, path)
-            .await;
-        let (instance, resource) = self.keep_or_return(instance, outcome)?;
+        let (instance, resource) = driver_call!(@with_resource self, call_walk_parallel, path)?;
         Ok(Walker {
             driver: self.clone(),
             instance: Some((instance, resource)),

@@ -2,7 +2,7 @@
 //! always with Content-MD5).
 
 use super::list::{ListRequest, list_page, next_token};
-use super::xml::{self, DeleteResult};
+use super::xml::{self, DeleteError, DeleteResult};
 use super::{BodyChecksum, Method, S3Client, S3Request, Transport};
 use crate::error::{BackendError, Error, Result};
 use crate::path;
@@ -12,45 +12,38 @@ const BATCH: usize = 1000;
 /// Attempts for keys that failed with a transient per-key error (SlowDown, InternalError).
 const KEY_ATTEMPTS: u32 = 3;
 
-/// Deletes `keys` (≤ 1,000), retrying keys that failed transiently. Returns the number
-/// deleted and the keys that failed, with their error.
+/// Deletes `keys` (≤ 1,000), retrying keys that failed transiently (SlowDown,
+/// InternalError). Returns the number deleted and a description of every key that failed.
 fn delete_batch<T: Transport>(
     s3: &S3Client<T>,
     keys: Vec<String>,
 ) -> Result<(u64, Vec<String>), BackendError> {
+    let describe = |e: DeleteError| format!("deleting {}: {}: {}", e.key, e.code, e.message);
     let mut pending = keys;
     let mut deleted = 0;
-    let mut attempt = 1;
-    loop {
+    let mut failures = Vec::new();
+    for attempt in 1..=KEY_ATTEMPTS {
         let request = S3Request::new(Method::Post, "")
             .query("delete", "")
             .header("content-type", "application/xml")
             .body(xml::delete_objects(&pending), BodyChecksum::Md5);
         let result: DeleteResult = s3.send_xml("DeleteObjects", request)?;
         deleted += result.deleted.len() as u64;
-        let (transient, failed): (Vec<_>, Vec<_>) = result
+        let (transient, permanent): (Vec<_>, Vec<_>) = result
             .errors
             .into_iter()
             .partition(|e| super::errors::is_retryable(None, &e.code));
-        if transient.is_empty() || attempt == KEY_ATTEMPTS {
-            let failures = failed
-                .into_iter()
-                .chain(transient)
-                .map(|e| format!("deleting {}: {}: {}", e.key, e.code, e.message))
-                .collect();
-            return Ok((deleted, failures));
+        failures.extend(permanent.into_iter().map(describe));
+        if transient.is_empty() {
+            break;
         }
-        // Keys that failed permanently are reported even if the retried ones succeed.
-        if !failed.is_empty() {
-            let failures = failed
-                .into_iter()
-                .map(|e| format!("deleting {}: {}: {}", e.key, e.code, e.message))
-                .collect();
-            return Ok((deleted, failures));
+        if attempt == KEY_ATTEMPTS {
+            failures.extend(transient.into_iter().map(describe));
+            break;
         }
         pending = transient.into_iter().map(|e| e.key).collect();
-        attempt += 1;
     }
+    Ok((deleted, failures))
 }
 
 fn failures_error(failures: Vec<String>) -> Error {

@@ -99,3 +99,51 @@ pub fn list<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<Vec<String>> {
     files.append(&mut dirs);
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_request_query() {
+        let request = ListRequest {
+            prefix: "a/b/".into(),
+            delimited: true,
+            start_after: Some("a/b/c".into()),
+            continuation: Some("tok/en=".into()),
+            max_keys: Some(1),
+        }
+        .to_s3();
+        let query: Vec<(&str, &str)> = request
+            .query
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        assert_eq!(
+            query,
+            [
+                ("list-type", "2"),
+                ("prefix", "a/b/"),
+                ("delimiter", "/"),
+                ("start-after", "a/b/c"),
+                ("continuation-token", "tok/en="),
+                ("max-keys", "1")
+            ]
+        );
+        assert_eq!(request.key, "");
+    }
+
+    #[test]
+    fn truncated_page_without_token_is_an_error() {
+        let page = ListBucketResult {
+            is_truncated: true,
+            ..Default::default()
+        };
+        assert_eq!(next_token(&page).unwrap_err().code, "MalformedResponse");
+        let page = ListBucketResult {
+            is_truncated: false,
+            ..Default::default()
+        };
+        assert_eq!(next_token(&page).unwrap(), None);
+    }
+}

@@ -349,25 +349,19 @@ impl<T: Transport> S3Client<T> {
     }
 
     /// Sends `requests` with at most `in_flight` outstanding and reads their XML answers, in
-    /// order.
+    /// order (one result per request).
     pub fn send_all_xml<R: for<'de> serde::Deserialize<'de>>(
         &self,
         what: &str,
         requests: Vec<S3Request>,
         in_flight: usize,
-    ) -> Vec<Result<R, BackendError>> {
-        let mut prepared = Vec::with_capacity(requests.len());
-        let mut failed = Vec::new();
-        for (index, request) in requests.into_iter().enumerate() {
-            match self.prepare(request) {
-                Ok(r) => prepared.push(r),
-                Err(e) => failed.push((index, e)),
-            }
-        }
-        if let Some((_, e)) = failed.into_iter().next() {
-            return vec![Err(e)];
-        }
-        self.transport
+    ) -> Result<Vec<Result<R, BackendError>>, BackendError> {
+        let prepared = requests
+            .into_iter()
+            .map(|r| self.prepare(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self
+            .transport
             .send_all(prepared, in_flight, XML_BODY_LIMIT)
             .into_iter()
             .map(|answer| {
@@ -382,7 +376,7 @@ impl<T: Transport> S3Client<T> {
                     ))
                 }
             })
-            .collect()
+            .collect())
     }
 
     /// A presigned URL of `key` for `method`, valid `expires_in`.

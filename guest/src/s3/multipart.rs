@@ -86,7 +86,7 @@ pub fn copy_parts<T: Transport>(
             upload_part_copy_request(s3, source_key, key, upload_id, i as u32 + 1, start, end)
         })
         .collect();
-    s3.send_all_xml::<CopyResult>("UploadPartCopy", requests, s3.config.copy_max_concurrency)
+    s3.send_all_xml::<CopyResult>("UploadPartCopy", requests, s3.config.copy_max_concurrency)?
         .into_iter()
         .enumerate()
         .map(|(i, result)| result.map(|copied| (i as u32 + 1, copied.etag)))

@@ -281,3 +281,51 @@ pub fn url_for<T: Transport>(
     }
     Ok(s3.presign(method, &s3.key(path), Duration::from_secs(seconds))?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(attributes: &ObjectAttributes) -> Vec<(String, String)> {
+        with_attributes(S3Request::new(Method::Put, "k"), attributes).headers
+    }
+
+    #[test]
+    fn attributes_become_headers() {
+        let all = ObjectAttributes {
+            storage_class: Some("STANDARD_IA".into()),
+            acl: Some("private".into()),
+            encryption: Some(Encryption::Kms(Some("key-1".into()))),
+        };
+        let h = headers(&all);
+        for expected in [
+            ("content-type", "application/octet-stream"),
+            ("x-amz-acl", "private"),
+            ("x-amz-server-side-encryption", "aws:kms"),
+            ("x-amz-server-side-encryption-aws-kms-key-id", "key-1"),
+            ("x-amz-storage-class", "STANDARD_IA"),
+        ] {
+            assert!(
+                h.contains(&(expected.0.to_string(), expected.1.to_string())),
+                "{expected:?} missing from {h:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn omitted_attributes_send_no_header() {
+        let h = headers(&ObjectAttributes::default());
+        assert_eq!(
+            h,
+            [(
+                "content-type".to_string(),
+                "application/octet-stream".to_string()
+            )]
+        );
+        let h = headers(&ObjectAttributes {
+            encryption: Some(Encryption::Aes256),
+            ..Default::default()
+        });
+        assert!(h.contains(&("x-amz-server-side-encryption".into(), "AES256".into())));
+    }
+}

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials as AwsCredentials;
 use aws_sigv4::http_request::{
     PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode, sign,
+    SigningInstructions, SigningSettings, UriPathNormalizationMode, sign,
 };
 use aws_sigv4::sign::v4;
 
@@ -40,20 +40,17 @@ fn aws_credentials(credentials: &Credentials) -> AwsCredentials {
     )
 }
 
-/// The headers to add to a request (`authorization`, `x-amz-date`, `x-amz-content-sha256`,
-/// and `x-amz-security-token` for temporary credentials). The payload is not hashed
-/// (`UNSIGNED-PAYLOAD`); bodies carry a signed Content-MD5 instead.
-pub fn sign_headers(
+/// Signs `method url` with `settings`; the payload is not hashed (`UNSIGNED-PAYLOAD`).
+fn instructions(
     method: &str,
     url: &str,
     headers: &[(String, String)],
     credentials: &Credentials,
     region: &str,
     time: SystemTime,
-) -> Result<Vec<(String, String)>, BackendError> {
+    settings: SigningSettings,
+) -> Result<SigningInstructions, BackendError> {
     let identity = aws_credentials(credentials).into();
-    let mut settings = s3_settings();
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
@@ -71,7 +68,24 @@ pub fn sign_headers(
     )
     .map_err(signing_error)?;
     let (instructions, _signature) = sign(signable, &params).map_err(signing_error)?.into_parts();
-    Ok(instructions
+    Ok(instructions)
+}
+
+/// The headers to add to a request (`authorization`, `x-amz-date`, `x-amz-content-sha256`,
+/// and `x-amz-security-token` for temporary credentials). The payload is not hashed
+/// (`UNSIGNED-PAYLOAD`); bodies carry a signed Content-MD5 instead.
+pub fn sign_headers(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    credentials: &Credentials,
+    region: &str,
+    time: SystemTime,
+) -> Result<Vec<(String, String)>, BackendError> {
+    let mut settings = s3_settings();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let signed = instructions(method, url, headers, credentials, region, time, settings)?;
+    Ok(signed
         .headers()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect())
@@ -86,37 +100,20 @@ pub fn presign(
     time: SystemTime,
     expires_in: Duration,
 ) -> Result<String, BackendError> {
-    let identity = aws_credentials(credentials).into();
     let mut settings = s3_settings();
     settings.signature_location = SignatureLocation::QueryParams;
     settings.expires_in = Some(expires_in);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("s3")
-        .time(time)
-        .settings(settings)
-        .build()
-        .map_err(signing_error)?
-        .into();
-    let signable = SignableRequest::new(
-        method,
-        url,
-        std::iter::empty(),
-        SignableBody::UnsignedPayload,
-    )
-    .map_err(signing_error)?;
-    let (instructions, _signature) = sign(signable, &params).map_err(signing_error)?.into_parts();
-    let mut signed = url.to_string();
+    let signed = instructions(method, url, &[], credentials, region, time, settings)?;
+    let mut presigned = url.to_string();
     let mut separator = if url.contains('?') { '&' } else { '?' };
-    for (name, value) in instructions.params() {
-        signed.push(separator);
-        signed.push_str(name);
-        signed.push('=');
-        signed.push_str(&super::encode_query_value(value));
+    for (name, value) in signed.params() {
+        presigned.push(separator);
+        presigned.push_str(name);
+        presigned.push('=');
+        presigned.push_str(&super::encode_query_value(value));
         separator = '&';
     }
-    Ok(signed)
+    Ok(presigned)
 }
 
 #[cfg(test)]

@@ -209,7 +209,7 @@ impl Walker {
                 .map(|&i| self.cursors[i].request.to_s3())
                 .collect();
             let pages =
-                s3.send_all_xml::<ListBucketResult>("ListObjectsV2", requests, self.in_flight);
+                s3.send_all_xml::<ListBucketResult>("ListObjectsV2", requests, self.in_flight)?;
             for (&i, page) in active.iter().zip(pages) {
                 let mut entries = Vec::new();
                 self.cursors[i].consume(&s3.config.keys, page?, &mut entries)?;

@@ -141,6 +141,7 @@ pub fn cases() -> Vec<Case> {
         case!(tree::walk_error_path_not_found),
         case!(tree::walk_overlapping_paths),
         case!(tree::walk_parallel_matches_walk),
+        case!(tree::walk_empty_dir),
         case!(cli::cli_writer_resumed_by_another_process),
         case!(cli::cli_operations),
         case!(cli::cli_errors),
@@ -229,6 +230,38 @@ pub fn expect_invalid_path<T: std::fmt::Debug>(result: Result<T, Error>, path: &
         Err(Error::InvalidPath(p)) if p == path => Ok(()),
         other => bail!("expected invalid-path for {path:?}, got {other:?}"),
     }
+}
+
+/// Stores `body` at the raw S3 `key` (relative to the case's root, e.g. `dir/` for a
+/// directory marker that the driver itself can never create), signed with the guest's own
+/// signer.
+pub async fn raw_put(c: &Ctx, key: &str, body: Vec<u8>) -> Result<()> {
+    let url = format!("{}/{}/{}/{key}", c.endpoint.url, c.endpoint.bucket, c.root);
+    let credentials = s3drv_guest::config::Credentials {
+        access_key: c.endpoint.access_key.clone(),
+        secret_key: c.endpoint.secret_key.clone(),
+        session_token: None,
+    };
+    let headers = s3drv_guest::s3::sign::sign_headers(
+        "PUT",
+        &url,
+        &[],
+        &credentials,
+        &c.endpoint.region,
+        std::time::SystemTime::now(),
+    )
+    .map_err(|e| anyhow::anyhow!("signing: {e:?}"))?;
+    tokio::task::spawn_blocking(move || {
+        let mut request = ureq::put(&url);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request
+            .send(&body[..])
+            .map(|_| ())
+            .map_err(anyhow::Error::from)
+    })
+    .await?
 }
 
 /// Checks a condition inside a case.

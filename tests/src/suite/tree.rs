@@ -7,7 +7,8 @@ use anyhow::{Result, bail};
 use s3drv_host::{Driver, Error};
 
 use super::{
-    Ctx, expect_invalid_path, expect_not_found, random_bytes, random_name, same_bytes, write_stream,
+    Ctx, expect_invalid_path, expect_not_found, random_bytes, random_name, raw_put, same_bytes,
+    write_stream,
 };
 use crate::check;
 
@@ -680,5 +681,28 @@ pub async fn walk_parallel_matches_walk(c: &Ctx) -> Result<()> {
         paths.len()
     );
     c.driver.delete("/tree").await?;
+    Ok(())
+}
+
+/// TestWalkEmptyUploadsDir / TestWalkEmptyDir: a directory-marker object (`dir2/`, written by
+/// other tools) is a directory for walk and walk-parallel, never an entry with an empty name.
+pub async fn walk_empty_dir(c: &Ctx) -> Result<()> {
+    c.driver.put_content("/dir1/file", b"x".to_vec()).await?;
+    raw_put(c, "dir2/", Vec::new()).await?;
+    let parallel = c.open(&c.root, &[("parallelwalk", "true")]).await?;
+    let want: BTreeSet<(String, bool)> = [("/dir1", true), ("/dir1/file", false), ("/dir2", true)]
+        .iter()
+        .map(|(p, d)| (p.to_string(), *d))
+        .collect();
+    for (driver, is_parallel) in [(&c.driver, false), (&parallel, true)] {
+        let got = walk_set(driver, "/", is_parallel).await?;
+        check!(got == want, "walk parallel={is_parallel}: {got:?}");
+    }
+    check!(
+        sorted(c.driver.list("/").await?) == ["/dir1", "/dir2"],
+        "list(/) with a marker"
+    );
+    c.driver.delete("/dir2").await?;
+    c.driver.delete("/dir1").await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Writers: resume, the restart rule, zero-size blobs, the state machine, concurrency.
 
 use anyhow::{Result, bail};
-use s3drv_host::{Error, WriterState};
+use s3drv_host::{Error, Writer, WriterState};
 use tokio::io::AsyncWriteExt;
 
 use super::{Ctx, expect_not_found, random_bytes, read_stream, same_bytes, write_stream};
@@ -178,36 +178,24 @@ fn expect_state(result: Result<(), Error>, state: WriterState, what: &str) -> Re
     }
 }
 
-/// GitLab's TestWriter* cases: every operation after close, commit and cancel.
+/// Fails unless write, commit and cancel all refuse with `state`.
+async fn refuses_all(w: &mut Writer, state: WriterState, after: &str) -> Result<()> {
+    expect_state(w.write(b"x").await, state, &format!("write after {after}"))?;
+    expect_state(w.commit().await, state, &format!("commit after {after}"))?;
+    expect_state(w.cancel().await, state, &format!("cancel after {after}"))
+}
+
+/// GitLab's TestWriter* cases: every operation after close, commit and cancel; close after
+/// commit or cancel succeeds.
 pub async fn writer_state_transitions(c: &Ctx) -> Result<()> {
     let mut w = c.driver.writer("/state", false).await?;
     w.write(b"0123456789").await?;
     w.close().await?;
     expect_state(w.close().await, WriterState::Closed, "close after close")?;
-    expect_state(
-        w.write(b"x").await,
-        WriterState::Closed,
-        "write after close",
-    )?;
-    expect_state(w.commit().await, WriterState::Closed, "commit after close")?;
-    expect_state(w.cancel().await, WriterState::Closed, "cancel after close")?;
+    refuses_all(&mut w, WriterState::Closed, "close").await?;
     let mut w = c.driver.writer("/state", true).await?;
     w.commit().await?;
-    expect_state(
-        w.commit().await,
-        WriterState::Committed,
-        "commit after commit",
-    )?;
-    expect_state(
-        w.write(b"x").await,
-        WriterState::Committed,
-        "write after commit",
-    )?;
-    expect_state(
-        w.cancel().await,
-        WriterState::Committed,
-        "cancel after commit",
-    )?;
+    refuses_all(&mut w, WriterState::Committed, "commit").await?;
     w.close().await?;
     same_bytes(
         "committed",
@@ -216,21 +204,7 @@ pub async fn writer_state_transitions(c: &Ctx) -> Result<()> {
     )?;
     let mut w = c.driver.writer("/state2", false).await?;
     w.cancel().await?;
-    expect_state(
-        w.commit().await,
-        WriterState::Canceled,
-        "commit after cancel",
-    )?;
-    expect_state(
-        w.write(b"x").await,
-        WriterState::Canceled,
-        "write after cancel",
-    )?;
-    expect_state(
-        w.cancel().await,
-        WriterState::Canceled,
-        "cancel after cancel",
-    )?;
+    refuses_all(&mut w, WriterState::Canceled, "cancel").await?;
     w.close().await?;
     expect_not_found(c.driver.stat("/state2").await, "/state2")?;
     c.driver.delete("/state").await?;
