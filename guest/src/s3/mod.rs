@@ -231,40 +231,6 @@ impl<T: Transport> S3Client<T> {
         S3Client { config, transport }
     }
 
-    /// `(authority, path)` of `key` with the configured addressing style.
-    fn address(&self, key: &str) -> (String, String) {
-        let endpoint = &self.config.endpoint;
-        let key = utf8_percent_encode(key, KEY_PATH);
-        if endpoint.path_style {
-            (
-                endpoint.authority.clone(),
-                format!("/{}/{key}", self.config.bucket),
-            )
-        } else {
-            (
-                format!("{}.{}", self.config.bucket, endpoint.authority),
-                format!("/{key}"),
-            )
-        }
-    }
-
-    /// The full URL of `key` with `query` (already encoded, may be empty).
-    fn url(&self, key: &str, query: &str) -> (String, String, String) {
-        let (authority, path) = self.address(key);
-        let path_and_query = if query.is_empty() {
-            path
-        } else {
-            format!("{path}?{query}")
-        };
-        let scheme = if self.config.endpoint.secure {
-            "https"
-        } else {
-            "http"
-        };
-        let url = format!("{scheme}://{authority}{path_and_query}");
-        (authority, path_and_query, url)
-    }
-
     /// Addresses and signs `request`.
     pub fn prepare(&self, request: S3Request) -> Result<HttpRequest, BackendError> {
         let query = request
@@ -279,7 +245,11 @@ impl<T: Transport> S3Client<T> {
             })
             .collect::<Vec<_>>()
             .join("&");
-        let (authority, path_and_query, url) = self.url(&request.key, &query);
+        let Address {
+            authority,
+            path_and_query,
+            url,
+        } = address(&self.config, &request.key, &query);
         let mut headers = request.headers;
         if request.checksum == BodyChecksum::Md5 {
             let digest = Md5::digest(&request.body);
@@ -386,7 +356,7 @@ impl<T: Transport> S3Client<T> {
         key: &str,
         expires_in: std::time::Duration,
     ) -> Result<String, BackendError> {
-        let (_, _, url) = self.url(key, "");
+        let url = address(&self.config, key, "").url;
         sign::presign(
             method.as_str(),
             &url,
@@ -400,6 +370,47 @@ impl<T: Transport> S3Client<T> {
     /// The key of `path`.
     pub fn key(&self, path: &str) -> String {
         self.config.keys.key(path)
+    }
+}
+
+/// Where a request for a key goes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Address {
+    /// `host[:port]`, with the bucket in front for virtual-hosted style.
+    pub authority: String,
+    /// Path (with the bucket in front for path style) and query.
+    pub path_and_query: String,
+    /// The whole URL.
+    pub url: String,
+}
+
+/// The address of `key` with `query` (already encoded, may be empty) in the configured
+/// addressing style.
+pub fn address(config: &Config, key: &str, query: &str) -> Address {
+    let endpoint = &config.endpoint;
+    let key = utf8_percent_encode(key, KEY_PATH);
+    let (authority, path) = if endpoint.path_style {
+        (
+            endpoint.authority.clone(),
+            format!("/{}/{key}", config.bucket),
+        )
+    } else {
+        (
+            format!("{}.{}", config.bucket, endpoint.authority),
+            format!("/{key}"),
+        )
+    };
+    let path_and_query = if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    };
+    let scheme = if endpoint.secure { "https" } else { "http" };
+    let url = format!("{scheme}://{authority}{path_and_query}");
+    Address {
+        authority,
+        path_and_query,
+        url,
     }
 }
 
@@ -451,6 +462,61 @@ mod tests {
         let b = parse_time("Mon, 12 Oct 2009 17:50:30 GMT").unwrap();
         assert_eq!(a, b);
         assert!(parse_time("yesterday").is_none());
+    }
+
+    /// GitLab's TestS3DriverPathStyle: the URL host and path for path style and endpoint.
+    #[test]
+    fn addressing_styles() {
+        let cases = [
+            (
+                None,
+                None,
+                "https://test-bucket.s3.us-west-2.amazonaws.com/k",
+            ),
+            (
+                None,
+                Some("true"),
+                "https://s3.us-west-2.amazonaws.com/test-bucket/k",
+            ),
+            (
+                Some("http://custom-endpoint:9000"),
+                None,
+                "http://custom-endpoint:9000/test-bucket/k",
+            ),
+            (
+                Some("http://custom-endpoint:9000"),
+                Some("false"),
+                "http://test-bucket.custom-endpoint:9000/k",
+            ),
+            (
+                Some("custom-endpoint:9000"),
+                Some("true"),
+                "https://custom-endpoint:9000/test-bucket/k",
+            ),
+        ];
+        for (endpoint, path_style, want) in cases {
+            let mut params: Vec<(String, String)> = [
+                ("bucket", "test-bucket"),
+                ("region", "us-west-2"),
+                ("accesskey", "a"),
+                ("secretkey", "s"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+            if let Some(e) = endpoint {
+                params.push(("regionendpoint".into(), e.into()));
+            }
+            if let Some(p) = path_style {
+                params.push(("pathstyle".into(), p.into()));
+            }
+            let config = Config::from_params(&params).unwrap();
+            assert_eq!(
+                address(&config, "k", "").url,
+                want,
+                "{endpoint:?} {path_style:?}"
+            );
+        }
     }
 
     #[test]
