@@ -24,29 +24,47 @@ pub struct WasiBody {
     // Field order is drop order: the stream is a child of the body.
     stream: Option<InputStream>,
     _body: Option<IncomingBody>,
+    /// A failure met after some bytes were read, reported by the next read.
+    failed: Option<String>,
 }
 
 impl Body for WasiBody {
+    /// Reads until `max` bytes or the end: one boundary crossing per call should carry a full
+    /// chunk, not one HTTP frame.
     fn read(&mut self, max: usize) -> Result<Vec<u8>, BackendError> {
-        let Some(stream) = &self.stream else {
-            return Ok(Vec::new());
-        };
-        match stream.blocking_read(max as u64) {
-            Ok(chunk) => Ok(chunk),
-            Err(StreamError::Closed) => {
-                self.stream = None;
-                Ok(Vec::new())
-            }
-            Err(StreamError::LastOperationFailed(e)) => {
-                self.stream = None;
-                Err(transport_error(
-                    "connection-lost",
-                    format!("the answer body broke off: {}", e.to_debug_string()),
-                    true,
-                ))
+        let mut data = Vec::new();
+        while data.len() < max {
+            let Some(stream) = &self.stream else { break };
+            match stream.blocking_read((max - data.len()) as u64) {
+                Ok(chunk) if data.is_empty() => data = chunk,
+                Ok(chunk) => data.extend_from_slice(&chunk),
+                Err(StreamError::Closed) => self.stream = None,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    self.stream = None;
+                    // Bytes already read are delivered; the failure surfaces on the next read.
+                    if !data.is_empty() {
+                        self.failed = Some(e.to_debug_string());
+                        break;
+                    }
+                    return Err(body_broke(e.to_debug_string()));
+                }
             }
         }
+        if data.is_empty() {
+            if let Some(message) = self.failed.take() {
+                return Err(body_broke(message));
+            }
+        }
+        Ok(data)
     }
+}
+
+fn body_broke(detail: String) -> BackendError {
+    transport_error(
+        "connection-lost",
+        format!("the answer body broke off: {detail}"),
+        true,
+    )
 }
 
 fn transport_error(code: &str, message: String, retryable: bool) -> BackendError {
@@ -197,6 +215,7 @@ fn finish(pending: Pending) -> Result<HttpResponse<WasiBody>, BackendError> {
         body: WasiBody {
             stream,
             _body: body,
+            failed: None,
         },
     })
 }

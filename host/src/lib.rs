@@ -33,6 +33,7 @@ pub mod config_file;
 mod driver;
 mod error;
 pub mod outbound;
+mod retry;
 mod runtime;
 mod streams;
 

@@ -1,16 +1,19 @@
 //! Outgoing HTTP of the component: `wasi:http` requests are sent through one pooled,
 //! keep-alive hyper-util client (rustls for TLS) instead of wasmtime's
-//! `default_send_request`, which opens a connection per request.
+//! `default_send_request`, which opens a connection per request. Transient failures are
+//! retried as the `retry` module decides.
 
 use std::error::Error as _;
 use std::future::Future;
 
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiHttpHooks};
+
+use crate::retry;
 
 /// The body type wasmtime-wasi-http hands to and expects from the hooks.
 pub type WasiBody = wasmtime_wasi_http::WasiBody;
@@ -66,10 +69,49 @@ impl WasiHttpHooks for OutboundHooks {
     {
         let client = self.client.clone();
         Box::new(async move {
-            let response = client.request(request).await.map_err(classify)?;
+            let response = send_with_retries(&client, request).await?;
             let response = response.map(|body| body.map_err(HttpError::from).boxed_unsync());
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         })
+    }
+}
+
+/// Sends `request`, again after a retryable answer or a connection failure when its body
+/// could be buffered (see the `retry` module).
+async fn send_with_retries(
+    client: &PooledClient,
+    request: http::Request<WasiBody>,
+) -> Result<http::Response<hyper::body::Incoming>, HttpError> {
+    let length = request
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .unwrap_or(0);
+    if length > retry::REPLAY_LIMIT {
+        return client.request(request).await.map_err(classify);
+    }
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let mut attempt = 1;
+    loop {
+        let replay = Full::new(body.clone())
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        let outcome = client
+            .request(http::Request::from_parts(parts.clone(), replay))
+            .await;
+        let retry_it = match &outcome {
+            Ok(response) => retry::is_retryable_status(response.status().as_u16()),
+            Err(error) => error.is_connect(),
+        };
+        if !retry_it || attempt == retry::MAX_ATTEMPTS {
+            return outcome.map_err(classify);
+        }
+        let random = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() as u64);
+        tokio::time::sleep(retry::backoff(attempt, random)).await;
+        attempt += 1;
     }
 }
 

@@ -16,6 +16,8 @@ use anyhow::{Context, Result, bail};
 pub struct Capabilities {
     /// The server verifies SigV4 signatures (a wrong secret key is refused).
     pub verifies_signatures: bool,
+    /// The server stores objects of 10 GiB without holding them in memory.
+    pub stores_huge_objects: bool,
 }
 
 /// A bucket to test against.
@@ -123,6 +125,7 @@ pub fn external() -> Result<Option<Endpoint>> {
         region: std::env::var("S3DRV_TEST_REGION").unwrap_or_else(|_| "us-east-1".into()),
         capabilities: Capabilities {
             verifies_signatures: true,
+            stores_huge_objects: true,
         },
     }))
 }
@@ -209,6 +212,7 @@ admin_token = "s3drv-test-admin-token"
             region: "us-east-1".into(),
             capabilities: Capabilities {
                 verifies_signatures: true,
+                stores_huge_objects: true,
             },
         },
         child: None,
@@ -313,6 +317,8 @@ pub fn start_moto() -> Result<Server> {
             region: "us-east-1".into(),
             capabilities: Capabilities {
                 verifies_signatures: false,
+                // moto keeps objects in memory: a 5 GiB stream peaks near 17 GiB of RAM.
+                stores_huge_objects: false,
             },
         },
         child: Some(child),

@@ -47,8 +47,17 @@ async fn run_case(
     run_id: &str,
     large: bool,
 ) -> Outcome {
-    if case.needs == Needs::SignatureChecks && !endpoint.capabilities.verifies_signatures {
-        return Outcome::NotApplicable("the server does not verify signatures");
+    match case.needs {
+        Needs::SignatureChecks if !endpoint.capabilities.verifies_signatures => {
+            return Outcome::NotApplicable("the server does not verify signatures");
+        }
+        Needs::LargeHugeObjects if !large => {
+            return Outcome::NotApplicable("full size only: make test-large");
+        }
+        Needs::LargeHugeObjects if !endpoint.capabilities.stores_huge_objects => {
+            return Outcome::NotApplicable("the server keeps objects in memory");
+        }
+        _ => {}
     }
     let root = format!("s3drv-test/{run_id}/{}", case.name);
     let driver = match runtime.open(endpoint.params(&root)).await {

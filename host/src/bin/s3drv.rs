@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use s3drv_host::{Driver, Error, Runtime, config_file};
-use tokio::io::{AsyncRead, AsyncWriteExt};
+use tokio::io::AsyncRead;
 
 /// Run storage-driver operations against an S3 bucket through the s3drv component.
 #[derive(Parser)]
@@ -185,7 +185,6 @@ async fn input(file: &Option<PathBuf>) -> Result<Box<dyn AsyncRead + Unpin + Sen
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     let driver = open_driver(&cli).await?;
-    let mut stdout = tokio::io::stdout();
     match cli.command {
         Command::Put { path, file } => {
             let mut content = Vec::new();
@@ -194,8 +193,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Get { path, offset } => {
             let mut reader = driver.reader(&path, offset).await?;
-            tokio::io::copy(&mut reader, &mut stdout).await?;
-            stdout.flush().await?;
+            // Large reads, written straight to a locked stdout (tokio's stdout hops to a
+            // blocking thread for every small write).
+            let mut buffer = vec![0; 1 << 20];
+            let mut stdout = std::io::stdout().lock();
+            loop {
+                let n = tokio::io::AsyncReadExt::read(&mut reader, &mut buffer).await?;
+                if n == 0 {
+                    break;
+                }
+                std::io::Write::write_all(&mut stdout, &buffer[..n])?;
+            }
+            std::io::Write::flush(&mut stdout)?;
         }
         Command::Write {
             path,

@@ -53,6 +53,8 @@ pub enum Needs {
     Nothing,
     /// A server that verifies signatures.
     SignatureChecks,
+    /// Full-size runs only (`make test-large`), on a server that stores 10 GiB objects.
+    LargeHugeObjects,
 }
 
 /// One test case.
@@ -115,6 +117,7 @@ pub fn cases() -> Vec<Case> {
         case!(writer::concurrent_write_causes_error),
         case!(writer::concurrent_file_streams),
         case!(writer::write_read_small_stream),
+        case!(writer::max_upload_size, Needs::LargeHugeObjects),
         case!(tree::list),
         case!(tree::list_1200_files),
         case!(tree::list_overlapping_paths),

@@ -275,3 +275,53 @@ pub async fn write_read_small_stream(c: &Ctx) -> Result<()> {
     c.driver.delete("/small").await?;
     Ok(())
 }
+
+/// TestMaxUploadSize (GitLab): about 10 GiB built from sessions of 3 GiB and 5 MiB - 128 B,
+/// each closed and resumed, so that every resume restarts the upload and copies more than
+/// 5 GiB back in ranged parts. The content is generated and checked piece by piece.
+pub async fn max_upload_size(c: &Ctx) -> Result<()> {
+    const GIB: usize = 1 << 30;
+    const PIECE: usize = 64 << 20;
+    let sessions = [3 * GIB, (5 << 20) - 128, 3 * GIB, (5 << 20) - 128, 3 * GIB];
+    let total: usize = sessions.iter().sum();
+    // Byte i of the blob is generated from piece i / PIECE, so any range can be regenerated.
+    let piece = |index: usize| random_bytes(PIECE, 1000 + index as u64);
+    let mut offset = 0;
+    for (i, length) in sessions.iter().enumerate() {
+        let mut writer = c.driver.writer("/huge", i > 0).await?;
+        check!(
+            writer.size().await? == offset as u64,
+            "session {i} resumed at {}",
+            writer.size().await?
+        );
+        let end = offset + length;
+        while offset < end {
+            let data = piece(offset / PIECE);
+            let start = offset % PIECE;
+            let take = (PIECE - start).min(end - offset);
+            writer.write_all(&data[start..start + take]).await?;
+            offset += take;
+        }
+        if i + 1 == sessions.len() {
+            writer.commit().await?
+        } else {
+            writer.close().await?
+        }
+    }
+    let mut reader = c.driver.reader("/huge", 0).await?;
+    let mut buffer = vec![0; PIECE];
+    for index in 0..total.div_ceil(PIECE) {
+        let length = PIECE.min(total - index * PIECE);
+        tokio::io::AsyncReadExt::read_exact(&mut reader, &mut buffer[..length]).await?;
+        check!(
+            buffer[..length] == piece(index)[..length],
+            "content differs in piece {index}"
+        );
+    }
+    check!(
+        tokio::io::AsyncReadExt::read(&mut reader, &mut buffer).await? == 0,
+        "more than {total} bytes read"
+    );
+    c.driver.delete("/huge").await?;
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! When and how soon the host sends a request again.
+//!
+//! A request is replayed only when its body was buffered (at most [`REPLAY_LIMIT`] bytes; S3
+//! parts are `chunksize` bytes, 10 MiB by default) and either the server answered that it did
+//! not process it (429, 500, 502, 503, 504: throttling and transient faults, as S3 documents
+//! them) or the connection failed before any answer. The SigV4 signature stays valid for 15
+//! minutes, far longer than the backoff.
+//!
+//! This is the fixed first policy; `maxretries`, retry budgets and adaptive rates per tenant
+//! are still to come.
+
+use std::time::Duration;
+
+/// Attempts per request, the first included.
+pub const MAX_ATTEMPTS: u32 = 4;
+
+/// Largest body buffered for replay; larger bodies are sent once.
+pub const REPLAY_LIMIT: u64 = 64 << 20;
+
+/// First backoff; each retry doubles it.
+const BASE: Duration = Duration::from_millis(100);
+
+/// Whether an answer with `status` means "not processed, try again later".
+pub fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
+}
+
+/// The wait before retry number `retry` (1-based): exponential, with "equal jitter" (half
+/// fixed, half random) so that retries of many requests spread out. `random` is any value;
+/// only its remainder is used.
+pub fn backoff(retry: u32, random: u64) -> Duration {
+    let ceiling = BASE * 2u32.pow(retry.saturating_sub(1).min(10));
+    let half = ceiling / 2;
+    let jitter_nanos = random % (half.as_nanos() as u64).max(1);
+    half + Duration::from_nanos(jitter_nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        for status in [429, 500, 502, 503, 504] {
+            assert!(is_retryable_status(status));
+        }
+        for status in [200, 301, 400, 403, 404, 409, 412, 416, 501] {
+            assert!(!is_retryable_status(status));
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_with_bounded_jitter() {
+        assert_eq!(backoff(1, 0), Duration::from_millis(50));
+        assert!(backoff(1, u64::MAX) < Duration::from_millis(100));
+        assert_eq!(backoff(2, 0), Duration::from_millis(100));
+        assert_eq!(backoff(3, 0), Duration::from_millis(200));
+        assert!(backoff(40, u64::MAX) <= BASE * 1024);
+    }
+}
