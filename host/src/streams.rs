@@ -5,6 +5,7 @@
 //! own the instance, so the next chunk is read ahead while the caller consumes the current
 //! one, and a chunk is uploaded while the caller produces the next one.
 
+use std::future::Future as _;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -130,8 +131,6 @@ impl AsyncRead for Reader {
         }
     }
 }
-
-use std::future::Future as _;
 
 /// A writer of an S3 multipart upload.
 pub struct Writer {
