@@ -85,33 +85,36 @@ pub(crate) fn flatten<T>(outcome: wasmtime::Result<Result<T, wit::DriverError>>)
     outcome.map_err(Error::Component)?.map_err(Error::from)
 }
 
+/// A new instance with the driver opened from `params`.
+async fn instantiate(runtime: &RuntimeInner, params: &[(String, String)]) -> Result<Instance> {
+    let mut store = runtime.store();
+    let bindings = runtime
+        .pre
+        .instantiate_async(&mut store)
+        .await
+        .map_err(Error::Component)?;
+    let opened = bindings
+        .s3drv_storage_driver()
+        .driver()
+        .call_open(&mut store, params)
+        .await;
+    let driver = flatten(opened)?;
+    Ok(Instance {
+        store,
+        bindings,
+        driver,
+    })
+}
+
 impl Driver {
     pub(crate) async fn open(
         runtime: Arc<RuntimeInner>,
         params: Vec<(String, String)>,
     ) -> Result<Driver> {
-        let mut store = runtime.store();
-        let bindings = runtime
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(Error::Component)?;
-        let opened = bindings
-            .s3drv_storage_driver()
-            .driver()
-            .call_open(&mut store, &params)
-            .await;
-        let driver = flatten(opened)?;
-        let mut first = Instance {
-            store,
-            bindings,
-            driver,
-        };
-        let warnings = first
-            .bindings
-            .s3drv_storage_driver()
-            .driver()
-            .call_warnings(&mut first.store, driver)
+        let mut first = instantiate(&runtime, &params).await?;
+        let api = first.bindings.s3drv_storage_driver().driver();
+        let warnings = api
+            .call_warnings(&mut first.store, first.driver)
             .await
             .map_err(Error::Component)?;
         let shared = Shared {
@@ -140,24 +143,7 @@ impl Driver {
         if let Some(instance) = self.shared.idle.lock().expect("idle list lock").pop() {
             return Ok(instance);
         }
-        let runtime = &self.shared.runtime;
-        let mut store = runtime.store();
-        let bindings = runtime
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(Error::Component)?;
-        let opened = bindings
-            .s3drv_storage_driver()
-            .driver()
-            .call_open(&mut store, &self.shared.params)
-            .await;
-        let driver = flatten(opened)?;
-        Ok(Instance {
-            store,
-            bindings,
-            driver,
-        })
+        instantiate(&self.shared.runtime, &self.shared.params).await
     }
 
     /// Returns a healthy instance for reuse.

@@ -97,16 +97,19 @@ async fn send_with_retries(
         let replay = Full::new(body.clone())
             .map_err(|never| match never {})
             .boxed_unsync();
-        let outcome = client
-            .request(http::Request::from_parts(parts.clone(), replay))
-            .await;
+        let sent = client.request(http::Request::from_parts(parts.clone(), replay));
+        let outcome = match tokio::time::timeout(retry::ANSWER_DEADLINE, sent).await {
+            Ok(outcome) => outcome.map_err(|e| (e.is_connect(), classify(e))),
+            Err(_) => Err((true, HttpError::ConnectionReadTimeout)),
+        };
         let retry_it = match &outcome {
             Ok(response) => retry::is_retryable_status(response.status().as_u16()),
-            Err(error) => error.is_connect(),
+            Err((retryable, _)) => *retryable,
         };
         if !retry_it || attempt == retry::MAX_ATTEMPTS {
-            return outcome.map_err(classify);
+            return outcome.map_err(|(_, error)| error);
         }
+        drop(outcome);
         let random = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos() as u64);

@@ -17,6 +17,11 @@ pub const MAX_ATTEMPTS: u32 = 4;
 /// Largest body buffered for replay; larger bodies are sent once.
 pub const REPLAY_LIMIT: u64 = 64 << 20;
 
+/// How long one attempt may wait for the answer's head (sending the body included) before
+/// it counts as lost and is retried. Servers do stall: Garage's SQLite backend was seen
+/// holding an UploadPart forever under load.
+pub const ANSWER_DEADLINE: Duration = Duration::from_secs(120);
+
 /// First backoff; each retry doubles it.
 const BASE: Duration = Duration::from_millis(100);
 

@@ -122,6 +122,7 @@ pub fn cases() -> Vec<Case> {
         case!(tree::list_1200_files),
         case!(tree::list_overlapping_paths),
         case!(tree::list_unprefixed),
+        case!(tree::list_objects_v2),
         case!(tree::stat_call),
         case!(tree::move_content),
         case!(tree::move_overwrite),

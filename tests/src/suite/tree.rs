@@ -706,3 +706,46 @@ pub async fn walk_empty_dir(c: &Ctx) -> Result<()> {
     c.driver.delete("/dir1").await?;
     Ok(())
 }
+
+/// TestListObjectsV2 (distribution): 6 files and `sub/0` under one prefix: stat, list, walk
+/// (kinds and sizes) and delete of the prefix.
+pub async fn list_objects_v2(c: &Ctx) -> Result<()> {
+    let files: Vec<String> = (0..6)
+        .map(|i| format!("/prefix/{i}"))
+        .chain(["/prefix/sub/0".to_string()])
+        .collect();
+    for (i, f) in files.iter().enumerate() {
+        c.driver.put_content(f, random_bytes(10 + i, 50)).await?;
+    }
+    for (i, f) in files.iter().enumerate() {
+        let info = c.driver.stat(f).await?;
+        check!(
+            !info.is_dir && info.size == (10 + i) as u64,
+            "stat {f}: {info:?}"
+        );
+    }
+    let mut want: Vec<String> = files[..6].to_vec();
+    want.push("/prefix/sub".into());
+    check!(
+        c.driver.list("/prefix").await? == want,
+        "list(/prefix): files then the directory"
+    );
+    let walked = c.driver.walk("/prefix", None).await?.collect().await?;
+    check!(
+        walked.len() == 8,
+        "walk(/prefix) gave {} entries",
+        walked.len()
+    );
+    for entry in &walked {
+        let expected = files
+            .iter()
+            .position(|f| *f == entry.path)
+            .map(|i| (false, (10 + i) as u64));
+        check!(
+            expected.unwrap_or((true, 0)) == (entry.is_dir, entry.size),
+            "walk entry {entry:?}"
+        );
+    }
+    c.driver.delete("/prefix").await?;
+    expect_not_found(c.driver.list("/prefix").await, "/prefix")
+}
