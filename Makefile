@@ -21,8 +21,9 @@ guest: wasm-target
 	cargo build -p s3drv-guest --target wasm32-wasip2 --release
 
 ## The component and the s3drv CLI (release); the component is copied beside the CLI.
+## Same package set as `make test`, so both share one build of wasmtime.
 build: guest
-	cargo build --release -p s3drv-host
+	cargo build --release -p s3drv-guest -p s3drv-host -p s3drv-tests
 	cp $(GUEST_WASM) target/release/s3drv.wasm
 
 ## Garage, the S3 server the tests and the demo start (reused when already installed).
