@@ -93,17 +93,21 @@ fn from_error_code(error: ErrorCode) -> BackendError {
             | HttpResponseIncomplete
             | HttpResponseTimeout
     );
-    let name = format!("{error:?}");
+    // `ErrorCode::DnsError(DnsErrorPayload { .. })` -> code `DnsError`, detail kept.
+    let debug = format!("{error:?}");
+    let name = debug.rsplit("::").next().unwrap_or(&debug);
     let code = name
         .split(['(', ' ', '{'])
         .next()
         .unwrap_or("Unknown")
         .to_string();
-    transport_error(
-        &code,
-        format!("no answer from the S3 endpoint: {name}"),
-        retryable,
-    )
+    let detail = name.strip_prefix(code.as_str()).unwrap_or_default().trim();
+    let message = if detail.is_empty() {
+        "no answer from the S3 endpoint".to_string()
+    } else {
+        format!("no answer from the S3 endpoint: {detail}")
+    };
+    transport_error(&code, message, retryable)
 }
 
 /// A request handed to the host, body written, answer not yet received.

@@ -88,7 +88,11 @@ async fn send_with_retries(
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .unwrap_or(0);
     if length > retry::REPLAY_LIMIT {
-        return client.request(request).await.map_err(classify);
+        // Too large to buffer: one attempt, but never an endless wait.
+        return match tokio::time::timeout(retry::ANSWER_DEADLINE, client.request(request)).await {
+            Ok(outcome) => outcome.map_err(classify),
+            Err(_) => Err(HttpError::ConnectionReadTimeout),
+        };
     }
     let (parts, body) = request.into_parts();
     let body = body.collect().await?.to_bytes();

@@ -279,7 +279,13 @@ impl<T: Transport> S3Client<T> {
 
     /// Sends `request`; any status other than 2xx is an error.
     pub fn send(&self, request: S3Request) -> Result<HttpResponse<T::Body>, BackendError> {
-        let mut response = self.transport.send(self.prepare(request)?)?;
+        let prepared = self.prepare(request)?;
+        let what = format!("{} {}", prepared.method.as_str(), prepared.path_and_query);
+        let mut response = self.transport.send(prepared).map_err(|mut e| {
+            // A failure without an answer: name the request it happened to.
+            e.message = format!("{what}: {}", e.message);
+            e
+        })?;
         if (200..300).contains(&response.status) {
             Ok(response)
         } else {
