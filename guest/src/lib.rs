@@ -4,12 +4,14 @@
 //! Everything but [`transport`] (the `wasi:http` client) and `component` (the WIT exports)
 //! is plain Rust that builds and unit-tests natively:
 //! - [`config`]: the registry's parameters, validated together;
+//! - [`credentials`]: static keys or the credential chain, refreshed before expiry;
 //! - [`path`]: registry paths and their S3 keys;
 //! - [`s3`]: request building, signing, XML, error mapping and the operations;
 //! - [`error`]: the error type, one case per WIT `driver-error` case.
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod credentials;
 pub mod error;
 pub mod path;
 pub mod s3;

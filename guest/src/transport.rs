@@ -8,7 +8,7 @@
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse,
-    Method as WasiMethod, OutgoingBody, OutgoingRequest, Scheme,
+    Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
 use wasip2::io::poll;
 use wasip2::io::streams::{InputStream, StreamError};
@@ -162,7 +162,15 @@ fn start(request: HttpRequest) -> Result<Pending, BackendError> {
         .set_path_with_query(Some(&request.path_and_query))
         .map_err(|_| refused("path"))?;
     let body = outgoing.body().map_err(|_| refused("body"))?;
-    let future = outgoing_handler::handle(outgoing, None).map_err(from_error_code)?;
+    let options = request.timeout.map(|timeout| {
+        let options = RequestOptions::new();
+        let nanos = timeout.as_nanos().min(u64::MAX as u128) as u64;
+        // A host that does not support a timeout keeps its own; that is not an error.
+        let _ = options.set_connect_timeout(Some(nanos));
+        let _ = options.set_first_byte_timeout(Some(nanos));
+        options
+    });
+    let future = outgoing_handler::handle(outgoing, options).map_err(from_error_code)?;
     // A write failure means the request failed; the response future says why.
     let _ = write_body(&body, &request.body);
     let _ = OutgoingBody::finish(body, None);

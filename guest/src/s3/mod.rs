@@ -5,24 +5,26 @@
 //! [`BackendError`] in exactly one place ([`errors::from_response`]). Only `transport.rs` (wasm)
 //! implements [`Transport`] over `wasi:http`, so everything here runs natively in unit tests.
 
+pub mod checksum;
 pub mod delete;
 pub mod errors;
 pub mod list;
 pub mod multipart;
 pub mod object;
-pub mod sign;
+pub mod sigv2;
+pub mod sigv4;
 pub mod walk;
 pub mod writer;
 pub mod xml;
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
-use md5::{Digest, Md5};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::config::Config;
+use crate::config::{Config, SignatureVersion};
+use crate::credentials::{Credentials, Environment, ProcessEnvironment, Provider};
 use crate::error::{BackendError, Error, Result};
+use checksum::ChecksumAlgorithm;
 
 /// HTTP methods the driver uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,9 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// Body; sent with a `content-length`.
     pub body: Vec<u8>,
+    /// Longest wait for the connection and for the answer's head; `None` leaves it to the
+    /// host.
+    pub timeout: Option<Duration>,
 }
 
 /// An answer: status, headers (names lower-case) and a body still to be read.
@@ -145,10 +150,13 @@ pub trait Transport {
 /// Which checksum a request body carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyChecksum {
-    /// No body, or nothing to protect.
+    /// No body, or the request sets its checksum header itself.
     None,
-    /// `Content-MD5`, verified by the server (and required by DeleteObjects).
+    /// `Content-MD5` whatever the configuration: XML request bodies (DeleteObjects requires
+    /// it).
     Md5,
+    /// Object data: the configured `checksum_algorithm`, nothing with `checksum_disabled`.
+    Data,
 }
 
 /// One S3 API request before addressing and signing.
@@ -223,12 +231,50 @@ pub struct S3Client<T> {
     /// The driver's configuration.
     pub config: Config,
     transport: T,
+    credentials: Provider,
+    environment: Box<dyn Environment>,
 }
 
 impl<T: Transport> S3Client<T> {
-    /// A client for `config` over `transport`.
+    /// A client for `config` over `transport`; credentials not in the configuration come from
+    /// the process environment (what the host granted).
     pub fn new(config: Config, transport: T) -> Self {
-        S3Client { config, transport }
+        S3Client::with_environment(config, transport, Box::new(ProcessEnvironment))
+    }
+
+    /// A client whose credential chain reads `environment`.
+    pub fn with_environment(
+        config: Config,
+        transport: T,
+        environment: Box<dyn Environment>,
+    ) -> Self {
+        let credentials = Provider::new(config.credentials.clone(), &config.region);
+        S3Client {
+            config,
+            transport,
+            credentials,
+            environment,
+        }
+    }
+
+    /// The credentials to sign with now.
+    fn credentials(&self) -> Result<Credentials, BackendError> {
+        let (_, credentials) = self.credentials.current(
+            &self.transport,
+            self.environment.as_ref(),
+            SystemTime::now(),
+        )?;
+        Ok(credentials)
+    }
+
+    /// The path SigV2 signs: `/bucket/key` whatever the addressing style.
+    fn sigv2_path(&self, address: &Address) -> String {
+        let path = address.path_and_query.split('?').next().unwrap_or_default();
+        if self.config.endpoint.path_style {
+            path.to_string()
+        } else {
+            format!("/{}{path}", self.config.bucket)
+        }
     }
 
     /// Addresses and signs `request`.
@@ -245,35 +291,52 @@ impl<T: Transport> S3Client<T> {
             })
             .collect::<Vec<_>>()
             .join("&");
-        let Address {
-            authority,
-            path_and_query,
-            url,
-        } = address(&self.config, &request.key, &query);
+        let address = address(&self.config, &request.key, &query);
         let mut headers = request.headers;
-        if request.checksum == BodyChecksum::Md5 {
-            let digest = Md5::digest(&request.body);
-            headers.push((
-                "content-md5".into(),
-                base64::engine::general_purpose::STANDARD.encode(digest),
-            ));
+        let checksum = match request.checksum {
+            BodyChecksum::None => None,
+            BodyChecksum::Md5 => Some(ChecksumAlgorithm::Md5),
+            BodyChecksum::Data => self.config.checksum,
+        };
+        if let Some(algorithm) = checksum {
+            headers.push((algorithm.header().into(), algorithm.compute(&request.body)));
         }
-        let signed = sign::sign_headers(
-            request.method.as_str(),
-            &url,
-            &headers,
-            &self.config.credentials,
-            &self.config.region,
-            SystemTime::now(),
-        )?;
+        let credentials = self.credentials()?;
+        let now = SystemTime::now();
+        let signed = match self.config.signature {
+            SignatureVersion::V4 => sigv4::sign_headers(
+                request.method.as_str(),
+                &address.url,
+                &headers,
+                &credentials,
+                &self.config.region,
+                now,
+            )?,
+            SignatureVersion::V2 => {
+                let path = self.sigv2_path(&address);
+                let resource = sigv2::Resource {
+                    path: &path,
+                    query: &request.query,
+                };
+                sigv2::sign_headers(
+                    request.method.as_str(),
+                    &headers,
+                    &resource,
+                    &credentials,
+                    now,
+                )
+            }
+        };
         headers.extend(signed);
+        headers.push(("user-agent".into(), self.config.user_agent.clone()));
         Ok(HttpRequest {
             method: request.method,
             secure: self.config.endpoint.secure,
-            authority,
-            path_and_query,
+            authority: address.authority,
+            path_and_query: address.path_and_query,
             headers,
             body: request.body,
+            timeout: None,
         })
     }
 
@@ -355,22 +418,47 @@ impl<T: Transport> S3Client<T> {
             .collect())
     }
 
-    /// A presigned URL of `key` for `method`, valid `expires_in`.
+    /// A presigned URL of `key` for `method`, valid `expires_in`. With `redirectendpoint`, its
+    /// scheme and host replace the endpoint's before signing.
     pub fn presign(
         &self,
         method: Method,
         key: &str,
-        expires_in: std::time::Duration,
+        expires_in: Duration,
     ) -> Result<String, BackendError> {
-        let url = address(&self.config, key, "").url;
-        sign::presign(
-            method.as_str(),
-            &url,
-            &self.config.credentials,
-            &self.config.region,
-            SystemTime::now(),
-            expires_in,
-        )
+        let mut address = address(&self.config, key, "");
+        if let Some((secure, authority)) = &self.config.redirect {
+            let scheme = if *secure { "https" } else { "http" };
+            address.url = format!("{scheme}://{authority}{}", address.path_and_query);
+            address.authority = authority.clone();
+        }
+        let credentials = self.credentials()?;
+        let now = SystemTime::now();
+        match self.config.signature {
+            SignatureVersion::V4 => sigv4::presign(
+                method.as_str(),
+                &address.url,
+                &credentials,
+                &self.config.region,
+                now,
+                expires_in,
+            ),
+            SignatureVersion::V2 => {
+                let path = self.sigv2_path(&address);
+                let resource = sigv2::Resource {
+                    path: &path,
+                    query: &[],
+                };
+                Ok(sigv2::presign(
+                    method.as_str(),
+                    &address.url,
+                    &resource,
+                    &credentials,
+                    now,
+                    expires_in,
+                ))
+            }
+        }
     }
 
     /// The key of `path`.

@@ -1,5 +1,6 @@
 //! Multipart uploads: create, upload (and copy) parts, list, complete, abort.
 
+use super::checksum::ChecksumAlgorithm;
 use super::object::with_attributes;
 use super::xml::{
     self, CopyResult, InitiateMultipartUploadResult, ListMultipartUploadsResult, ListPartsResult,
@@ -8,6 +9,32 @@ use super::xml::{
 use super::{BodyChecksum, Method, S3Client, S3Request, Transport};
 use crate::config::MAX_CHUNK_SIZE;
 use crate::error::{BackendError, Error, Result};
+
+/// One stored part of an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// 1-based part number.
+    pub number: u32,
+    /// The part's ETag.
+    pub etag: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The additional checksum CompleteMultipartUpload must repeat.
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
+}
+
+impl Part {
+    /// A part as ListParts reports it, with the checksum of the configured algorithm.
+    pub fn listed(part: ListedPart, algorithm: Option<ChecksumAlgorithm>) -> Part {
+        let checksum = algorithm.and_then(|a| Some((a, part.checksum(a)?)));
+        Part {
+            number: part.part_number,
+            etag: part.etag,
+            size: part.size,
+            checksum,
+        }
+    }
+}
 
 /// S3 accepts at most this many parts per upload.
 pub const MAX_PARTS: u32 = 10_000;
@@ -22,31 +49,45 @@ pub fn copy_source<T: Transport>(s3: &S3Client<T>, key: &str) -> String {
     format!("/{}/{encoded}", s3.config.bucket)
 }
 
-/// CreateMultipartUpload with every configured object attribute (including the KMS key id).
+/// CreateMultipartUpload with every configured object attribute (including the KMS key id)
+/// and the checksum algorithm of the parts.
 pub fn create<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<String, BackendError> {
-    let request = with_attributes(
+    let mut request = with_attributes(
         S3Request::new(Method::Post, key).query("uploads", ""),
         &s3.config.attributes,
     );
+    if let Some(algorithm) = s3.config.checksum {
+        request.headers.extend(algorithm.multipart_headers());
+    }
     let result: InitiateMultipartUploadResult = s3.send_xml("CreateMultipartUpload", request)?;
     Ok(result.upload_id)
 }
 
-/// UploadPart with a Content-MD5 the server verifies; returns the part's ETag.
+/// UploadPart with the configured checksum, which the server verifies.
 pub fn upload_part<T: Transport>(
     s3: &S3Client<T>,
     key: &str,
     upload_id: &str,
     number: u32,
     body: Vec<u8>,
-) -> Result<String, BackendError> {
-    let request = S3Request::new(Method::Put, key)
+) -> Result<Part, BackendError> {
+    let size = body.len() as u64;
+    let mut request = S3Request::new(Method::Put, key)
         .query("partNumber", number.to_string())
-        .query("uploadId", upload_id)
-        .body(body, BodyChecksum::Md5);
-    let response = s3.send_discard(request)?;
-    response.header("etag").map(String::from).ok_or_else(|| {
+        .query("uploadId", upload_id);
+    let checksum = s3.config.checksum.map(|a| (a, a.compute(&body)));
+    if let Some((algorithm, value)) = &checksum {
+        request = request.header(algorithm.header(), value.clone());
+    }
+    let response = s3.send_discard(request.body(body, BodyChecksum::None))?;
+    let etag = response.header("etag").map(String::from).ok_or_else(|| {
         BackendError::malformed("UploadPart answer without ETag", Some(response.status))
+    })?;
+    Ok(Part {
+        number,
+        etag,
+        size,
+        checksum,
     })
 }
 
@@ -69,7 +110,7 @@ fn upload_part_copy_request<T: Transport>(
 
 /// Copies the first `length` bytes of `source_key` into parts `1..` of `upload_id`, `chunk`
 /// bytes each (the last may be shorter), with up to `multipartcopymaxconcurrency` requests in
-/// flight. Returns `(part number, etag)` in order.
+/// flight. Returns the parts in order.
 pub fn copy_parts<T: Transport>(
     s3: &S3Client<T>,
     source_key: &str,
@@ -77,7 +118,7 @@ pub fn copy_parts<T: Transport>(
     upload_id: &str,
     length: u64,
     chunk: u64,
-) -> Result<Vec<(u32, String)>, BackendError> {
+) -> Result<Vec<Part>, BackendError> {
     let count = length.div_ceil(chunk);
     let requests = (0..count)
         .map(|i| {
@@ -89,7 +130,20 @@ pub fn copy_parts<T: Transport>(
     s3.send_all_xml::<CopyResult>("UploadPartCopy", requests, s3.config.copy_max_concurrency)?
         .into_iter()
         .enumerate()
-        .map(|(i, result)| result.map(|copied| (i as u32 + 1, copied.etag)))
+        .map(|(i, result)| {
+            let copied = result?;
+            let start = i as u64 * chunk;
+            let checksum = s3
+                .config
+                .checksum
+                .and_then(|a| Some((a, copied.checksum(a)?)));
+            Ok(Part {
+                number: i as u32 + 1,
+                etag: copied.etag,
+                size: chunk.min(length - start),
+                checksum,
+            })
+        })
         .collect()
 }
 
@@ -98,7 +152,7 @@ pub fn complete<T: Transport>(
     s3: &S3Client<T>,
     key: &str,
     upload_id: &str,
-    parts: &[(u32, String)],
+    parts: &[Part],
 ) -> Result<(), BackendError> {
     let request = S3Request::new(Method::Post, key)
         .query("uploadId", upload_id)
@@ -165,7 +219,7 @@ pub fn list_parts<T: Transport>(
     s3: &S3Client<T>,
     key: &str,
     upload_id: &str,
-) -> Result<Vec<ListedPart>, BackendError> {
+) -> Result<Vec<Part>, BackendError> {
     let mut parts = Vec::new();
     let mut marker: Option<u32> = None;
     loop {
@@ -189,7 +243,10 @@ pub fn list_parts<T: Transport>(
         }
     }
     parts.sort_by_key(|p| p.part_number);
-    Ok(parts)
+    Ok(parts
+        .into_iter()
+        .map(|p| Part::listed(p, s3.config.checksum))
+        .collect())
 }
 
 /// Copies an object larger than the copy threshold with ranged UploadPartCopy; the upload is

@@ -67,7 +67,7 @@ pub fn put_object<T: Transport>(
     key: &str,
     content: Vec<u8>,
 ) -> Result<(), BackendError> {
-    let request = S3Request::new(Method::Put, key).body(content, BodyChecksum::Md5);
+    let request = S3Request::new(Method::Put, key).body(content, BodyChecksum::Data);
     s3.send_discard(with_attributes(request, &s3.config.attributes))?;
     Ok(())
 }

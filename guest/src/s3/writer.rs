@@ -5,7 +5,7 @@
 //! completes it, starts a new upload and rebuilds it from the completed object: whole chunks
 //! by ranged UploadPartCopy, the tail by a ranged GET into the buffer.
 
-use super::multipart::{self, MAX_PARTS};
+use super::multipart::{self, MAX_PARTS, Part};
 use super::object::{self, FileInfo, put_object};
 use super::{Body, Method, S3Client, S3Request, Transport};
 use crate::error::{Error, Result, WriterState};
@@ -25,8 +25,8 @@ enum State {
 pub struct Writer {
     key: String,
     upload_id: String,
-    /// `(number, etag, size)` of the stored parts, in order.
-    parts: Vec<(u32, String, u64)>,
+    /// The stored parts, in order.
+    parts: Vec<Part>,
     buffer: Vec<u8>,
     /// Bytes accepted: stored parts plus the buffer.
     size: u64,
@@ -67,20 +67,17 @@ impl Writer {
                 Err(e) => Err(e),
             };
         };
-        let parts = multipart::list_parts(s3, &key, &upload_id)?
-            .into_iter()
-            .map(|p| (p.part_number, p.etag, p.size))
-            .collect();
+        let parts = multipart::list_parts(s3, &key, &upload_id)?;
         let mut writer = Writer::new(key, upload_id, parts);
         writer.restart_pending = writer
             .parts
             .last()
-            .is_some_and(|(_, _, size)| *size != s3.config.chunk_size);
+            .is_some_and(|part| part.size != s3.config.chunk_size);
         Ok(writer)
     }
 
-    fn new(key: String, upload_id: String, parts: Vec<(u32, String, u64)>) -> Writer {
-        let size = parts.iter().map(|(_, _, s)| s).sum();
+    fn new(key: String, upload_id: String, parts: Vec<Part>) -> Writer {
+        let size = parts.iter().map(|p| p.size).sum();
         Writer {
             key,
             upload_id,
@@ -145,31 +142,26 @@ impl Writer {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let number = self.parts.last().map_or(1, |(n, _, _)| n + 1);
+        let number = self.parts.last().map_or(1, |p| p.number + 1);
         let body = std::mem::take(&mut self.buffer);
-        let length = body.len() as u64;
-        let etag = multipart::upload_part(s3, &self.key, &self.upload_id, number, body)?;
-        self.parts.push((number, etag, length));
+        let part = multipart::upload_part(s3, &self.key, &self.upload_id, number, body)?;
+        self.parts.push(part);
         Ok(())
     }
 
     /// The restart rule: complete, re-create, copy whole chunks back, read the tail.
     fn restart<T: Transport>(&mut self, s3: &S3Client<T>) -> Result<()> {
         let chunk = s3.config.chunk_size;
-        multipart::complete(s3, &self.key, &self.upload_id, &self.etags())?;
+        multipart::complete(s3, &self.key, &self.upload_id, &self.parts)?;
         self.restarted = true;
         self.upload_id = multipart::create(s3, &self.key)?;
         let total = self.size;
         let whole = total / chunk * chunk;
-        let copied = if whole > 0 {
+        self.parts = if whole > 0 {
             multipart::copy_parts(s3, &self.key, &self.key, &self.upload_id, whole, chunk)?
         } else {
             Vec::new()
         };
-        self.parts = copied
-            .into_iter()
-            .map(|(n, etag)| (n, etag, chunk))
-            .collect();
         self.buffer = Vec::with_capacity(chunk as usize);
         if total > whole {
             let request = S3Request::new(Method::Get, self.key.as_str())
@@ -189,10 +181,6 @@ impl Writer {
         }
         self.restart_pending = false;
         Ok(())
-    }
-
-    fn etags(&self) -> Vec<(u32, String)> {
-        self.parts.iter().map(|(n, e, _)| (*n, e.clone())).collect()
     }
 
     /// Uploads the buffer and leaves the upload open for a later resume.
@@ -229,7 +217,7 @@ impl Writer {
             multipart::abort(s3, &self.key, &self.upload_id)?;
             return Ok(put_object(s3, &self.key, Vec::new())?);
         }
-        if let Err(e) = multipart::complete(s3, &self.key, &self.upload_id, &self.etags()) {
+        if let Err(e) = multipart::complete(s3, &self.key, &self.upload_id, &self.parts) {
             let _ = multipart::abort(s3, &self.key, &self.upload_id);
             return Err(Error::Backend(e));
         }

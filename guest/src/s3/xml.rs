@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use super::checksum::ChecksumAlgorithm;
+use super::multipart::Part;
 use crate::error::BackendError;
 
 /// Parses an S3 XML answer, naming the document on failure.
@@ -121,6 +123,37 @@ pub struct ListedPart {
     pub etag: String,
     /// Size in bytes.
     pub size: u64,
+    /// Additional checksums of the part (only the upload's algorithm is present).
+    #[serde(rename = "ChecksumCRC32")]
+    pub crc32: Option<String>,
+    /// See `crc32`.
+    #[serde(rename = "ChecksumCRC32C")]
+    pub crc32c: Option<String>,
+    /// See `crc32`.
+    #[serde(rename = "ChecksumSHA1")]
+    pub sha1: Option<String>,
+    /// See `crc32`.
+    #[serde(rename = "ChecksumSHA256")]
+    pub sha256: Option<String>,
+    /// See `crc32`.
+    #[serde(rename = "ChecksumCRC64NVME")]
+    pub crc64nvme: Option<String>,
+}
+
+impl ListedPart {
+    /// The part's checksum of `algorithm`.
+    pub fn checksum(&self, algorithm: ChecksumAlgorithm) -> Option<String> {
+        pick_checksum(
+            algorithm,
+            [
+                &self.crc32,
+                &self.crc32c,
+                &self.sha1,
+                &self.sha256,
+                &self.crc64nvme,
+            ],
+        )
+    }
 }
 
 /// UploadPartCopy / CopyObject answer.
@@ -130,6 +163,50 @@ pub struct CopyResult {
     /// The ETag of the copied part or object.
     #[serde(rename = "ETag")]
     pub etag: String,
+    /// Additional checksums of the copy (only the upload's algorithm is present).
+    #[serde(rename = "ChecksumCRC32")]
+    pub crc32: Option<String>,
+    /// See `crc32`.
+    #[serde(rename = "ChecksumCRC32C")]
+    pub crc32c: Option<String>,
+    /// See `crc32`.
+    #[serde(rename = "ChecksumSHA1")]
+    pub sha1: Option<String>,
+    /// See `crc32`.
+    #[serde(rename = "ChecksumSHA256")]
+    pub sha256: Option<String>,
+    /// See `crc32`.
+    #[serde(rename = "ChecksumCRC64NVME")]
+    pub crc64nvme: Option<String>,
+}
+
+impl CopyResult {
+    /// The copy's checksum of `algorithm`.
+    pub fn checksum(&self, algorithm: ChecksumAlgorithm) -> Option<String> {
+        pick_checksum(
+            algorithm,
+            [
+                &self.crc32,
+                &self.crc32c,
+                &self.sha1,
+                &self.sha256,
+                &self.crc64nvme,
+            ],
+        )
+    }
+}
+
+/// The one of `[crc32, crc32c, sha1, sha256, crc64nvme]` that `algorithm` names.
+fn pick_checksum(algorithm: ChecksumAlgorithm, values: [&Option<String>; 5]) -> Option<String> {
+    let index = match algorithm {
+        ChecksumAlgorithm::Md5 => return None,
+        ChecksumAlgorithm::Crc32 => 0,
+        ChecksumAlgorithm::Crc32c => 1,
+        ChecksumAlgorithm::Sha1 => 2,
+        ChecksumAlgorithm::Sha256 => 3,
+        ChecksumAlgorithm::Crc64Nvme => 4,
+    };
+    values[index].clone()
 }
 
 /// DeleteObjects answer.
@@ -163,13 +240,23 @@ pub struct DeleteError {
     pub message: String,
 }
 
-/// Body of CompleteMultipartUpload for `(part number, etag)` pairs in order.
-pub fn complete_multipart_upload(parts: &[(u32, String)]) -> Vec<u8> {
+/// Body of CompleteMultipartUpload for `parts` in order, with their additional checksums.
+pub fn complete_multipart_upload(parts: &[Part]) -> Vec<u8> {
     let mut xml = String::from("<CompleteMultipartUpload>");
-    for (number, etag) in parts {
+    for part in parts {
+        xml.push_str("<Part>");
+        if let Some((algorithm, value)) = &part.checksum {
+            if let Some(name) = algorithm.s3_name() {
+                xml.push_str(&format!(
+                    "<Checksum{name}>{}</Checksum{name}>",
+                    quick_xml::escape::escape(value.as_str())
+                ));
+            }
+        }
         xml.push_str(&format!(
-            "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>",
-            quick_xml::escape::escape(etag.as_str())
+            "<PartNumber>{}</PartNumber><ETag>{}</ETag></Part>",
+            part.number,
+            quick_xml::escape::escape(part.etag.as_str())
         ));
     }
     xml.push_str("</CompleteMultipartUpload>");
@@ -229,15 +316,24 @@ mod tests {
     fn list_parts_and_uploads() {
         let parts: ListPartsResult = parse("ListParts", br#"<ListPartsResult><IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>
             <Part><PartNumber>1</PartNumber><ETag>"e1"</ETag><Size>5242880</Size></Part>
-            <Part><PartNumber>2</PartNumber><ETag>"e2"</ETag><Size>10</Size></Part></ListPartsResult>"#, 200).unwrap();
+            <Part><PartNumber>2</PartNumber><ETag>"e2"</ETag><Size>10</Size><ChecksumSHA256>c2</ChecksumSHA256></Part></ListPartsResult>"#, 200).unwrap();
         assert_eq!(
             parts.parts[1],
             ListedPart {
                 part_number: 2,
                 etag: "\"e2\"".into(),
-                size: 10
+                size: 10,
+                sha256: Some("c2".into()),
+                ..Default::default()
             }
         );
+        assert_eq!(
+            parts.parts[1]
+                .checksum(ChecksumAlgorithm::Sha256)
+                .as_deref(),
+            Some("c2")
+        );
+        assert_eq!(parts.parts[1].checksum(ChecksumAlgorithm::Crc32), None);
         assert_eq!(parts.next_part_number_marker, Some(2));
         let uploads: ListMultipartUploadsResult = parse("ListMultipartUploads", br#"<ListMultipartUploadsResult>
             <IsTruncated>false</IsTruncated><Upload><Key>k</Key><UploadId>u1</UploadId></Upload></ListMultipartUploadsResult>"#, 200).unwrap();
@@ -261,10 +357,22 @@ mod tests {
 
     #[test]
     fn request_bodies_escape_etags() {
-        let body = complete_multipart_upload(&[(1, "\"abc\"".into())]);
+        let part = |number, checksum| Part {
+            number,
+            etag: "\"abc\"".into(),
+            size: 5,
+            checksum,
+        };
+        let body = complete_multipart_upload(&[
+            part(1, None),
+            part(2, Some((ChecksumAlgorithm::Crc32, "DUoRhQ==".into()))),
+            part(3, Some((ChecksumAlgorithm::Md5, "ignored".into()))),
+        ]);
         assert_eq!(
             String::from_utf8(body).unwrap(),
-            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&quot;abc&quot;</ETag></Part></CompleteMultipartUpload>"
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&quot;abc&quot;</ETag></Part>\
+             <Part><ChecksumCRC32>DUoRhQ==</ChecksumCRC32><PartNumber>2</PartNumber><ETag>&quot;abc&quot;</ETag></Part>\
+             <Part><PartNumber>3</PartNumber><ETag>&quot;abc&quot;</ETag></Part></CompleteMultipartUpload>"
         );
         let body = delete_objects(&["a/b".into()]);
         assert!(

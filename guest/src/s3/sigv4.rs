@@ -1,4 +1,5 @@
-//! SigV4 signing of requests and presigned URLs (aws-sigv4), with the time given explicitly.
+//! AWS Signature Version 4 of requests and presigned URLs (aws-sigv4), with the time given
+//! explicitly.
 
 use std::time::{Duration, SystemTime};
 
@@ -9,7 +10,7 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 
-use crate::config::Credentials;
+use crate::credentials::Credentials;
 use crate::error::BackendError;
 
 /// S3 signs single-encoded paths, without normalisation.
@@ -126,6 +127,7 @@ mod tests {
             access_key: "AKIAIOSFODNN7EXAMPLE".into(),
             secret_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
             session_token: None,
+            expires: None,
         }
     }
 

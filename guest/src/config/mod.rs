@@ -1,0 +1,548 @@
+//! The driver's parameters (decisions §21-25): parsed once, validated together, every problem
+//! named by its key and the values it accepts.
+//!
+//! - [`values`]: typed reading of the string map;
+//! - [`endpoint`]: `regionendpoint`, AWS host names, `redirectendpoint`;
+//! - [`regions`]: the embedded AWS region list;
+//! - [`logging`]: `loglevel`.
+
+pub mod endpoint;
+pub mod logging;
+pub mod regions;
+pub mod values;
+
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::path::KeyMapper;
+use crate::s3::checksum::ChecksumAlgorithm;
+pub use endpoint::Endpoint;
+use endpoint::{AwsVariants, aws_authority, parse_url};
+pub use logging::LogFlags;
+use values::Values;
+
+const MIB: u64 = 1024 * 1024;
+const GIB: u64 = 1024 * MIB;
+/// Smallest part S3 accepts (except the last).
+pub const MIN_CHUNK_SIZE: u64 = 5 * MIB;
+/// Largest part, and largest single PUT or copy source, S3 accepts.
+pub const MAX_CHUNK_SIZE: u64 = 5 * GIB;
+
+/// Storage classes S3 accepts (`NONE` omits the header).
+const STORAGE_CLASSES: &[&str] = &[
+    "NONE",
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "EXPRESS_ONEZONE",
+];
+
+/// Canned ACLs (case-sensitive).
+const CANNED_ACLS: &[&str] = &[
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+];
+
+/// Every key [`Config::from_params`] reads; others get an "unknown parameter" warning.
+const KNOWN_KEYS: &[&str] = &[
+    "accesskey",
+    "secretkey",
+    "sessiontoken",
+    "region",
+    "regionendpoint",
+    "bucket",
+    "rootdirectory",
+    "encrypt",
+    "keyid",
+    "secure",
+    "skipverify",
+    "v4auth",
+    "chunksize",
+    "multipartcopychunksize",
+    "multipartcopymaxconcurrency",
+    "multipartcopythresholdsize",
+    "pathstyle",
+    "forcepathstyle",
+    "maxrequestspersecond",
+    "maxretries",
+    "parallelwalk",
+    "loglevel",
+    "objectacl",
+    "objectownership",
+    "storageclass",
+    "useragent",
+    "usedualstack",
+    "accelerate",
+    "usefipsendpoint",
+    "redirectendpoint",
+    "checksum_algorithm",
+    "checksum_disabled",
+];
+
+/// Server-side encryption of new objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Encryption {
+    /// `x-amz-server-side-encryption: AES256`.
+    Aes256,
+    /// `aws:kms`, with the key id when one is configured.
+    Kms(Option<String>),
+}
+
+/// Attributes of every request that creates an object.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObjectAttributes {
+    /// Storage class header; `None` omits it.
+    pub storage_class: Option<String>,
+    /// Canned ACL header; `None` omits it (object ownership enforced).
+    pub acl: Option<String>,
+    /// Server-side encryption.
+    pub encryption: Option<Encryption>,
+}
+
+/// How requests are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureVersion {
+    /// AWS Signature Version 4 (the default).
+    V4,
+    /// The deprecated Signature Version 2 (`v4auth: false`), for old non-AWS stores.
+    V2,
+}
+
+/// What the host enforces for this driver (decisions §26): handed over through the WIT
+/// `transport-policy` call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransportPolicy {
+    /// Retries after the first attempt (`maxretries`).
+    pub max_retries: u32,
+    /// Requests per second at most; 0 = unlimited (`maxrequestspersecond`).
+    pub max_requests_per_second: u32,
+    /// Accept any TLS certificate (`skipverify`).
+    pub skip_verify: bool,
+}
+
+/// The validated configuration of one driver.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Bucket name.
+    pub bucket: String,
+    /// Signing region.
+    pub region: String,
+    /// Service endpoint and addressing style.
+    pub endpoint: Endpoint,
+    /// Scheme and authority that replace the endpoint's in presigned URLs.
+    pub redirect: Option<(bool, String)>,
+    /// Static credentials; `None` = the credential chain (decisions §25).
+    pub credentials: Option<Credentials>,
+    /// Signature version.
+    pub signature: SignatureVersion,
+    /// Registry path ↔ S3 key mapping.
+    pub keys: KeyMapper,
+    /// Multipart part size of writers.
+    pub chunk_size: u64,
+    /// Part size of multipart copies.
+    pub copy_chunk_size: u64,
+    /// Largest object moved with one CopyObject.
+    pub copy_threshold: u64,
+    /// Multipart copy requests in flight at most.
+    pub copy_max_concurrency: usize,
+    /// Whether walk-parallel lists sub-trees concurrently.
+    pub parallel_walk: bool,
+    /// Attributes of new objects.
+    pub attributes: ObjectAttributes,
+    /// Checksum of bodies that create data; `None` with `checksum_disabled`.
+    pub checksum: Option<ChecksumAlgorithm>,
+    /// `User-Agent` of every request.
+    pub user_agent: String,
+    /// What the driver logs.
+    pub log: LogFlags,
+    /// What the host enforces.
+    pub policy: TransportPolicy,
+    /// Warnings about the parameters.
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Parses and validates the registry's parameter map. Every problem is reported, each with
+    /// its key; unknown keys and ignored values become [`Config::warnings`].
+    pub fn from_params(params: &[(String, String)]) -> Result<Config> {
+        let mut v = Values::new(params);
+        let mut warnings = Vec::new();
+
+        let bucket = v.string("bucket").unwrap_or_default();
+        if bucket.is_empty() {
+            v.problem("bucket", "no bucket parameter provided");
+        }
+        let region_endpoint = v.string("regionendpoint");
+        let region = parse_region(&mut v, region_endpoint.is_some());
+        let secure = v.bool("secure", true);
+        let variants = AwsVariants {
+            dual_stack: v.bool("usedualstack", false),
+            fips: v.bool("usefipsendpoint", false),
+            accelerate: v.bool("accelerate", false),
+        };
+        let path_style = match (v.raw("pathstyle"), v.raw("forcepathstyle")) {
+            (Some(_), _) => v.bool("pathstyle", false),
+            (None, Some(_)) => v.bool("forcepathstyle", false),
+            (None, None) => region_endpoint.is_some(),
+        };
+        let endpoint = match &region_endpoint {
+            Some(url) => {
+                if variants != AwsVariants::default() {
+                    warnings.push(
+                        "usedualstack, usefipsendpoint and accelerate choose AWS host names and \
+                         are ignored when regionendpoint is set"
+                            .to_string(),
+                    );
+                }
+                let (secure, authority) = parse_url(url, secure).unwrap_or_else(|message| {
+                    v.problem("regionendpoint", message);
+                    (secure, String::new())
+                });
+                Endpoint {
+                    secure,
+                    authority,
+                    path_style,
+                }
+            }
+            None => {
+                if variants.accelerate && path_style {
+                    v.problem(
+                        "accelerate",
+                        "Transfer Acceleration needs virtual-hosted style (pathstyle: false)",
+                    );
+                }
+                if variants.accelerate && variants.fips {
+                    v.problem(
+                        "accelerate",
+                        "Transfer Acceleration has no FIPS endpoint (usefipsendpoint: true)",
+                    );
+                }
+                if variants.accelerate && bucket.contains('.') {
+                    v.problem(
+                        "accelerate",
+                        format!(
+                            "bucket {bucket:?} contains a dot, which Transfer Acceleration refuses"
+                        ),
+                    );
+                }
+                Endpoint {
+                    secure,
+                    authority: aws_authority(&region, variants),
+                    path_style,
+                }
+            }
+        };
+        let redirect = v.string("redirectendpoint").and_then(|url| {
+            if !url.contains("://") {
+                v.problem(
+                    "redirectendpoint",
+                    format!("{url:?} has no scheme (like https://host)"),
+                );
+                return None;
+            }
+            parse_url(&url, true)
+                .map_err(|message| v.problem("redirectendpoint", message))
+                .ok()
+        });
+
+        let credentials = parse_credentials(&mut v);
+        let signature = if v.bool("v4auth", true) {
+            SignatureVersion::V4
+        } else {
+            let on_aws = region_endpoint.is_none()
+                || endpoint.authority.ends_with("amazonaws.com")
+                || endpoint.authority.contains("amazonaws.com:");
+            if on_aws {
+                v.problem("v4auth", "on Amazon S3 this storage driver can only be used with v4 authentication (v4auth: false needs a regionendpoint that is not AWS)");
+            } else {
+                warnings.push("v4auth: false signs with Signature Version 2, which is deprecated; use it only for stores without SigV4".into());
+            }
+            SignatureVersion::V2
+        };
+
+        let chunk_size = v.integer("chunksize", 10 * MIB, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE);
+        let copy_chunk_size = v.integer(
+            "multipartcopychunksize",
+            32 * MIB,
+            MIN_CHUNK_SIZE,
+            MAX_CHUNK_SIZE,
+        );
+        let copy_threshold = v.integer("multipartcopythresholdsize", 32 * MIB, 0, MAX_CHUNK_SIZE);
+        let copy_max_concurrency =
+            v.integer("multipartcopymaxconcurrency", 100, 1, u32::MAX as u64) as usize;
+        let parallel_walk = v.bool("parallelwalk", false);
+        let policy = TransportPolicy {
+            max_retries: v.integer("maxretries", 5, 0, u32::MAX as u64) as u32,
+            max_requests_per_second: v.integer("maxrequestspersecond", 350, 0, u32::MAX as u64)
+                as u32,
+            skip_verify: v.bool("skipverify", false),
+        };
+
+        let attributes = parse_attributes(&mut v);
+        let checksum = parse_checksum(&mut v, &mut warnings);
+        let log = match v.string("loglevel") {
+            Some(level) => {
+                let (flags, ignored) = LogFlags::parse(&level);
+                warnings.extend(ignored);
+                flags
+            }
+            None => LogFlags::default(),
+        };
+        let user_agent = match v.string("useragent") {
+            Some(token) => format!("{} {token}", default_user_agent()),
+            None => default_user_agent(),
+        };
+
+        for (key, _) in params {
+            let key = key.to_ascii_lowercase();
+            if !KNOWN_KEYS.contains(&key.as_str()) {
+                warnings.push(format!("unknown parameter {key} is ignored"));
+            }
+        }
+
+        if !v.problems.is_empty() {
+            return Err(Error::Config(v.problems));
+        }
+        Ok(Config {
+            bucket,
+            region,
+            endpoint,
+            redirect,
+            credentials,
+            signature,
+            keys: KeyMapper::new(&v.string("rootdirectory").unwrap_or_default()),
+            chunk_size,
+            copy_chunk_size,
+            copy_threshold,
+            copy_max_concurrency,
+            parallel_walk,
+            attributes,
+            checksum,
+            user_agent,
+            log,
+            policy,
+            warnings,
+        })
+    }
+}
+
+/// `s3drv/<version>`, the start of every `User-Agent`.
+fn default_user_agent() -> String {
+    format!("s3drv/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// `region`: required and a known AWS region unless `regionendpoint` is set (then any name
+/// the store accepts, `us-east-1` when absent).
+fn parse_region(v: &mut Values<'_>, has_endpoint: bool) -> String {
+    match (v.string("region"), has_endpoint) {
+        (Some(region), true) => region,
+        (Some(region), false) if regions::is_known(&region) => region,
+        (Some(region), false) => {
+            v.problem(
+                "region",
+                format!("{region:?} is not an AWS region (set regionendpoint for other stores)"),
+            );
+            region
+        }
+        (None, true) => "us-east-1".to_string(),
+        (None, false) => {
+            v.problem(
+                "region",
+                "no region parameter provided (required unless regionendpoint is set)",
+            );
+            String::new()
+        }
+    }
+}
+
+/// Static keys, or `None` for the credential chain.
+fn parse_credentials(v: &mut Values<'_>) -> Option<Credentials> {
+    let access_key = v.string("accesskey");
+    let secret_key = v.string("secretkey");
+    let session_token = v.string("sessiontoken");
+    match (access_key, secret_key) {
+        (Some(access_key), Some(secret_key)) => Some(Credentials {
+            access_key,
+            secret_key,
+            session_token,
+            expires: None,
+        }),
+        (None, None) => {
+            if session_token.is_some() {
+                v.problem("sessiontoken", "needs accesskey and secretkey");
+            }
+            None
+        }
+        (Some(_), None) => {
+            v.problem(
+                "secretkey",
+                "accesskey and secretkey must be given together",
+            );
+            None
+        }
+        (None, Some(_)) => {
+            v.problem(
+                "accesskey",
+                "accesskey and secretkey must be given together",
+            );
+            None
+        }
+    }
+}
+
+fn parse_attributes(v: &mut Values<'_>) -> ObjectAttributes {
+    let storage_class = match v.string("storageclass") {
+        None => Some("STANDARD".to_string()),
+        Some(_) => v
+            .one_of("storageclass", STORAGE_CLASSES, true)
+            .filter(|class| *class != "NONE")
+            .map(String::from),
+    };
+    let ownership = v.bool("objectownership", false);
+    let acl = match (v.string("objectacl"), ownership) {
+        (Some(_), true) => {
+            v.problem("objectacl", "must not be set when objectownership is true");
+            None
+        }
+        (None, true) => None,
+        (None, false) => Some("private".to_string()),
+        (Some(_), false) => v.one_of("objectacl", CANNED_ACLS, false).map(String::from),
+    };
+    let key_id = v.string("keyid");
+    let encryption = match (v.bool("encrypt", false), key_id) {
+        (false, None) => None,
+        (false, Some(_)) => {
+            v.problem("keyid", "is set but encrypt is false");
+            None
+        }
+        (true, None) => Some(Encryption::Aes256),
+        (true, Some(id)) => Some(Encryption::Kms(Some(id))),
+    };
+    ObjectAttributes {
+        storage_class,
+        acl,
+        encryption,
+    }
+}
+
+/// `checksum_algorithm` (MD5 by default) unless `checksum_disabled`.
+fn parse_checksum(v: &mut Values<'_>, warnings: &mut Vec<String>) -> Option<ChecksumAlgorithm> {
+    let algorithm = v
+        .one_of("checksum_algorithm", ChecksumAlgorithm::NAMES, true)
+        .and_then(ChecksumAlgorithm::from_name);
+    if v.bool("checksum_disabled", false) {
+        if algorithm.is_some() {
+            warnings.push("checksum_algorithm is ignored because checksum_disabled is true".into());
+        }
+        return None;
+    }
+    Some(algorithm.unwrap_or(ChecksumAlgorithm::Md5))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn base() -> Vec<(String, String)> {
+        params(&[
+            ("bucket", "b"),
+            ("region", "us-east-1"),
+            ("accesskey", "AK"),
+            ("secretkey", "SK"),
+        ])
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_params(&base()).unwrap();
+        assert_eq!(c.chunk_size, 10 * MIB);
+        assert_eq!(c.copy_chunk_size, 32 * MIB);
+        assert_eq!(c.copy_threshold, 32 * MIB);
+        assert_eq!(c.copy_max_concurrency, 100);
+        assert_eq!(
+            c.endpoint,
+            Endpoint {
+                secure: true,
+                authority: "s3.us-east-1.amazonaws.com".into(),
+                path_style: false
+            }
+        );
+        assert_eq!(c.attributes.storage_class.as_deref(), Some("STANDARD"));
+        assert_eq!(c.attributes.acl.as_deref(), Some("private"));
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn endpoint_sets_path_style_and_scheme() {
+        let mut p = base();
+        p.push(("regionendpoint".into(), "http://127.0.0.1:3900".into()));
+        let c = Config::from_params(&p).unwrap();
+        assert_eq!(
+            c.endpoint,
+            Endpoint {
+                secure: false,
+                authority: "127.0.0.1:3900".into(),
+                path_style: true
+            }
+        );
+        p.push(("pathstyle".into(), "false".into()));
+        assert!(!Config::from_params(&p).unwrap().endpoint.path_style);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_key() {
+        let p = params(&[
+            ("chunksize", "10M"),
+            ("secure", "maybe"),
+            ("storageclass", "GOLD"),
+            ("accesskey", "x"),
+        ]);
+        let Err(Error::Config(problems)) = Config::from_params(&p) else {
+            panic!("expected config error")
+        };
+        let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "bucket",
+                "region",
+                "secure",
+                "secretkey",
+                "chunksize",
+                "storageclass"
+            ]
+        );
+        assert!(problems[4].message.contains("5242880"));
+    }
+
+    #[test]
+    fn unknown_keys_warn() {
+        let mut p = base();
+        p.push(("frobnicate".into(), "1".into()));
+        let c = Config::from_params(&p).unwrap();
+        assert_eq!(c.warnings, ["unknown parameter frobnicate is ignored"]);
+    }
+
+    #[test]
+    fn credentials_debug_hides_secrets() {
+        let mut p = base();
+        p.push(("sessiontoken".into(), "TOKEN".into()));
+        let text = format!("{:?}", Config::from_params(&p).unwrap());
+        assert!(!text.contains("SK") && !text.contains("TOKEN"), "{text}");
+    }
+}

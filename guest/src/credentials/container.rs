@@ -1,0 +1,116 @@
+//! Container credentials (ECS, EKS Pod Identity): `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
+//! (under `http://169.254.170.2`) or `AWS_CONTAINER_CREDENTIALS_FULL_URI`, with the
+//! authorization token of `AWS_CONTAINER_AUTHORIZATION_TOKEN` or the file
+//! `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`.
+
+use std::time::Duration;
+
+use super::{Environment, Found, fetch_body, parse_json_credentials, split_url};
+use crate::error::BackendError;
+use crate::s3::{HttpRequest, Method, Transport};
+
+/// The ECS credentials host of relative URIs.
+const ECS_AUTHORITY: &str = "169.254.170.2";
+
+/// Fetches the container credentials, if the environment points at an endpoint.
+pub(super) fn fetch<T: Transport>(
+    transport: &T,
+    env: &dyn Environment,
+) -> Result<Found, BackendError> {
+    let (secure, authority, path) =
+        if let Some(relative) = env.var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
+            (false, ECS_AUTHORITY.to_string(), relative)
+        } else if let Some(full) = env.var("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+            split_url(&full).ok_or_else(|| {
+                BackendError::malformed(
+                    format!("AWS_CONTAINER_CREDENTIALS_FULL_URI {full:?} is not an http(s) URL"),
+                    None,
+                )
+            })?
+        } else {
+            return Ok(Found::NotHere(
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set".into(),
+            ));
+        };
+    let token = match env.var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
+        Some(file) => Some(env.read_file(&file).map_err(|e| {
+            BackendError::malformed(
+                format!("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {file:?}: {e}"),
+                None,
+            )
+        })?),
+        None => env.var("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+    };
+    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    if let Some(token) = token {
+        headers.push(("authorization".into(), token.trim().to_string()));
+    }
+    let request = HttpRequest {
+        method: Method::Get,
+        secure,
+        authority,
+        path_and_query: if path.is_empty() { "/".into() } else { path },
+        headers,
+        body: Vec::new(),
+        timeout: Some(Duration::from_secs(5)),
+    };
+    let body = fetch_body(transport, "the container credentials endpoint", request)?;
+    Ok(Found::Yes(parse_json_credentials(
+        "the container credentials endpoint",
+        &body,
+    )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::credentials::tests::{MapEnvironment, Script};
+
+    #[test]
+    fn full_uri_with_token_file() {
+        let env = MapEnvironment(HashMap::from([
+            (
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),
+                "http://127.0.0.1:9/creds".into(),
+            ),
+            (
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE".into(),
+                "/token".into(),
+            ),
+            ("/token".into(), "secret-token\n".into()),
+        ]));
+        let script = Script::new(&[(
+            200,
+            r#"{"AccessKeyId":"AK","SecretAccessKey":"SK","Token":"T","Expiration":"2030-01-01T00:00:00Z"}"#,
+        )]);
+        let Found::Yes(c) = fetch(&script, &env).unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.access_key, "AK");
+        assert!(c.expires.is_some());
+        let seen = script.seen.borrow();
+        assert_eq!(
+            (seen[0].authority.as_str(), seen[0].path_and_query.as_str()),
+            ("127.0.0.1:9", "/creds")
+        );
+        assert!(
+            seen[0]
+                .headers
+                .contains(&("authorization".into(), "secret-token".into()))
+        );
+    }
+
+    #[test]
+    fn relative_uri_goes_to_the_ecs_host() {
+        let env = MapEnvironment(HashMap::from([(
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI".into(),
+            "/v2/credentials/abc".into(),
+        )]));
+        let script = Script::new(&[(200, "not json")]);
+        let e = fetch(&script, &env).err().unwrap();
+        assert_eq!(e.code, "MalformedResponse");
+        assert_eq!(script.seen.borrow()[0].authority, "169.254.170.2");
+    }
+}
