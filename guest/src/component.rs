@@ -22,6 +22,19 @@ use s3drv::storage::types as wit_types;
 
 type Client = Rc<S3Client<WasiTransport>>;
 
+/// Forwards a message to the host's `log` import.
+pub(crate) fn emit_log(level: crate::log::Level, operation: &str, message: &str) {
+    use crate::log::Level;
+    use s3drv::storage::log::{self as host_log, Level as HostLevel};
+    let level = match level {
+        Level::Error => HostLevel::Error,
+        Level::Warn => HostLevel::Warn,
+        Level::Info => HostLevel::Info,
+        Level::Debug => HostLevel::Debug,
+    };
+    host_log::emit(level, operation, message);
+}
+
 /// The exported component.
 struct Component;
 
@@ -67,6 +80,16 @@ impl GuestDriver for DriverResource {
 
     fn warnings(&self) -> Vec<String> {
         self.s3.config.warnings.clone()
+    }
+
+    fn transport_policy(&self) -> wit_types::TransportPolicy {
+        let policy = self.s3.config.policy;
+        wit_types::TransportPolicy {
+            max_retries: policy.max_retries,
+            max_requests_per_second: policy.max_requests_per_second,
+            skip_verify: policy.skip_verify,
+            log_retries: self.s3.config.log.retries,
+        }
     }
 
     fn name(&self) -> String {

@@ -7,12 +7,14 @@
 //! - [`credentials`]: static keys or the credential chain, refreshed before expiry;
 //! - [`path`]: registry paths and their S3 keys;
 //! - [`s3`]: request building, signing, XML, error mapping and the operations;
+//! - [`log`]: diagnostics to the host's logs, secrets redacted;
 //! - [`error`]: the error type, one case per WIT `driver-error` case.
 #![warn(missing_docs)]
 
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod log;
 pub mod path;
 pub mod s3;
 

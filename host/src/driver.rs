@@ -14,7 +14,9 @@ use wasmtime::component::ResourceAny;
 use crate::bindings::S3Driver;
 use crate::bindings::s3drv::storage::types as wit;
 use crate::error::{Error, Result};
+use crate::outbound::Outbound;
 use crate::runtime::{RuntimeInner, StoreState};
+use crate::tenant::Tenant;
 use crate::streams::{Reader, Writer};
 
 /// What `stat` and `walk` report about a path.
@@ -69,6 +71,8 @@ macro_rules! driver_call {
 
 struct Shared {
     runtime: Arc<RuntimeInner>,
+    tenant: Tenant,
+    outbound: Arc<Outbound>,
     params: Vec<(String, String)>,
     warnings: Vec<String>,
     idle: Mutex<Vec<Instance>>,
@@ -85,9 +89,15 @@ pub(crate) fn flatten<T>(outcome: wasmtime::Result<Result<T, wit::DriverError>>)
     outcome.map_err(Error::Component)?.map_err(Error::from)
 }
 
-/// A new instance with the driver opened from `params`.
-async fn instantiate(runtime: &RuntimeInner, params: &[(String, String)]) -> Result<Instance> {
-    let mut store = runtime.store();
+/// A new instance of `tenant` sending through `outbound`, with the driver opened from
+/// `params`.
+async fn instantiate(
+    runtime: &RuntimeInner,
+    tenant: &Tenant,
+    outbound: Arc<Outbound>,
+    params: &[(String, String)],
+) -> Result<Instance> {
+    let mut store = runtime.store(tenant, outbound)?;
     let bindings = runtime
         .pre
         .instantiate_async(&mut store)
@@ -107,18 +117,29 @@ async fn instantiate(runtime: &RuntimeInner, params: &[(String, String)]) -> Res
 }
 
 impl Driver {
+    /// Opens the driver in a first instance, then gives it the outbound policy it reports.
     pub(crate) async fn open(
         runtime: Arc<RuntimeInner>,
+        tenant: Tenant,
         params: Vec<(String, String)>,
     ) -> Result<Driver> {
-        let mut first = instantiate(&runtime, &params).await?;
+        let provisional = Arc::new(Outbound::provisional(&tenant)?);
+        let mut first = instantiate(&runtime, &tenant, provisional, &params).await?;
         let api = first.bindings.s3drv_storage_driver().driver();
         let warnings = api
             .call_warnings(&mut first.store, first.driver)
             .await
             .map_err(Error::Component)?;
+        let policy = api
+            .call_transport_policy(&mut first.store, first.driver)
+            .await
+            .map_err(Error::Component)?;
+        let outbound = Arc::new(Outbound::new(&tenant, policy)?);
+        first.store.data_mut().set_outbound(outbound.clone());
         let shared = Shared {
             runtime,
+            tenant,
+            outbound,
             params,
             warnings,
             idle: Mutex::new(vec![first]),
@@ -143,7 +164,14 @@ impl Driver {
         if let Some(instance) = self.shared.idle.lock().expect("idle list lock").pop() {
             return Ok(instance);
         }
-        instantiate(&self.shared.runtime, &self.shared.params).await
+        let shared = &self.shared;
+        instantiate(
+            &shared.runtime,
+            &shared.tenant,
+            shared.outbound.clone(),
+            &shared.params,
+        )
+        .await
     }
 
     /// Returns a healthy instance for reuse.

@@ -53,6 +53,9 @@ pub enum Error {
         /// Why it failed.
         source: wasmtime::Error,
     },
+    /// A grant of the tenant cannot be given (a token file's directory, the CA bundle).
+    #[error("s3drv: {0}")]
+    Grant(String),
     /// The component trapped, or could not be instantiated; the instance is discarded.
     #[error("s3drv: the driver component failed: {0:#}")]
     Component(wasmtime::Error),

@@ -8,8 +8,9 @@
 //!    [`tokio::io::AsyncRead`], [`Driver::writer`] a [`tokio::io::AsyncWrite`] with `size`,
 //!    `close`, `cancel` and `commit`, [`Driver::walk`] a [`Walker`].
 //!
-//! All S3 traffic leaves the component through `wasi:http` and is sent by one pooled
-//! keep-alive HTTP client ([`outbound`]). The guest gets no files, sockets or environment.
+//! All S3 traffic leaves the component through `wasi:http` and is sent by the driver's pooled
+//! keep-alive HTTP client (`outbound`) under its policy (rate, retries, TLS). The guest gets
+//! no sockets, and only the environment and token files its [`Tenant`] grants.
 //!
 //! ```no_run
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,12 +33,14 @@ mod bindings;
 pub mod config_file;
 mod driver;
 mod error;
-pub mod outbound;
+mod outbound;
 mod retry;
 mod runtime;
 mod streams;
+pub mod tenant;
 
 pub use driver::{Driver, FileInfo, Walker};
 pub use error::{BackendError, ConfigProblem, DRIVER_NAME, Error, Result, WriterState};
 pub use runtime::Runtime;
 pub use streams::{Reader, Writer};
+pub use tenant::Tenant;

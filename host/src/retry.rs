@@ -11,9 +11,6 @@
 
 use std::time::Duration;
 
-/// Attempts per request, the first included.
-pub const MAX_ATTEMPTS: u32 = 4;
-
 /// Largest body buffered for replay; larger bodies are sent once.
 pub const REPLAY_LIMIT: u64 = 64 << 20;
 

@@ -12,9 +12,11 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::S3DriverPre;
+use crate::bindings::s3drv::storage::log;
 use crate::driver::Driver;
 use crate::error::{Error, Result};
-use crate::outbound::{OutboundHooks, PooledClient, pooled_client};
+use crate::outbound::{Outbound, OutboundHooks};
+use crate::tenant::Tenant;
 
 /// The data of one store: WASI (with nothing granted: no files, no environment, no sockets),
 /// `wasi:http`, and the hooks that send its requests.
@@ -23,6 +25,35 @@ pub(crate) struct StoreState {
     http: WasiHttpCtx,
     table: ResourceTable,
     hooks: OutboundHooks,
+    tenant: Arc<str>,
+}
+
+impl StoreState {
+    /// Sends this instance's requests through `outbound` from now on.
+    pub(crate) fn set_outbound(&mut self, outbound: Arc<Outbound>) {
+        self.hooks = OutboundHooks::new(outbound);
+    }
+}
+
+/// The driver's `log` import: events of target `s3drv::driver` with the tenant and operation.
+impl log::Host for StoreState {
+    fn emit(&mut self, level: log::Level, operation: String, message: String) {
+        let tenant = &*self.tenant;
+        match level {
+            log::Level::Error => {
+                tracing::error!(target: "s3drv::driver", tenant, operation, "{message}")
+            }
+            log::Level::Warn => {
+                tracing::warn!(target: "s3drv::driver", tenant, operation, "{message}")
+            }
+            log::Level::Info => {
+                tracing::info!(target: "s3drv::driver", tenant, operation, "{message}")
+            }
+            log::Level::Debug => {
+                tracing::debug!(target: "s3drv::driver", tenant, operation, "{message}")
+            }
+        }
+    }
 }
 
 impl WasiView for StoreState {
@@ -48,19 +79,23 @@ impl WasiHttpView for StoreState {
 pub(crate) struct RuntimeInner {
     pub(crate) engine: Engine,
     pub(crate) pre: S3DriverPre<StoreState>,
-    client: PooledClient,
 }
 
 impl RuntimeInner {
-    /// A new store for one instance.
-    pub(crate) fn store(&self) -> Store<StoreState> {
+    /// A store for one instance of a driver of `tenant`, sending through `outbound`.
+    pub(crate) fn store(
+        &self,
+        tenant: &Tenant,
+        outbound: Arc<Outbound>,
+    ) -> Result<Store<StoreState>> {
         let state = StoreState {
-            wasi: WasiCtx::builder().build(),
+            wasi: tenant.wasi_ctx()?,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: OutboundHooks::new(self.client.clone()),
+            hooks: OutboundHooks::new(outbound),
+            tenant: tenant.name.as_str().into(),
         };
-        Store::new(&self.engine, state)
+        Ok(Store::new(&self.engine, state))
     }
 }
 
@@ -107,22 +142,35 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(Error::Component)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(Error::Component)?;
+        log::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |state| state)
+            .map_err(Error::Component)?;
         let instance_pre = linker
             .instantiate_pre(&component)
             .map_err(Error::Component)?;
         let pre = S3DriverPre::new(instance_pre).map_err(Error::Component)?;
         Ok(Runtime {
-            inner: Arc::new(RuntimeInner {
-                engine,
-                pre,
-                client: pooled_client(),
-            }),
+            inner: Arc::new(RuntimeInner { engine, pre }),
         })
     }
 
     /// Opens a driver from the registry's parameters (`bucket`, `region`, `regionendpoint`,
-    /// ...). Invalid parameters fail here with [`Error::Config`] listing every problem.
+    /// ...) with no grants ([`Tenant::default`]): static keys only. Invalid parameters fail
+    /// here with [`Error::Config`] listing every problem.
     pub async fn open<K, V>(&self, params: impl IntoIterator<Item = (K, V)>) -> Result<Driver>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.open_for(&Tenant::default(), params).await
+    }
+
+    /// Opens a driver of `tenant`, with what the tenant is granted (environment, token files,
+    /// CA bundle, instance metadata) and its name in every log event.
+    pub async fn open_for<K, V>(
+        &self,
+        tenant: &Tenant,
+        params: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Driver>
     where
         K: Into<String>,
         V: Into<String>,
@@ -131,7 +179,7 @@ impl Runtime {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        Driver::open(self.inner.clone(), params).await
+        Driver::open(self.inner.clone(), tenant.clone(), params).await
     }
 }
 

@@ -147,6 +147,19 @@ impl Provider {
         }
         match self.resolve(transport, env, now) {
             Ok(found) => {
+                crate::log::emit(
+                    crate::log::Level::Info,
+                    "credentials",
+                    &format!(
+                        "access key {} from {:?}{}",
+                        found.1.access_key,
+                        found.0,
+                        found.1.expires.map_or(String::new(), |t| format!(
+                            ", expiring at {}",
+                            httpdate::fmt_http_date(t)
+                        ))
+                    ),
+                );
                 *cached = Some(found.clone());
                 Ok(found)
             }

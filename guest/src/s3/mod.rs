@@ -24,6 +24,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::config::{Config, SignatureVersion};
 use crate::credentials::{Credentials, Environment, ProcessEnvironment, Provider};
 use crate::error::{BackendError, Error, Result};
+use crate::log;
 use checksum::ChecksumAlgorithm;
 
 /// HTTP methods the driver uses.
@@ -223,6 +224,9 @@ pub fn encode_query_value(value: &str) -> String {
     utf8_percent_encode(value, QUERY_VALUE).to_string()
 }
 
+/// Longest excerpt of an XML body that `logdebugwithhttpbody` logs.
+const BODY_LOG_LIMIT: usize = 4096;
+
 /// Largest error or XML answer the driver reads.
 pub const XML_BODY_LIMIT: usize = 16 << 20;
 
@@ -327,6 +331,16 @@ impl<T: Transport> S3Client<T> {
                 )
             }
         };
+        if self.config.log.signing {
+            self.log_signing(&request.method, &address, &headers, &signed);
+        }
+        if self.config.log.http_bodies && request.checksum == BodyChecksum::Md5 {
+            log::emit(
+                log::Level::Debug,
+                &format!("{} {}", request.method.as_str(), address.path_and_query),
+                &format!("request body: {}", log::body_excerpt(&request.body, BODY_LOG_LIMIT)),
+            );
+        }
         headers.extend(signed);
         headers.push(("user-agent".into(), self.config.user_agent.clone()));
         Ok(HttpRequest {
@@ -340,15 +354,55 @@ impl<T: Transport> S3Client<T> {
         })
     }
 
+    /// Logs what was signed: header names, the credential scope and the signed headers, never
+    /// a header value that could hold a secret or the signature itself.
+    fn log_signing(
+        &self,
+        method: &Method,
+        address: &Address,
+        headers: &[(String, String)],
+        signed: &[(String, String)],
+    ) {
+        let names: Vec<&str> = headers.iter().chain(signed).map(|(k, _)| k.as_str()).collect();
+        let authorization = signed
+            .iter()
+            .find(|(k, _)| k == "authorization")
+            .map_or(String::new(), |(_, v)| log::redact_authorization(v));
+        log::emit(
+            log::Level::Debug,
+            &format!("{} {}", method.as_str(), address.path_and_query),
+            &format!(
+                "signed ({:?}) headers [{}], authorization: {authorization}",
+                self.config.signature,
+                names.join(", ")
+            ),
+        );
+    }
+
     /// Sends `request`; any status other than 2xx is an error.
     pub fn send(&self, request: S3Request) -> Result<HttpResponse<T::Body>, BackendError> {
         let prepared = self.prepare(request)?;
         let what = format!("{} {}", prepared.method.as_str(), prepared.path_and_query);
-        let mut response = self.transport.send(prepared).map_err(|mut e| {
+        let started = std::time::Instant::now();
+        let outcome = self.transport.send(prepared).map_err(|mut e| {
             // A failure without an answer: name the request it happened to.
             e.message = format!("{what}: {}", e.message);
             e
-        })?;
+        });
+        let mut response = match outcome {
+            Ok(response) => response,
+            Err(e) => {
+                self.log_failure(&what, &e);
+                return Err(e);
+            }
+        };
+        if self.config.log.requests {
+            log::emit(
+                log::Level::Debug,
+                &what,
+                &format!("{} in {} ms", response.status, started.elapsed().as_millis()),
+            );
+        }
         if (200..300).contains(&response.status) {
             Ok(response)
         } else {
@@ -356,11 +410,20 @@ impl<T: Transport> S3Client<T> {
                 .body
                 .read_to_end(XML_BODY_LIMIT)
                 .unwrap_or_default();
-            Err(errors::from_response(
-                response.status,
-                &response.headers,
-                &body,
-            ))
+            let error = errors::from_response(response.status, &response.headers, &body);
+            self.log_failure(&what, &error);
+            Err(error)
+        }
+    }
+
+    /// Logs a failed request when `loglevel` asks for errors.
+    fn log_failure(&self, what: &str, error: &BackendError) {
+        if self.config.log.errors {
+            log::emit(
+                log::Level::Debug,
+                what,
+                &format!("failed: {}", Error::Backend(error.clone())),
+            );
         }
     }
 
@@ -373,6 +436,13 @@ impl<T: Transport> S3Client<T> {
     ) -> Result<R, BackendError> {
         let mut response = self.send(request)?;
         let body = response.body.read_to_end(XML_BODY_LIMIT)?;
+        if self.config.log.http_bodies {
+            log::emit(
+                log::Level::Debug,
+                what,
+                &format!("answer body: {}", log::body_excerpt(&body, BODY_LOG_LIMIT)),
+            );
+        }
         parse_success(what, response.status, &response.headers, &body)
     }
 

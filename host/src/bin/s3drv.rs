@@ -1,5 +1,9 @@
 //! `s3drv`: the storage-driver operations from the command line, through the component.
 //!
+//! The driver gets this process's `AWS_*` credential variables, `AWS_CA_BUNDLE` and instance
+//! metadata, as an AWS SDK would. Its log (`loglevel`) goes to stderr; `S3DRV_LOG` (a
+//! `tracing` filter, default `warn,s3drv::driver=debug`) narrows or widens it.
+//!
 //! Exit status: 0 on success, 1 when the driver (or the component) fails, with the error on
 //! stderr (`s3aws: Path not found: /x`), 2 on usage errors (bad flags, unreadable `--config`).
 
@@ -8,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use s3drv_host::{Driver, Error, Runtime, config_file};
+use s3drv_host::{Driver, Error, Runtime, Tenant, config_file};
 use tokio::io::AsyncRead;
 
 /// Run storage-driver operations against an S3 bucket through the s3drv component.
@@ -119,6 +123,12 @@ impl From<std::io::Error> for Failure {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("S3DRV_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,s3drv::driver=debug"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(message)) => {
@@ -165,7 +175,9 @@ async fn open_driver(cli: &Cli) -> Result<Driver, Failure> {
     };
     params.extend(cli.params.iter().cloned());
     let runtime = Runtime::load(&find_component(cli.component.clone())?)?;
-    let driver = runtime.open(params).await?;
+    let driver = runtime
+        .open_for(&Tenant::from_process_environment("cli"), params)
+        .await?;
     for warning in driver.warnings() {
         eprintln!("s3drv: warning: {warning}");
     }

@@ -241,12 +241,13 @@ pub fn expect_invalid_path<T: std::fmt::Debug>(result: Result<T, Error>, path: &
 /// signer.
 pub async fn raw_put(c: &Ctx, key: &str, body: Vec<u8>) -> Result<()> {
     let url = format!("{}/{}/{}/{key}", c.endpoint.url, c.endpoint.bucket, c.root);
-    let credentials = s3drv_guest::config::Credentials {
+    let credentials = s3drv_guest::credentials::Credentials {
         access_key: c.endpoint.access_key.clone(),
         secret_key: c.endpoint.secret_key.clone(),
         session_token: None,
+        expires: None,
     };
-    let headers = s3drv_guest::s3::sign::sign_headers(
+    let headers = s3drv_guest::s3::sigv4::sign_headers(
         "PUT",
         &url,
         &[],
