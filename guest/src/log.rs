@@ -39,9 +39,12 @@ pub fn redact_authorization(value: &str) -> String {
     }
 }
 
-/// At most `limit` bytes of `body` as text, marked when cut.
+/// At most `limit` bytes of `body` as one line of text (line breaks shown as `\n`), marked
+/// when cut.
 pub fn body_excerpt(body: &[u8], limit: usize) -> String {
-    let shown = String::from_utf8_lossy(&body[..body.len().min(limit)]).into_owned();
+    let shown = String::from_utf8_lossy(&body[..body.len().min(limit)])
+        .replace('\r', "")
+        .replace('\n', "\\n");
     if body.len() > limit {
         format!("{shown}… ({} bytes)", body.len())
     } else {
@@ -56,11 +59,17 @@ mod tests {
     #[test]
     fn signatures_are_cut() {
         assert_eq!(
-            redact_authorization("AWS4-HMAC-SHA256 Credential=AK/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=abcdef"),
+            redact_authorization(
+                "AWS4-HMAC-SHA256 Credential=AK/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=abcdef"
+            ),
             "AWS4-HMAC-SHA256 Credential=AK/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=<redacted>"
         );
-        assert_eq!(redact_authorization("AWS AK:c2lnbmF0dXJl"), "AWS AK:<redacted>");
+        assert_eq!(
+            redact_authorization("AWS AK:c2lnbmF0dXJl"),
+            "AWS AK:<redacted>"
+        );
         assert_eq!(redact_authorization("Bearer xyz"), "<redacted>");
         assert_eq!(body_excerpt(b"abcdef", 3), "abc… (6 bytes)");
+        assert_eq!(body_excerpt(b"<a>\r\n</a>", 100), "<a>\\n</a>");
     }
 }

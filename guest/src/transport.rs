@@ -102,11 +102,21 @@ fn from_error_code(error: ErrorCode) -> BackendError {
         .unwrap_or("Unknown")
         .to_string();
     let detail = name.strip_prefix(code.as_str()).unwrap_or_default().trim();
-    let message = if detail.is_empty() {
-        "no answer from the S3 endpoint".to_string()
+    let mut message = if detail.is_empty() {
+        "no answer from the endpoint".to_string()
     } else {
-        format!("no answer from the S3 endpoint: {detail}")
+        format!("no answer from the endpoint: {detail}")
     };
+    match code.as_str() {
+        "TlsCertificateError" => message.push_str(
+            " (its TLS certificate is not trusted: add its CA to the tenant's CA bundle, \
+             AWS_CA_BUNDLE for the CLI, or set skipverify: true for testing only)",
+        ),
+        "DestinationIpProhibited" => {
+            message.push_str(" (the host does not let this driver reach that address)")
+        }
+        _ => {}
+    }
     transport_error(&code, message, retryable)
 }
 

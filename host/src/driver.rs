@@ -16,8 +16,8 @@ use crate::bindings::s3drv::storage::types as wit;
 use crate::error::{Error, Result};
 use crate::outbound::Outbound;
 use crate::runtime::{RuntimeInner, StoreState};
-use crate::tenant::Tenant;
 use crate::streams::{Reader, Writer};
+use crate::tenant::Tenant;
 
 /// What `stat` and `walk` report about a path.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,9 @@
 //! suites, ported to run through the component against real S3 servers.
 //!
 //! [`suite::cases`] lists the cases as functions; `tests/conformance.rs` runs them against
-//! Garage and moto (or an external store); [`servers`] starts those servers.
+//! Garage and moto (or an external store); [`servers`] starts those servers; [`logs`] keeps
+//! what the drivers logged.
 
+pub mod logs;
 pub mod servers;
 pub mod suite;

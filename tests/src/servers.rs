@@ -18,6 +18,14 @@ pub struct Capabilities {
     pub verifies_signatures: bool,
     /// The server stores objects of 10 GiB without holding them in memory.
     pub stores_huge_objects: bool,
+    /// HEAD reports storage class, SSE mode and KMS key id, and GET ?acl the canned ACL.
+    pub reports_object_attributes: bool,
+    /// The server's URL also serves STS AssumeRoleWithWebIdentity and EC2 instance metadata.
+    pub serves_credential_endpoints: bool,
+    /// The server accepts Signature Version 2 requests.
+    pub accepts_sigv2: bool,
+    /// A TLS copy of the server can be started here (moto with a generated certificate).
+    pub can_start_tls_copy: bool,
 }
 
 /// A bucket to test against.
@@ -55,6 +63,11 @@ impl Endpoint {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
     }
+}
+
+/// Whether the variable `name` is `1` or `true`.
+fn flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
 /// A server process (killed on drop) and its bucket.
@@ -126,6 +139,10 @@ pub fn external() -> Result<Option<Endpoint>> {
         capabilities: Capabilities {
             verifies_signatures: true,
             stores_huge_objects: true,
+            reports_object_attributes: flag("S3DRV_TEST_REPORTS_ATTRIBUTES"),
+            serves_credential_endpoints: false,
+            accepts_sigv2: flag("S3DRV_TEST_ACCEPTS_SIGV2"),
+            can_start_tls_copy: false,
         },
     }))
 }
@@ -213,6 +230,11 @@ admin_token = "s3drv-test-admin-token"
             capabilities: Capabilities {
                 verifies_signatures: true,
                 stores_huge_objects: true,
+                // Garage accepts and ignores storage class, ACL and SSE headers.
+                reports_object_attributes: false,
+                serves_credential_endpoints: false,
+                accepts_sigv2: false,
+                can_start_tls_copy: false,
             },
         },
         child: None,
@@ -278,12 +300,25 @@ fn moto_binary() -> PathBuf {
 
 /// Starts moto with bucket `s3drv-test`.
 pub fn start_moto() -> Result<Server> {
+    start_moto_with(&[])
+}
+
+/// Starts moto serving TLS with `certificate` and `key` (PEM files), with bucket
+/// `s3drv-test` created through boto3 (moto's own dependency).
+pub fn start_moto_tls(certificate: &Path, key: &Path) -> Result<Server> {
+    let certificate = certificate.to_string_lossy();
+    let key = key.to_string_lossy();
+    start_moto_with(&["-c", &certificate, "-k", &key])
+}
+
+fn start_moto_with(tls: &[&str]) -> Result<Server> {
     let binary = moto_binary();
     let dir = tempfile::Builder::new().prefix("s3drv-moto-").tempdir()?;
     let port = free_port()?;
     let log = std::fs::File::create(dir.path().join("server.log"))?;
     let mut child = Command::new(&binary)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .args(tls)
         .current_dir(dir.path())
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
@@ -296,6 +331,46 @@ pub fn start_moto() -> Result<Server> {
             )
         })?;
     wait_for_port(port, &mut child, "moto_server", Duration::from_secs(60))?;
+    let scheme = if tls.is_empty() { "http" } else { "https" };
+    let url = format!("{scheme}://127.0.0.1:{port}");
+    let server = Server {
+        endpoint: Endpoint {
+            name: "moto".into(),
+            url: url.clone(),
+            bucket: "s3drv-test".into(),
+            access_key: "moto-access-key".into(),
+            secret_key: "moto-secret-key".into(),
+            region: "us-east-1".into(),
+            capabilities: Capabilities {
+                verifies_signatures: false,
+                // moto keeps objects in memory: a 5 GiB stream peaks near 17 GiB of RAM.
+                stores_huge_objects: false,
+                reports_object_attributes: true,
+                serves_credential_endpoints: true,
+                accepts_sigv2: true,
+                can_start_tls_copy: true,
+            },
+        },
+        child: Some(child),
+        dir: Some(dir),
+    };
+    if !tls.is_empty() {
+        let python = binary.with_file_name("python");
+        let script = format!(
+            "import boto3; boto3.client('s3', endpoint_url='{url}', verify=False, \
+             aws_access_key_id='a', aws_secret_access_key='b', region_name='us-east-1')\
+             .create_bucket(Bucket='s3drv-test')"
+        );
+        let status = Command::new(&python)
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .status()
+            .with_context(|| format!("running {}", python.display()))?;
+        if !status.success() {
+            bail!("boto3 could not create the bucket on the TLS moto: {status}");
+        }
+        return Ok(server);
+    }
     // moto does not verify signatures: an unsigned PUT creates the bucket.
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     write!(
@@ -307,21 +382,5 @@ pub fn start_moto() -> Result<Server> {
     if !answer.starts_with("HTTP/1.1 200") {
         bail!("moto refused to create the bucket: {answer}");
     }
-    Ok(Server {
-        endpoint: Endpoint {
-            name: "moto".into(),
-            url: format!("http://127.0.0.1:{port}"),
-            bucket: "s3drv-test".into(),
-            access_key: "moto-access-key".into(),
-            secret_key: "moto-secret-key".into(),
-            region: "us-east-1".into(),
-            capabilities: Capabilities {
-                verifies_signatures: false,
-                // moto keeps objects in memory: a 5 GiB stream peaks near 17 GiB of RAM.
-                stores_huge_objects: false,
-            },
-        },
-        child: Some(child),
-        dir: Some(dir),
-    })
+    Ok(server)
 }

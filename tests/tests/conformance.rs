@@ -57,6 +57,18 @@ async fn run_case(
         Needs::LargeHugeObjects if !endpoint.capabilities.stores_huge_objects => {
             return Outcome::NotApplicable("the server keeps objects in memory");
         }
+        Needs::ObjectAttributes if !endpoint.capabilities.reports_object_attributes => {
+            return Outcome::NotApplicable("the server does not report object attributes");
+        }
+        Needs::CredentialEndpoints if !endpoint.capabilities.serves_credential_endpoints => {
+            return Outcome::NotApplicable("the server serves no STS or instance metadata");
+        }
+        Needs::SigV2 if !endpoint.capabilities.accepts_sigv2 => {
+            return Outcome::NotApplicable("the server does not accept Signature Version 2");
+        }
+        Needs::TlsCopy if !endpoint.capabilities.can_start_tls_copy => {
+            return Outcome::NotApplicable("no TLS copy of this server can be started here");
+        }
         _ => {}
     }
     let root = format!("s3drv-test/{run_id}/{}", case.name);
@@ -145,6 +157,7 @@ async fn run_server(
 }
 
 fn main() -> Result<()> {
+    s3drv_tests::logs::capture();
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let large = std::env::var("S3DRV_TEST_LARGE").is_ok_and(|v| v == "1");
     let component = artifact(

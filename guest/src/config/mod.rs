@@ -573,24 +573,43 @@ mod tests {
         let cases: &[(&str, bool, Field)] = &[
             ("secure", true, |c| c.endpoint.secure.to_string()),
             ("skipverify", false, |c| c.policy.skip_verify.to_string()),
-            ("v4auth", true, |c| (c.signature == SignatureVersion::V4).to_string()),
+            ("v4auth", true, |c| {
+                (c.signature == SignatureVersion::V4).to_string()
+            }),
             ("pathstyle", true, |c| c.endpoint.path_style.to_string()),
-            ("forcepathstyle", true, |c| c.endpoint.path_style.to_string()),
+            ("forcepathstyle", true, |c| {
+                c.endpoint.path_style.to_string()
+            }),
             ("parallelwalk", false, |c| c.parallel_walk.to_string()),
-            ("encrypt", false, |c| c.attributes.encryption.is_some().to_string()),
-            ("objectownership", false, |c| c.attributes.acl.is_none().to_string()),
-            ("checksum_disabled", false, |c| c.checksum.is_none().to_string()),
+            ("encrypt", false, |c| {
+                c.attributes.encryption.is_some().to_string()
+            }),
+            ("objectownership", false, |c| {
+                c.attributes.acl.is_none().to_string()
+            }),
+            ("checksum_disabled", false, |c| {
+                c.checksum.is_none().to_string()
+            }),
         ];
         for (key, default, field) in cases {
             let c = with(&[endpoint]).unwrap();
             assert_eq!(field(&c), default.to_string(), "{key} default");
-            for (text, value) in [("true", true), ("True", true), ("1", true), ("false", false), ("FALSE", false), ("0", false)] {
+            for (text, value) in [
+                ("true", true),
+                ("True", true),
+                ("1", true),
+                ("false", false),
+                ("FALSE", false),
+                ("0", false),
+            ] {
                 let c = with(&[endpoint, (key, text)]).unwrap();
                 assert_eq!(field(&c), value.to_string(), "{key}: {text}");
             }
             assert_eq!(
                 problems_of(&[endpoint, (key, "maybe")]),
-                [format!("{key}: \"maybe\" is not a boolean (accepted: true or false)")]
+                [format!(
+                    "{key}: \"maybe\" is not a boolean (accepted: true or false)"
+                )]
             );
         }
         // The AWS host name variants (no regionendpoint).
@@ -600,9 +619,15 @@ mod tests {
             ("accelerate", "s3-accelerate.amazonaws.com"),
         ];
         for (key, host) in aws {
-            assert_eq!(with(&[]).unwrap().endpoint.authority, "s3.us-east-1.amazonaws.com");
+            assert_eq!(
+                with(&[]).unwrap().endpoint.authority,
+                "s3.us-east-1.amazonaws.com"
+            );
             assert_eq!(with(&[(key, "true")]).unwrap().endpoint.authority, *host);
-            assert_eq!(with(&[(key, "false")]).unwrap().endpoint.authority, "s3.us-east-1.amazonaws.com");
+            assert_eq!(
+                with(&[(key, "false")]).unwrap().endpoint.authority,
+                "s3.us-east-1.amazonaws.com"
+            );
             assert_eq!(problems_of(&[(key, "yes please")]).len(), 1);
         }
     }
@@ -611,27 +636,55 @@ mod tests {
     #[test]
     fn integer_parameters() {
         let cases: &[(&str, u64, u64, u64, Field)] = &[
-            ("chunksize", 10 * MIB, 5 * MIB, 5 * GIB, |c| c.chunk_size.to_string()),
-            ("multipartcopychunksize", 32 * MIB, 5 * MIB, 5 * GIB, |c| c.copy_chunk_size.to_string()),
-            ("multipartcopythresholdsize", 32 * MIB, 0, 5 * GIB, |c| c.copy_threshold.to_string()),
-            ("multipartcopymaxconcurrency", 100, 1, u32::MAX as u64, |c| c.copy_max_concurrency.to_string()),
-            ("maxrequestspersecond", 350, 0, u32::MAX as u64, |c| c.policy.max_requests_per_second.to_string()),
-            ("maxretries", 5, 0, u32::MAX as u64, |c| c.policy.max_retries.to_string()),
+            ("chunksize", 10 * MIB, 5 * MIB, 5 * GIB, |c| {
+                c.chunk_size.to_string()
+            }),
+            ("multipartcopychunksize", 32 * MIB, 5 * MIB, 5 * GIB, |c| {
+                c.copy_chunk_size.to_string()
+            }),
+            ("multipartcopythresholdsize", 32 * MIB, 0, 5 * GIB, |c| {
+                c.copy_threshold.to_string()
+            }),
+            (
+                "multipartcopymaxconcurrency",
+                100,
+                1,
+                u32::MAX as u64,
+                |c| c.copy_max_concurrency.to_string(),
+            ),
+            ("maxrequestspersecond", 350, 0, u32::MAX as u64, |c| {
+                c.policy.max_requests_per_second.to_string()
+            }),
+            ("maxretries", 5, 0, u32::MAX as u64, |c| {
+                c.policy.max_retries.to_string()
+            }),
         ];
         for (key, default, min, max, field) in cases {
-            assert_eq!(field(&with(&[]).unwrap()), default.to_string(), "{key} default");
+            assert_eq!(
+                field(&with(&[]).unwrap()),
+                default.to_string(),
+                "{key} default"
+            );
             for value in [*min, *max] {
                 let text = value.to_string();
                 assert_eq!(field(&with(&[(key, &text)]).unwrap()), text, "{key}");
             }
-            let mut refused = vec![(max + 1).to_string(), "10M".into(), "-1".into(), "1.5".into(), "0x10".into()];
+            let mut refused = vec![
+                (max + 1).to_string(),
+                "10M".into(),
+                "-1".into(),
+                "1.5".into(),
+                "0x10".into(),
+            ];
             if *min > 0 {
                 refused.push((min - 1).to_string());
             }
             for text in refused {
                 assert_eq!(
                     problems_of(&[(key, &text)]),
-                    [format!("{key}: {text:?} is not a whole number between {min} and {max} (inclusive)")]
+                    [format!(
+                        "{key}: {text:?} is not a whole number between {min} and {max} (inclusive)"
+                    )]
                 );
             }
         }
@@ -639,16 +692,29 @@ mod tests {
 
     #[test]
     fn storage_class_acl_and_encryption() {
-        let class = |v| with(&[("storageclass", v)]).unwrap().attributes.storage_class;
+        let class = |v| {
+            with(&[("storageclass", v)])
+                .unwrap()
+                .attributes
+                .storage_class
+        };
         assert_eq!(class("standard_ia").as_deref(), Some("STANDARD_IA"));
         assert_eq!(class("NONE"), None);
         assert_eq!(class(""), Some("STANDARD".into()));
-        assert!(problems_of(&[("storageclass", "GOLD")])[0].starts_with("storageclass: \"GOLD\" is not one of NONE, STANDARD, REDUCED_REDUNDANCY"));
+        assert!(problems_of(&[("storageclass", "GOLD")])[0].starts_with(
+            "storageclass: \"GOLD\" is not one of NONE, STANDARD, REDUCED_REDUNDANCY"
+        ));
 
         let acl = |v| with(&[("objectacl", v)]).unwrap().attributes.acl;
         assert_eq!(acl("public-read").as_deref(), Some("public-read"));
-        assert_eq!(acl("bucket-owner-full-control").as_deref(), Some("bucket-owner-full-control"));
-        assert!(problems_of(&[("objectacl", "Private")])[0].starts_with("objectacl: \"Private\" is not one of private, public-read"));
+        assert_eq!(
+            acl("bucket-owner-full-control").as_deref(),
+            Some("bucket-owner-full-control")
+        );
+        assert!(
+            problems_of(&[("objectacl", "Private")])[0]
+                .starts_with("objectacl: \"Private\" is not one of private, public-read")
+        );
         assert_eq!(
             problems_of(&[("objectacl", "private"), ("objectownership", "true")]),
             ["objectacl: must not be set when objectownership is true"]
@@ -661,7 +727,10 @@ mod tests {
             encryption(&[("encrypt", "true"), ("keyid", "arn:aws:kms:k")]),
             Some(Encryption::Kms(Some("arn:aws:kms:k".into())))
         );
-        assert_eq!(problems_of(&[("keyid", "k")]), ["keyid: is set but encrypt is false"]);
+        assert_eq!(
+            problems_of(&[("keyid", "k")]),
+            ["keyid: is set but encrypt is false"]
+        );
     }
 
     #[test]
@@ -675,18 +744,30 @@ mod tests {
             );
         }
         assert_eq!(algorithm(&[("checksum_disabled", "true")]), None);
-        let c = with(&[("checksum_disabled", "true"), ("checksum_algorithm", "CRC32")]).unwrap();
+        let c = with(&[
+            ("checksum_disabled", "true"),
+            ("checksum_algorithm", "CRC32"),
+        ])
+        .unwrap();
         assert_eq!(c.checksum, None);
-        assert_eq!(c.warnings, ["checksum_algorithm is ignored because checksum_disabled is true"]);
+        assert_eq!(
+            c.warnings,
+            ["checksum_algorithm is ignored because checksum_disabled is true"]
+        );
         assert_eq!(
             problems_of(&[("checksum_algorithm", "XXH3")]),
-            ["checksum_algorithm: \"XXH3\" is not one of MD5, CRC32, CRC32C, SHA1, SHA256, CRC64NVME"]
+            [
+                "checksum_algorithm: \"XXH3\" is not one of MD5, CRC32, CRC32C, SHA1, SHA256, CRC64NVME"
+            ]
         );
     }
 
     #[test]
     fn region_and_endpoints() {
-        assert_eq!(with(&[("region", "eu-central-2")]).unwrap().region, "eu-central-2");
+        assert_eq!(
+            with(&[("region", "eu-central-2")]).unwrap().region,
+            "eu-central-2"
+        );
         assert_eq!(
             problems_of(&[("region", "moon-1")]),
             ["region: \"moon-1\" is not an AWS region (set regionendpoint for other stores)"]
@@ -694,17 +775,40 @@ mod tests {
         // Any region name with an endpoint; us-east-1 when absent.
         let c = with(&[("region", "garage"), ("regionendpoint", "store:3900")]).unwrap();
         assert_eq!((c.region.as_str(), c.endpoint.secure), ("garage", true));
-        let no_region = Config::from_params(&params(&[("bucket", "b"), ("regionendpoint", "http://s:1")])).unwrap();
+        let no_region = Config::from_params(&params(&[
+            ("bucket", "b"),
+            ("regionendpoint", "http://s:1"),
+        ]))
+        .unwrap();
         assert_eq!(no_region.region, "us-east-1");
-        assert_eq!(with(&[("regionendpoint", "store:3900"), ("secure", "false")]).unwrap().endpoint.secure, false);
-        assert!(problems_of(&[("regionendpoint", "https://s/base")])[0].starts_with("regionendpoint: "));
+        assert_eq!(
+            with(&[("regionendpoint", "store:3900"), ("secure", "false")])
+                .unwrap()
+                .endpoint
+                .secure,
+            false
+        );
+        assert!(
+            problems_of(&[("regionendpoint", "https://s/base")])[0].starts_with("regionendpoint: ")
+        );
 
         let c = with(&[("redirectendpoint", "https://cdn.example.com")]).unwrap();
         assert_eq!(c.redirect, Some((true, "cdn.example.com".into())));
-        for bad in ["cdn.example.com", "https://cdn/x", "https://cdn?a=b", "ftp://cdn"] {
-            assert!(problems_of(&[("redirectendpoint", bad)])[0].starts_with("redirectendpoint: "), "{bad}");
+        for bad in [
+            "cdn.example.com",
+            "https://cdn/x",
+            "https://cdn?a=b",
+            "ftp://cdn",
+        ] {
+            assert!(
+                problems_of(&[("redirectendpoint", bad)])[0].starts_with("redirectendpoint: "),
+                "{bad}"
+            );
         }
-        assert!(problems_of(&[("accelerate", "true"), ("pathstyle", "true")])[0].starts_with("accelerate: "));
+        assert!(
+            problems_of(&[("accelerate", "true"), ("pathstyle", "true")])[0]
+                .starts_with("accelerate: ")
+        );
         let c = with(&[("usedualstack", "true"), ("regionendpoint", "http://s:1")]).unwrap();
         assert_eq!(c.endpoint.authority, "s:1");
         assert_eq!(c.warnings.len(), 1);
@@ -724,15 +828,31 @@ mod tests {
 
     #[test]
     fn strings_credentials_loglevel_and_user_agent() {
-        let c = with(&[("rootdirectory", "/registry/"), ("sessiontoken", "T"), ("useragent", "acme/1")]).unwrap();
+        let c = with(&[
+            ("rootdirectory", "/registry/"),
+            ("sessiontoken", "T"),
+            ("useragent", "acme/1"),
+        ])
+        .unwrap();
         assert_eq!(c.keys.key("/a"), "registry/a");
         assert_eq!(c.credentials.unwrap().session_token.as_deref(), Some("T"));
-        assert_eq!(c.user_agent, format!("s3drv/{} acme/1", env!("CARGO_PKG_VERSION")));
-        assert_eq!(with(&[]).unwrap().user_agent, format!("s3drv/{}", env!("CARGO_PKG_VERSION")));
+        assert_eq!(
+            c.user_agent,
+            format!("s3drv/{} acme/1", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(
+            with(&[]).unwrap().user_agent,
+            format!("s3drv/{}", env!("CARGO_PKG_VERSION"))
+        );
         // No keys at all: the credential chain.
-        let chain = Config::from_params(&params(&[("bucket", "b"), ("region", "us-east-1")])).unwrap();
+        let chain =
+            Config::from_params(&params(&[("bucket", "b"), ("region", "us-east-1")])).unwrap();
         assert!(chain.credentials.is_none());
-        let token_only = Config::from_params(&params(&[("bucket", "b"), ("region", "us-east-1"), ("sessiontoken", "T")]));
+        let token_only = Config::from_params(&params(&[
+            ("bucket", "b"),
+            ("region", "us-east-1"),
+            ("sessiontoken", "T"),
+        ]));
         assert!(matches!(token_only, Err(Error::Config(p)) if p[0].key == "sessiontoken"));
 
         let c = with(&[("loglevel", "logdebugwithsigning,logsigning")]).unwrap();
@@ -750,7 +870,19 @@ mod tests {
             ("checksum_algorithm", "ADLER32"),
             ("region", "atlantis-1"),
         ]);
-        let keys: Vec<&str> = problems.iter().map(|p| p.split(':').next().unwrap()).collect();
-        assert_eq!(keys, ["region", "secure", "chunksize", "storageclass", "checksum_algorithm"]);
+        let keys: Vec<&str> = problems
+            .iter()
+            .map(|p| p.split(':').next().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "region",
+                "secure",
+                "chunksize",
+                "storageclass",
+                "checksum_algorithm"
+            ]
+        );
     }
 }

@@ -183,7 +183,11 @@ impl Provider {
                 web_identity::fetch(transport, env, &self.region, now)
             }),
             (Source::Container, &|| container::fetch(transport, env)),
-            (Source::InstanceRole, &|| instance::fetch(transport, env)),
+            (Source::InstanceRole, &|| {
+                // Off EC2 nothing answers: that is "no instance role", not a failure.
+                instance::fetch(transport, env)
+                    .or_else(|e| Ok(Found::NotHere(format!("instance metadata: {}", e.message))))
+            }),
         ];
         for (source, find) in sources {
             match find()? {

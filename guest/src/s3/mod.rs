@@ -338,7 +338,10 @@ impl<T: Transport> S3Client<T> {
             log::emit(
                 log::Level::Debug,
                 &format!("{} {}", request.method.as_str(), address.path_and_query),
-                &format!("request body: {}", log::body_excerpt(&request.body, BODY_LOG_LIMIT)),
+                &format!(
+                    "request body: {}",
+                    log::body_excerpt(&request.body, BODY_LOG_LIMIT)
+                ),
             );
         }
         headers.extend(signed);
@@ -363,7 +366,11 @@ impl<T: Transport> S3Client<T> {
         headers: &[(String, String)],
         signed: &[(String, String)],
     ) {
-        let names: Vec<&str> = headers.iter().chain(signed).map(|(k, _)| k.as_str()).collect();
+        let names: Vec<&str> = headers
+            .iter()
+            .chain(signed)
+            .map(|(k, _)| k.as_str())
+            .collect();
         let authorization = signed
             .iter()
             .find(|(k, _)| k == "authorization")
@@ -400,7 +407,11 @@ impl<T: Transport> S3Client<T> {
             log::emit(
                 log::Level::Debug,
                 &what,
-                &format!("{} in {} ms", response.status, started.elapsed().as_millis()),
+                &format!(
+                    "{} in {} ms",
+                    response.status,
+                    started.elapsed().as_millis()
+                ),
             );
         }
         if (200..300).contains(&response.status) {

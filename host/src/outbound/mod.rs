@@ -126,7 +126,16 @@ impl Outbound {
                 .client
                 .request(http::Request::from_parts(parts.clone(), replay));
             let outcome = match tokio::time::timeout(deadline, sent).await {
-                Ok(outcome) => outcome.map_err(|e| (e.is_connect(), classify(e))),
+                Ok(outcome) => outcome.map_err(|e| {
+                    // A refused certificate stays refused: only other connect errors retry.
+                    let connect = e.is_connect();
+                    let error = classify(e);
+                    let tls = matches!(
+                        error,
+                        HttpError::TlsCertificateError | HttpError::TlsProtocolError
+                    );
+                    (connect && !tls, error)
+                }),
                 Err(_) => Err((true, HttpError::ConnectionReadTimeout)),
             };
             let reason = match &outcome {
@@ -205,6 +214,9 @@ impl WasiHttpHooks for OutboundHooks {
 fn classify(error: hyper_util::client::legacy::Error) -> HttpError {
     let mut source = error.source();
     while let Some(cause) = source {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return classify_tls(tls);
+        }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => return HttpError::ConnectionRefused,
@@ -214,12 +226,11 @@ fn classify(error: hyper_util::client::legacy::Error) -> HttpError {
                 }
                 _ => {}
             }
-        }
-        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
-            return match tls {
-                rustls::Error::InvalidCertificate(_) => HttpError::TlsCertificateError,
-                _ => HttpError::TlsProtocolError,
-            };
+            // An io::Error's `source` skips the error it wraps (rustls wraps its errors so).
+            if let Some(inner) = io.get_ref() {
+                source = Some(inner);
+                continue;
+            }
         }
         source = cause.source();
     }
@@ -227,5 +238,12 @@ fn classify(error: hyper_util::client::legacy::Error) -> HttpError {
         HttpError::DestinationUnavailable
     } else {
         HttpError::ConnectionTerminated
+    }
+}
+
+fn classify_tls(error: &rustls::Error) -> HttpError {
+    match error {
+        rustls::Error::InvalidCertificate(_) => HttpError::TlsCertificateError,
+        _ => HttpError::TlsProtocolError,
     }
 }

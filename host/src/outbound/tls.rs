@@ -29,9 +29,8 @@ pub fn client_config(skip_verify: bool, ca_bundle: Option<&Path>) -> Result<Clie
         roots: webpki_roots::TLS_SERVER_ROOTS.into(),
     };
     if let Some(path) = ca_bundle {
-        let grant = |e: &dyn std::fmt::Display| {
-            Error::Grant(format!("CA bundle {}: {e}", path.display()))
-        };
+        let grant =
+            |e: &dyn std::fmt::Display| Error::Grant(format!("CA bundle {}: {e}", path.display()));
         for certificate in CertificateDer::pem_file_iter(path).map_err(|e| grant(&e))? {
             roots
                 .add(certificate.map_err(|e| grant(&e))?)
@@ -86,8 +85,6 @@ impl ServerCertVerifier for AcceptAnyCertificate {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }

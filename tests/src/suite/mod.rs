@@ -2,6 +2,8 @@
 
 mod cli;
 mod content;
+mod credentials;
+mod options;
 mod tree;
 mod writer;
 
@@ -55,6 +57,14 @@ pub enum Needs {
     SignatureChecks,
     /// Full-size runs only (`make test-large`), on a server that stores 10 GiB objects.
     LargeHugeObjects,
+    /// A server reporting storage class, SSE and ACL of objects.
+    ObjectAttributes,
+    /// A server whose URL serves STS and instance metadata too.
+    CredentialEndpoints,
+    /// A server accepting Signature Version 2.
+    SigV2,
+    /// A server of which a TLS copy can be started.
+    TlsCopy,
 }
 
 /// One test case.
@@ -150,6 +160,33 @@ pub fn cases() -> Vec<Case> {
         case!(cli::cli_operations),
         case!(cli::cli_errors),
         case!(cli::cli_wrong_secret_key, Needs::SignatureChecks),
+        case!(
+            options::attributes_of_every_new_object,
+            Needs::ObjectAttributes
+        ),
+        case!(
+            options::object_ownership_sends_no_acl,
+            Needs::ObjectAttributes
+        ),
+        case!(options::checksum_algorithms, Needs::SignatureChecks),
+        case!(options::corrupted_bodies_refused, Needs::SignatureChecks),
+        case!(options::loglevels_never_print_secrets),
+        case!(options::signature_version_2, Needs::SigV2),
+        case!(options::tls_verification, Needs::TlsCopy),
+        case!(credentials::credentials_from_granted_environment),
+        case!(credentials::no_credentials_named_clearly),
+        case!(
+            credentials::instance_role_credentials,
+            Needs::CredentialEndpoints
+        ),
+        case!(
+            credentials::web_identity_credentials,
+            Needs::CredentialEndpoints
+        ),
+        case!(
+            credentials::container_credentials,
+            Needs::CredentialEndpoints
+        ),
     ]
 }
 
@@ -236,37 +273,105 @@ pub fn expect_invalid_path<T: std::fmt::Debug>(result: Result<T, Error>, path: &
     }
 }
 
-/// Stores `body` at the raw S3 `key` (relative to the case's root, e.g. `dir/` for a
-/// directory marker that the driver itself can never create), signed with the guest's own
-/// signer.
-pub async fn raw_put(c: &Ctx, key: &str, body: Vec<u8>) -> Result<()> {
-    let url = format!("{}/{}/{}/{key}", c.endpoint.url, c.endpoint.bucket, c.root);
+/// An answer of [`raw_request`]: status, headers (lower-case names) and body text.
+pub struct RawAnswer {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body as text.
+    pub body: String,
+}
+
+impl RawAnswer {
+    /// The value of header `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `method` for the raw S3 `key_and_query` (relative to the case's root, path style),
+/// with `headers` and `body`, signed by the guest's own SigV4 signer; any status is an answer.
+pub async fn raw_request(
+    c: &Ctx,
+    method: &str,
+    key_and_query: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Result<RawAnswer> {
+    let url = format!(
+        "{}/{}/{}/{key_and_query}",
+        c.endpoint.url, c.endpoint.bucket, c.root
+    );
     let credentials = s3drv_guest::credentials::Credentials {
         access_key: c.endpoint.access_key.clone(),
         secret_key: c.endpoint.secret_key.clone(),
         session_token: None,
         expires: None,
     };
-    let headers = s3drv_guest::s3::sigv4::sign_headers(
-        "PUT",
+    let mut headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let signed = s3drv_guest::s3::sigv4::sign_headers(
+        method,
         &url,
-        &[],
+        &headers,
         &credentials,
         &c.endpoint.region,
         std::time::SystemTime::now(),
     )
     .map_err(|e| anyhow::anyhow!("signing: {e:?}"))?;
+    headers.extend(signed);
+    let method = method.to_string();
     tokio::task::spawn_blocking(move || {
-        let mut request = ureq::put(&url);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut request = ureq::http::Request::builder()
+            .method(method.as_str())
+            .uri(&url);
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        request
-            .send(&body[..])
-            .map(|_| ())
-            .map_err(anyhow::Error::from)
+        let mut response = agent.run(request.body(body)?)?;
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    v.to_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        let status = response.status().as_u16();
+        let body = if method == "HEAD" {
+            String::new()
+        } else {
+            response.body_mut().read_to_string()?
+        };
+        Ok(RawAnswer {
+            status,
+            headers,
+            body,
+        })
     })
     .await?
+}
+
+/// Stores `body` at the raw S3 `key` (relative to the case's root, e.g. `dir/` for a
+/// directory marker that the driver itself can never create).
+pub async fn raw_put(c: &Ctx, key: &str, body: Vec<u8>) -> Result<()> {
+    let answer = raw_request(c, "PUT", key, &[], body).await?;
+    if answer.status != 200 {
+        bail!("raw PUT {key}: status {}: {}", answer.status, answer.body);
+    }
+    Ok(())
 }
 
 /// Checks a condition inside a case.

@@ -1,0 +1,333 @@
+//! The S3 options of the configuration on real servers: object attributes (moto reports
+//! them), checksums (Garage verifies them), log levels, Signature Version 2 and TLS.
+
+use anyhow::{Context, Result};
+use s3drv_guest::s3::checksum::ChecksumAlgorithm;
+use s3drv_host::{Driver, Tenant};
+
+use super::{Ctx, random_bytes, raw_request, read_stream, same_bytes, write_stream};
+use crate::check;
+use crate::logs;
+
+const MIB: usize = 1024 * 1024;
+
+/// The ways a driver creates an object: put-content, a writer, a resumed writer, a resumed
+/// writer that must restart (last part not a whole chunk), move by CopyObject and move by
+/// multipart copy. Returns the paths of the objects created.
+async fn create_every_way(driver: &Driver) -> Result<Vec<&'static str>> {
+    driver.put_content("/small", b"small".to_vec()).await?;
+    driver.move_("/small", "/moved-small").await?;
+    write_stream(driver, "/written", &random_bytes(6 * MIB, 1), MIB).await?;
+    driver.move_("/written", "/moved-large").await?;
+
+    let mut w = driver.writer("/resumed", false).await?;
+    tokio::io::AsyncWriteExt::write_all(&mut w, &random_bytes(5 * MIB, 2)).await?;
+    w.close().await?;
+    let mut w = driver.writer("/resumed", true).await?;
+    tokio::io::AsyncWriteExt::write_all(&mut w, b"tail").await?;
+    w.commit().await?;
+
+    let mut w = driver.writer("/restarted", false).await?;
+    tokio::io::AsyncWriteExt::write_all(&mut w, &random_bytes(6 * MIB, 3)).await?;
+    w.close().await?;
+    let mut w = driver.writer("/restarted", true).await?;
+    tokio::io::AsyncWriteExt::write_all(&mut w, b"tail").await?;
+    w.commit().await?;
+    Ok(vec!["moved-small", "moved-large", "resumed", "restarted"])
+}
+
+/// HEAD of every object created shows the storage class, SSE mode and KMS key id; its ACL
+/// is the configured canned ACL.
+pub async fn attributes_of_every_new_object(c: &Ctx) -> Result<()> {
+    let driver = c
+        .open(
+            &c.root,
+            &[
+                ("storageclass", "reduced_redundancy"),
+                ("encrypt", "true"),
+                ("keyid", "s3drv-test-key"),
+                ("objectacl", "public-read"),
+                ("multipartcopythresholdsize", "5242880"),
+            ],
+        )
+        .await?;
+    for key in create_every_way(&driver).await? {
+        let head = raw_request(c, "HEAD", key, &[], Vec::new()).await?;
+        check!(head.status == 200, "HEAD {key}: {}", head.status);
+        let expect = [
+            ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+            ("x-amz-server-side-encryption", "aws:kms"),
+            (
+                "x-amz-server-side-encryption-aws-kms-key-id",
+                "s3drv-test-key",
+            ),
+        ];
+        for (name, value) in expect {
+            check!(
+                head.header(name).is_some_and(|v| v.ends_with(value)),
+                "{key}: {name} is {:?}, expected {value}",
+                head.header(name)
+            );
+        }
+        let acl = raw_request(c, "GET", &format!("{key}?acl"), &[], Vec::new()).await?;
+        check!(
+            acl.body
+                .contains("http://acs.amazonaws.com/groups/global/AllUsers")
+                && acl.body.contains("<Permission>READ</Permission>"),
+            "{key}: public-read not granted: {}",
+            acl.body
+        );
+    }
+    for key in ["moved-small", "moved-large", "resumed", "restarted"] {
+        driver.delete(&format!("/{key}")).await?;
+    }
+    Ok(())
+}
+
+/// With `objectownership: true` no request carries `x-amz-acl` (the signing log lists every
+/// header sent), and AES256 and the storage class still arrive.
+pub async fn object_ownership_sends_no_acl(c: &Ctx) -> Result<()> {
+    let tenant = format!("ownership-{}", c.endpoint.name);
+    let mut params = c.endpoint.params(&c.root);
+    params.extend(
+        [
+            ("objectownership", "true"),
+            ("encrypt", "true"),
+            ("storageclass", "STANDARD_IA"),
+            ("loglevel", "logdebugwithsigning"),
+            ("multipartcopythresholdsize", "5242880"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let driver = c.runtime.open_for(&Tenant::new(&tenant), params).await?;
+    let keys = create_every_way(&driver).await?;
+    let lines = logs::lines_of(&tenant);
+    let signed = lines
+        .iter()
+        .filter(|l| l.contains("signed (V4) headers"))
+        .count();
+    check!(
+        signed >= 10,
+        "only {signed} signing lines logged for {tenant}"
+    );
+    check!(
+        !lines.iter().any(|l| l.contains("x-amz-acl")),
+        "an x-amz-acl header was sent: {:?}",
+        lines.iter().find(|l| l.contains("x-amz-acl"))
+    );
+    for key in &keys {
+        let head = raw_request(c, "HEAD", key, &[], Vec::new()).await?;
+        check!(
+            head.header("x-amz-server-side-encryption") == Some("AES256")
+                && head.header("x-amz-storage-class") == Some("STANDARD_IA"),
+            "{key}: headers {:?}",
+            head.headers
+        );
+        driver.delete(&format!("/{key}")).await?;
+    }
+    Ok(())
+}
+
+/// Every checksum algorithm, and none, through every way of writing; the data read back is
+/// the data written.
+pub async fn checksum_algorithms(c: &Ctx) -> Result<()> {
+    let mut settings: Vec<(&str, &str)> = ChecksumAlgorithm::NAMES
+        .iter()
+        .map(|name| ("checksum_algorithm", *name))
+        .collect();
+    settings.push(("checksum_disabled", "true"));
+    for (key, value) in settings {
+        let root = format!("{}/{value}", c.root);
+        let driver = c
+            .open(
+                &root,
+                &[(key, value), ("multipartcopythresholdsize", "5242880")],
+            )
+            .await?;
+        let outcome: Result<()> = async {
+            let keys = create_every_way(&driver).await?;
+            let expected = [
+                b"small".to_vec(),
+                random_bytes(6 * MIB, 1),
+                [random_bytes(5 * MIB, 2), b"tail".to_vec()].concat(),
+                [random_bytes(6 * MIB, 3), b"tail".to_vec()].concat(),
+            ];
+            for (key, data) in keys.iter().zip(expected) {
+                let read = read_stream(&driver, &format!("/{key}"), 0).await?;
+                same_bytes(key, &read, &data)?;
+            }
+            Ok(())
+        }
+        .await;
+        for key in ["moved-small", "moved-large", "resumed", "restarted"] {
+            driver.delete(&format!("/{key}")).await.ok();
+        }
+        outcome.with_context(|| format!("{key}: {value}"))?;
+    }
+    Ok(())
+}
+
+/// A body that does not match its checksum is refused by the server, for every algorithm:
+/// the checksums the driver computes are the ones the server verifies.
+pub async fn corrupted_bodies_refused(c: &Ctx) -> Result<()> {
+    let body = random_bytes(100_000, 7);
+    let mut corrupted = body.clone();
+    corrupted[50_000] ^= 1;
+    for name in ChecksumAlgorithm::NAMES {
+        let algorithm = ChecksumAlgorithm::from_name(name).expect("a known name");
+        let checksum = algorithm.compute(&body);
+        let key = format!("corrupt-{name}");
+        let headers = [(algorithm.header(), checksum.as_str())];
+        let refused = raw_request(c, "PUT", &key, &headers, corrupted.clone()).await?;
+        check!(
+            (400..500).contains(&refused.status),
+            "{name}: corrupted body answered {}: {}",
+            refused.status,
+            refused.body
+        );
+        let accepted = raw_request(c, "PUT", &key, &headers, body.clone()).await?;
+        check!(
+            accepted.status == 200,
+            "{name}: intact body answered {}: {}",
+            accepted.status,
+            accepted.body
+        );
+        c.driver.delete(&format!("/{key}")).await?;
+    }
+    Ok(())
+}
+
+/// Every `loglevel` on a driver doing every kind of request: the levels that log print what
+/// they promise, and no output ever holds the secret key, the session token or a signature.
+pub async fn loglevels_never_print_secrets(c: &Ctx) -> Result<()> {
+    let session_token = "s3drv-session-token-SECRET";
+    let levels = [
+        ("logoff", None),
+        ("logdebug", Some(" in ")),
+        ("logdebugwithsigning", Some("signed (V4) headers")),
+        ("logdebugwithhttpbody", Some("answer body: ")),
+        ("logdebugwithrequestretries", Some(" in ")),
+        ("logdebugwithrequesterrors", Some("failed: ")),
+        ("logdebugwitheventstreambody", Some(" in ")),
+        ("logdebug,logoff", None),
+    ];
+    for (level, expected) in levels {
+        let tenant = format!("loglevel-{}-{}", level.replace(',', "+"), c.endpoint.name);
+        let mut params = c.endpoint.params(&c.root);
+        params.push(("loglevel".into(), level.into()));
+        if !c.endpoint.capabilities.verifies_signatures {
+            params.push(("sessiontoken".into(), session_token.into()));
+        }
+        let driver = c.runtime.open_for(&Tenant::new(&tenant), params).await?;
+        write_stream(&driver, "/log/a", &random_bytes(6 * MIB, 4), MIB).await?;
+        driver.put_content("/log/b", b"b".to_vec()).await?;
+        driver.stat("/log/a").await?;
+        driver.list("/log").await?;
+        check!(
+            driver.get_content("/log/missing").await.is_err(),
+            "missing file read"
+        );
+        driver.url_for("/log/a", "GET", None).await?;
+        driver.delete("/log").await?;
+        let lines = logs::lines_of(&tenant);
+        match expected {
+            None => check!(lines.is_empty(), "{level} logged {lines:?}"),
+            Some(text) => check!(
+                lines.iter().any(|l| l.contains(text)),
+                "{level} logged nothing with {text:?}: {lines:?}"
+            ),
+        }
+    }
+    let all = logs::captured();
+    for secret in [c.endpoint.secret_key.as_str(), session_token] {
+        check!(!all.contains(secret), "a secret appears in the log");
+    }
+    for (i, _) in all.match_indices("Signature=") {
+        check!(
+            all[i..].starts_with("Signature=<redacted>"),
+            "a signature appears in the log: {}",
+            &all[i..(i + 60).min(all.len())]
+        );
+    }
+    Ok(())
+}
+
+/// `v4auth: false` on a store that accepts SigV2: every operation works, with a deprecation
+/// warning, and URLs are presigned the SigV2 way.
+pub async fn signature_version_2(c: &Ctx) -> Result<()> {
+    let driver = c.open(&c.root, &[("v4auth", "false")]).await?;
+    check!(
+        driver.warnings().iter().any(|w| w.contains("deprecated")),
+        "no deprecation warning: {:?}",
+        driver.warnings()
+    );
+    let data = random_bytes(11 * MIB, 5);
+    write_stream(&driver, "/v2/blob", &data, MIB).await?;
+    same_bytes(
+        "/v2/blob",
+        &read_stream(&driver, "/v2/blob", 0).await?,
+        &data,
+    )?;
+    driver.move_("/v2/blob", "/v2/moved").await?;
+    let url = driver.url_for("/v2/moved", "GET", None).await?;
+    check!(
+        url.contains("AWSAccessKeyId=") && url.contains("&Signature="),
+        "not a SigV2 URL: {url}"
+    );
+    driver.delete("/v2").await?;
+    Ok(())
+}
+
+/// `secure: true` against a TLS copy of the server with a certificate made here: refused
+/// without trust (`skipverify: false`) with an error naming the certificate, accepted with
+/// the certificate as the tenant's CA bundle, and with `skipverify: true`.
+pub async fn tls_verification(c: &Ctx) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])?;
+    let certificate = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&certificate, certified.cert.pem())?;
+    std::fs::write(&key, certified.signing_key.serialize_pem())?;
+    let server = tokio::task::spawn_blocking({
+        let (certificate, key) = (certificate.clone(), key.clone());
+        move || crate::servers::start_moto_tls(&certificate, &key)
+    })
+    .await??;
+    let endpoint = &server.endpoint;
+    let params = |skip_verify: &str| {
+        let mut p = endpoint.params(&c.root);
+        p.push(("skipverify".into(), skip_verify.into()));
+        p.push(("secure".into(), "true".into()));
+        p
+    };
+
+    let untrusted = c.runtime.open(params("false")).await?;
+    let refused = untrusted.put_content("/tls", b"x".to_vec()).await;
+    let text = format!(
+        "{}",
+        refused
+            .as_ref()
+            .err()
+            .context("an untrusted certificate was accepted")?
+    );
+    check!(
+        text.contains("TlsCertificateError"),
+        "unclear TLS error: {text}"
+    );
+
+    let trusting = Tenant {
+        ca_bundle: Some(certificate.clone()),
+        ..Tenant::new("tls")
+    };
+    let trusted = c.runtime.open_for(&trusting, params("false")).await?;
+    trusted.put_content("/tls", b"trusted".to_vec()).await?;
+
+    let skipping = c.runtime.open(params("true")).await?;
+    check!(
+        skipping.get_content("/tls").await? == b"trusted",
+        "skipverify read other data"
+    );
+    skipping.delete("/tls").await?;
+    Ok(())
+}
