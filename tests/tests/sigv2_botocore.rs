@@ -70,12 +70,21 @@ fn signatures_match_botocore() {
             &[("content-md5", "XrY7u+Ae7tCTyyK7j1rNww==")],
             None,
         ),
-        case("POST", "/bucket/upload", &[("uploads", "")], &[("x-amz-acl", "public-read")], None),
+        case(
+            "POST",
+            "/bucket/upload",
+            &[("uploads", "")],
+            &[("x-amz-acl", "public-read")],
+            None,
+        ),
         case(
             "POST",
             "/bucket/",
             &[("delete", "")],
-            &[("content-md5", "XrY7u+Ae7tCTyyK7j1rNww=="), ("content-type", "application/xml")],
+            &[
+                ("content-md5", "XrY7u+Ae7tCTyyK7j1rNww=="),
+                ("content-type", "application/xml"),
+            ],
             None,
         ),
         case(
@@ -89,11 +98,26 @@ fn signatures_match_botocore() {
             "PUT",
             "/bucket/copy",
             &[("partNumber", "1"), ("uploadId", "u1")],
-            &[("x-amz-copy-source", "/bucket/src"), ("x-amz-copy-source-range", "bytes=0-5242879")],
+            &[
+                ("x-amz-copy-source", "/bucket/src"),
+                ("x-amz-copy-source-range", "bytes=0-5242879"),
+            ],
             Some("session-token/with+chars"),
         ),
-        case("DELETE", "/bucket/upload", &[("uploadId", "u1")], &[], Some("token")),
-        case("GET", "/bucket/k", &[("versionId", "v1")], &[("range", "bytes=10-20")], None),
+        case(
+            "DELETE",
+            "/bucket/upload",
+            &[("uploadId", "u1")],
+            &[],
+            Some("token"),
+        ),
+        case(
+            "GET",
+            "/bucket/k",
+            &[("versionId", "v1")],
+            &[("range", "bytes=10-20")],
+            None,
+        ),
     ];
     let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
     let date = httpdate::fmt_http_date(time);

@@ -698,4 +698,117 @@ mod tests {
     fn query_values_are_strictly_encoded() {
         assert_eq!(encode_query_value("a/b c+d=e~"), "a%2Fb%20c%2Bd%3De~");
     }
+
+    fn client(extra: &[(&str, &str)]) -> S3Client<crate::credentials::tests::Script> {
+        let mut params: Vec<(String, String)> = [
+            ("bucket", "b"),
+            ("region", "us-east-1"),
+            ("accesskey", "AK"),
+            ("secretkey", "SK"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        params.dedup();
+        S3Client::new(
+            Config::from_params(&params).unwrap(),
+            crate::credentials::tests::Script::new(&[]),
+        )
+    }
+
+    fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
+        request
+            .headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn data_bodies_carry_the_configured_checksum_and_xml_bodies_md5() {
+        let data =
+            || S3Request::new(Method::Put, "k").body(b"hello world".to_vec(), BodyChecksum::Data);
+        let r = client(&[]).prepare(data()).unwrap();
+        assert_eq!(header(&r, "content-md5"), Some("XrY7u+Ae7tCTyyK7j1rNww=="));
+        let r = client(&[("checksum_algorithm", "crc32c")])
+            .prepare(data())
+            .unwrap();
+        assert_eq!(header(&r, "x-amz-checksum-crc32c"), Some("yZRlqg=="));
+        assert_eq!(header(&r, "content-md5"), None);
+        let r = client(&[("checksum_disabled", "true")])
+            .prepare(data())
+            .unwrap();
+        assert!(
+            !r.headers
+                .iter()
+                .any(|(k, _)| k == "content-md5" || k.starts_with("x-amz-checksum-"))
+        );
+        // DeleteObjects keeps Content-MD5 even with checksum_disabled.
+        let xml = S3Request::new(Method::Post, "").body(b"<Delete/>".to_vec(), BodyChecksum::Md5);
+        let r = client(&[("checksum_disabled", "true")])
+            .prepare(xml)
+            .unwrap();
+        assert!(header(&r, "content-md5").is_some());
+    }
+
+    #[test]
+    fn user_agent_and_signature_version() {
+        let r = client(&[("useragent", "registry/2.8")])
+            .prepare(S3Request::new(Method::Get, "k"))
+            .unwrap();
+        assert_eq!(
+            header(&r, "user-agent"),
+            Some(format!("s3drv/{} registry/2.8", env!("CARGO_PKG_VERSION")).as_str())
+        );
+        assert!(
+            header(&r, "authorization")
+                .unwrap()
+                .starts_with("AWS4-HMAC-SHA256 ")
+        );
+        // SigV2 signs /bucket/key even in virtual-hosted style.
+        let v2 = client(&[
+            ("v4auth", "false"),
+            ("regionendpoint", "http://ceph:7480"),
+            ("pathstyle", "false"),
+        ]);
+        let r = v2
+            .prepare(S3Request::new(Method::Get, "k").query("uploadId", "u"))
+            .unwrap();
+        assert_eq!(r.authority, "b.ceph:7480");
+        let date = header(&r, "date").unwrap().to_string();
+        let text = sigv2::string_to_sign(
+            "GET",
+            &r.headers,
+            &date,
+            &sigv2::Resource {
+                path: "/b/k",
+                query: &[("uploadId", "u".into())],
+            },
+        );
+        assert!(text.ends_with("\n/b/k?uploadId=u"), "{text}");
+        assert!(header(&r, "authorization").unwrap().starts_with("AWS AK:"));
+    }
+
+    #[test]
+    fn presigned_urls_use_the_redirect_endpoint() {
+        let c = client(&[
+            ("regionendpoint", "http://minio:9000"),
+            ("redirectendpoint", "https://cdn.example.com"),
+        ]);
+        let url = c
+            .presign(Method::Get, "blobs/x", Duration::from_secs(60))
+            .unwrap();
+        assert!(
+            url.starts_with("https://cdn.example.com/b/blobs/x?X-Amz-"),
+            "{url}"
+        );
+        let url = client(&[])
+            .presign(Method::Get, "blobs/x", Duration::from_secs(60))
+            .unwrap();
+        assert!(
+            url.starts_with("https://b.s3.us-east-1.amazonaws.com/blobs/x?"),
+            "{url}"
+        );
+    }
 }

@@ -155,10 +155,11 @@ impl Outbound {
                 .map_or(0, |d| d.subsec_nanos() as u64);
             let delay = retry::backoff(attempt, random);
             if self.policy.log_retries {
+                let operation = format!("{} {}", parts.method, parts.uri.path());
                 tracing::debug!(
                     target: "s3drv::driver",
-                    tenant = %self.tenant,
-                    operation = %format!("{} {}", parts.method, parts.uri.path()),
+                    tenant = &*self.tenant,
+                    operation = operation.as_str(),
                     "retry {attempt} of {} after {reason}, in {} ms",
                     attempts - 1,
                     delay.as_millis()

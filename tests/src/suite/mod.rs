@@ -173,6 +173,8 @@ pub fn cases() -> Vec<Case> {
         case!(options::loglevels_never_print_secrets),
         case!(options::signature_version_2, Needs::SigV2),
         case!(options::tls_verification, Needs::TlsCopy),
+        case!(options::max_retries_and_retry_log),
+        case!(options::request_rate_limited),
         case!(credentials::credentials_from_granted_environment),
         case!(credentials::no_credentials_named_clearly),
         case!(

@@ -331,3 +331,61 @@ pub async fn tls_verification(c: &Ctx) -> Result<()> {
     skipping.delete("/tls").await?;
     Ok(())
 }
+
+/// `maxretries` bounds the host's retries of a request that gets no answer (a closed port),
+/// and `logdebugwithrequestretries` logs each one.
+pub async fn max_retries_and_retry_log(c: &Ctx) -> Result<()> {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    for retries in [0, 2] {
+        let tenant = format!("retries-{retries}-{}", c.endpoint.name);
+        let mut params = c.endpoint.params(&c.root);
+        params.extend(
+            [
+                ("regionendpoint", format!("http://127.0.0.1:{closed_port}")),
+                ("maxretries", retries.to_string()),
+                ("loglevel", "logdebugwithrequestretries".to_string()),
+            ]
+            .map(|(k, v)| (k.to_string(), v)),
+        );
+        let driver = c.runtime.open_for(&Tenant::new(&tenant), params).await?;
+        let error = driver
+            .stat("/x")
+            .await
+            .err()
+            .context("a closed port answered")?;
+        check!(
+            format!("{error}").contains("ConnectionRefused"),
+            "unexpected error: {error}"
+        );
+        let logged = logs::lines_of(&tenant)
+            .iter()
+            .filter(|l| l.contains("retry "))
+            .count();
+        check!(
+            logged == retries,
+            "{logged} retries logged with maxretries {retries}"
+        );
+    }
+    Ok(())
+}
+
+/// `maxrequestspersecond` holds a driver to its rate: 20 requests at 5 per second (a burst of
+/// 5 allowed) cannot finish in less than 3 seconds.
+pub async fn request_rate_limited(c: &Ctx) -> Result<()> {
+    let driver = c.open(&c.root, &[("maxrequestspersecond", "5")]).await?;
+    driver.put_content("/rate", b"r".to_vec()).await?;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let started = std::time::Instant::now();
+    for _ in 0..20 {
+        driver.stat("/rate").await?;
+    }
+    let took = started.elapsed();
+    check!(
+        took >= std::time::Duration::from_millis(2900),
+        "20 requests at 5/s took only {took:?}"
+    );
+    driver.delete("/rate").await?;
+    Ok(())
+}
