@@ -480,20 +480,30 @@ impl<T: Transport> S3Client<T> {
             .into_iter()
             .map(|r| self.prepare(r))
             .collect::<Result<Vec<_>, _>>()?;
+        let names: Vec<String> = prepared
+            .iter()
+            .map(|r| format!("{} {}", r.method.as_str(), r.path_and_query))
+            .collect();
         Ok(self
             .transport
             .send_all(prepared, in_flight, XML_BODY_LIMIT)
             .into_iter()
-            .map(|answer| {
-                let answer = answer?;
+            .zip(names)
+            .map(|(answer, name)| {
+                let answer = answer.inspect_err(|e| self.log_failure(&name, e))?;
+                if self.config.log.requests {
+                    log::emit(
+                        log::Level::Debug,
+                        &name,
+                        &format!("{} ({what})", answer.status),
+                    );
+                }
                 if (200..300).contains(&answer.status) {
                     parse_success(what, answer.status, &answer.headers, &answer.body)
                 } else {
-                    Err(errors::from_response(
-                        answer.status,
-                        &answer.headers,
-                        &answer.body,
-                    ))
+                    let error = errors::from_response(answer.status, &answer.headers, &answer.body);
+                    self.log_failure(&name, &error);
+                    Err(error)
                 }
             })
             .collect())

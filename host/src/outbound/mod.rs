@@ -95,12 +95,16 @@ impl Outbound {
         }
     }
 
-    /// Sends `request`, retrying transient failures when replaying it is safe.
+    /// Sends `request`, retrying transient failures when replaying it is safe. A request with
+    /// its own `deadline` (credential endpoints, which answer at once or not at all) is tried
+    /// at most twice, so that a missing metadata service costs seconds, not a minute.
     async fn send(
         &self,
         request: http::Request<WasiBody>,
-        deadline: Duration,
+        deadline: Option<Duration>,
     ) -> Result<http::Response<hyper::body::Incoming>, HttpError> {
+        let probe = deadline.is_some();
+        let deadline = deadline.map_or(retry::ANSWER_DEADLINE, |d| d.min(retry::ANSWER_DEADLINE));
         let length = request
             .headers()
             .get(http::header::CONTENT_LENGTH)
@@ -115,7 +119,10 @@ impl Outbound {
         }
         let (parts, body) = request.into_parts();
         let body = body.collect().await?.to_bytes();
-        let attempts = self.policy.max_retries.saturating_add(1);
+        let attempts = match self.policy.max_retries.saturating_add(1) {
+            attempts if probe => attempts.min(2),
+            attempts => attempts,
+        };
         let mut attempt = 1;
         loop {
             let replay = Full::new(body.clone())
@@ -199,12 +206,12 @@ impl WasiHttpHooks for OutboundHooks {
             if !outbound.instance_metadata && METADATA_HOSTS.contains(&host) {
                 return Err(HttpError::DestinationIpProhibited);
             }
-            // The guest's timeouts (credential endpoints) shorten the answer deadline.
+            // The guest's own timeouts (credential endpoints) become the answer deadline.
             let deadline = options
                 .iter()
                 .flat_map(|o| [o.connect_timeout, o.first_byte_timeout])
                 .flatten()
-                .fold(retry::ANSWER_DEADLINE, Duration::min);
+                .min();
             let response = outbound.send(request, deadline).await?;
             let response = response.map(|body| body.map_err(HttpError::from).boxed_unsync());
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))

@@ -11,14 +11,22 @@ use crate::logs;
 
 const MIB: usize = 1024 * 1024;
 
+/// The objects [`create_every_way`] leaves, in order.
+const CREATED: [&str; 6] = [
+    "put",
+    "written",
+    "resumed",
+    "restarted",
+    "moved-small",
+    "moved-large",
+];
+
 /// The ways a driver creates an object: put-content, a writer, a resumed writer, a resumed
-/// writer that must restart (last part not a whole chunk), move by CopyObject and move by
-/// multipart copy. Returns the paths of the objects created.
-async fn create_every_way(driver: &Driver) -> Result<Vec<&'static str>> {
-    driver.put_content("/small", b"small".to_vec()).await?;
-    driver.move_("/small", "/moved-small").await?;
+/// writer that must restart (its last part is not a whole chunk), move by CopyObject and move
+/// by multipart copy. Leaves the objects of [`CREATED`].
+async fn create_every_way(driver: &Driver) -> Result<()> {
+    driver.put_content("/put", b"small".to_vec()).await?;
     write_stream(driver, "/written", &random_bytes(6 * MIB, 1), MIB).await?;
-    driver.move_("/written", "/moved-large").await?;
 
     let mut w = driver.writer("/resumed", false).await?;
     tokio::io::AsyncWriteExt::write_all(&mut w, &random_bytes(5 * MIB, 2)).await?;
@@ -33,7 +41,26 @@ async fn create_every_way(driver: &Driver) -> Result<Vec<&'static str>> {
     let mut w = driver.writer("/restarted", true).await?;
     tokio::io::AsyncWriteExt::write_all(&mut w, b"tail").await?;
     w.commit().await?;
-    Ok(vec!["moved-small", "moved-large", "resumed", "restarted"])
+
+    driver
+        .put_content("/to-move-small", b"moved".to_vec())
+        .await?;
+    driver.move_("/to-move-small", "/moved-small").await?;
+    write_stream(driver, "/to-move-large", &random_bytes(6 * MIB, 4), MIB).await?;
+    driver.move_("/to-move-large", "/moved-large").await?;
+    Ok(())
+}
+
+/// The contents [`create_every_way`] wrote, in the order of [`CREATED`].
+fn created_contents() -> [Vec<u8>; 6] {
+    [
+        b"small".to_vec(),
+        random_bytes(6 * MIB, 1),
+        [random_bytes(5 * MIB, 2), b"tail".to_vec()].concat(),
+        [random_bytes(6 * MIB, 3), b"tail".to_vec()].concat(),
+        b"moved".to_vec(),
+        random_bytes(6 * MIB, 4),
+    ]
 }
 
 /// HEAD of every object created shows the storage class, SSE mode and KMS key id; its ACL
@@ -51,7 +78,8 @@ pub async fn attributes_of_every_new_object(c: &Ctx) -> Result<()> {
             ],
         )
         .await?;
-    for key in create_every_way(&driver).await? {
+    create_every_way(&driver).await?;
+    for key in CREATED {
         let head = raw_request(c, "HEAD", key, &[], Vec::new()).await?;
         check!(head.status == 200, "HEAD {key}: {}", head.status);
         let expect = [
@@ -78,7 +106,7 @@ pub async fn attributes_of_every_new_object(c: &Ctx) -> Result<()> {
             acl.body
         );
     }
-    for key in ["moved-small", "moved-large", "resumed", "restarted"] {
+    for key in CREATED {
         driver.delete(&format!("/{key}")).await?;
     }
     Ok(())
@@ -100,7 +128,7 @@ pub async fn object_ownership_sends_no_acl(c: &Ctx) -> Result<()> {
         .map(|(k, v)| (k.to_string(), v.to_string())),
     );
     let driver = c.runtime.open_for(&Tenant::new(&tenant), params).await?;
-    let keys = create_every_way(&driver).await?;
+    create_every_way(&driver).await?;
     let lines = logs::lines_of(&tenant);
     let signed = lines
         .iter()
@@ -115,7 +143,7 @@ pub async fn object_ownership_sends_no_acl(c: &Ctx) -> Result<()> {
         "an x-amz-acl header was sent: {:?}",
         lines.iter().find(|l| l.contains("x-amz-acl"))
     );
-    for key in &keys {
+    for key in CREATED {
         let head = raw_request(c, "HEAD", key, &[], Vec::new()).await?;
         check!(
             head.header("x-amz-server-side-encryption") == Some("AES256")
@@ -145,21 +173,15 @@ pub async fn checksum_algorithms(c: &Ctx) -> Result<()> {
             )
             .await?;
         let outcome: Result<()> = async {
-            let keys = create_every_way(&driver).await?;
-            let expected = [
-                b"small".to_vec(),
-                random_bytes(6 * MIB, 1),
-                [random_bytes(5 * MIB, 2), b"tail".to_vec()].concat(),
-                [random_bytes(6 * MIB, 3), b"tail".to_vec()].concat(),
-            ];
-            for (key, data) in keys.iter().zip(expected) {
+            create_every_way(&driver).await?;
+            for (key, data) in CREATED.iter().zip(created_contents()) {
                 let read = read_stream(&driver, &format!("/{key}"), 0).await?;
                 same_bytes(key, &read, &data)?;
             }
             Ok(())
         }
         .await;
-        for key in ["moved-small", "moved-large", "resumed", "restarted"] {
+        for key in CREATED {
             driver.delete(&format!("/{key}")).await.ok();
         }
         outcome.with_context(|| format!("{key}: {value}"))?;
