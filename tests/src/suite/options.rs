@@ -156,8 +156,8 @@ pub async fn object_ownership_sends_no_acl(c: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// Every checksum algorithm, and none, through every way of writing; the data read back is
-/// the data written.
+/// Every checksum algorithm, and none, through every way of writing: the headers sent (the
+/// signing log lists them) are the algorithm's, and the data read back is the data written.
 pub async fn checksum_algorithms(c: &Ctx) -> Result<()> {
     let mut settings: Vec<(&str, &str)> = ChecksumAlgorithm::NAMES
         .iter()
@@ -165,18 +165,38 @@ pub async fn checksum_algorithms(c: &Ctx) -> Result<()> {
         .collect();
     settings.push(("checksum_disabled", "true"));
     for (key, value) in settings {
-        let root = format!("{}/{value}", c.root);
-        let driver = c
-            .open(
-                &root,
-                &[(key, value), ("multipartcopythresholdsize", "5242880")],
-            )
-            .await?;
+        let tenant = format!("checksum-{value}-{}", c.endpoint.name);
+        let mut params = c.endpoint.params(&format!("{}/{value}", c.root));
+        params.extend(
+            [
+                (key, value),
+                ("multipartcopythresholdsize", "5242880"),
+                ("loglevel", "logdebugwithsigning"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        let driver = c.runtime.open_for(&Tenant::new(&tenant), params).await?;
         let outcome: Result<()> = async {
             create_every_way(&driver).await?;
             for (key, data) in CREATED.iter().zip(created_contents()) {
                 let read = read_stream(&driver, &format!("/{key}"), 0).await?;
                 same_bytes(key, &read, &data)?;
+            }
+            let lines = logs::lines_of(&tenant);
+            let sent = |header: &str| lines.iter().any(|l| l.contains(header));
+            match ChecksumAlgorithm::from_name(value) {
+                Some(ChecksumAlgorithm::Md5) => {
+                    check!(!sent("x-amz-checksum-"), "MD5 sent x-amz-checksum headers")
+                }
+                Some(algorithm) => check!(
+                    sent(algorithm.header()) && sent("x-amz-checksum-algorithm"),
+                    "{value}: {} or x-amz-checksum-algorithm never sent",
+                    algorithm.header()
+                ),
+                None => check!(
+                    !sent("x-amz-checksum-"),
+                    "checksum_disabled sent x-amz-checksum headers"
+                ),
             }
             Ok(())
         }
