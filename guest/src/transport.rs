@@ -50,10 +50,10 @@ impl Body for WasiBody {
                 }
             }
         }
-        if data.is_empty() {
-            if let Some(message) = self.failed.take() {
-                return Err(body_broke(message));
-            }
+        if data.is_empty()
+            && let Some(message) = self.failed.take()
+        {
+            return Err(body_broke(message));
         }
         Ok(data)
     }

@@ -356,14 +356,13 @@ impl Walker {
 
     /// Drops the walker resource and returns the instance to the pool.
     async fn finish(&mut self) {
-        if let Some((mut instance, walker)) = self.instance.take() {
-            if walker
+        if let Some((mut instance, walker)) = self.instance.take()
+            && walker
                 .resource_drop_async(&mut instance.store)
                 .await
                 .is_ok()
-            {
-                self.driver.checkin(instance);
-            }
+        {
+            self.driver.checkin(instance);
         }
     }
 }

@@ -44,11 +44,14 @@ async fn release(driver: &Driver, mut instance: Instance, resource: ResourceAny)
 /// An instance and its resource, while no call runs on them.
 type Held = (Instance, ResourceAny);
 
+/// A read task: hands back the instance (unless it trapped) and the bytes read.
+type ReadTask = JoinHandle<(Option<Held>, Result<Vec<u8>>)>;
+
 /// A stream of an object's bytes.
 pub struct Reader {
     driver: Driver,
     /// The read in flight; its task owns the instance.
-    next: Option<JoinHandle<(Option<Held>, Result<Vec<u8>>)>>,
+    next: Option<ReadTask>,
     chunk: Vec<u8>,
     position: usize,
 }

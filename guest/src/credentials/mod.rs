@@ -102,6 +102,9 @@ pub enum Source {
     InstanceRole,
 }
 
+/// Looks in one source of the chain.
+type SourceLookup<'a> = dyn Fn() -> Result<Found, BackendError> + 'a;
+
 /// What one source of the chain found.
 enum Found {
     /// Credentials.
@@ -140,10 +143,10 @@ impl Provider {
             return Ok((Source::Parameters, fixed.clone()));
         }
         let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((source, credentials)) = cached.as_ref() {
-            if !credentials.needs_refresh(now) {
-                return Ok((*source, credentials.clone()));
-            }
+        if let Some((source, credentials)) = cached.as_ref()
+            && !credentials.needs_refresh(now)
+        {
+            return Ok((*source, credentials.clone()));
         }
         match self.resolve(transport, env, now) {
             Ok(found) => {
@@ -177,7 +180,7 @@ impl Provider {
         now: SystemTime,
     ) -> Result<(Source, Credentials), BackendError> {
         let mut skipped = Vec::new();
-        let sources: [(Source, &dyn Fn() -> Result<Found, BackendError>); 4] = [
+        let sources: [(Source, &SourceLookup<'_>); 4] = [
             (Source::Environment, &|| Ok(environment::find(env))),
             (Source::WebIdentity, &|| {
                 web_identity::fetch(transport, env, &self.region, now)

@@ -206,10 +206,10 @@ fn file_info_of_head<B>(path: &str, response: &HttpResponse<B>) -> Option<FileIn
 /// stat: HEAD, then a component-aware listing (`/a` is a directory only if `a/` has keys).
 pub fn stat<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<FileInfo> {
     path::check_or_root(path)?;
-    if path != "/" {
-        if let Some(info) = head(s3, path, &s3.key(path))? {
-            return Ok(info);
-        }
+    if path != "/"
+        && let Some(info) = head(s3, path, &s3.key(path))?
+    {
+        return Ok(info);
     }
     let page = list_page(
         s3,

@@ -245,13 +245,13 @@ pub fn complete_multipart_upload(parts: &[Part]) -> Vec<u8> {
     let mut xml = String::from("<CompleteMultipartUpload>");
     for part in parts {
         xml.push_str("<Part>");
-        if let Some((algorithm, value)) = &part.checksum {
-            if let Some(name) = algorithm.s3_name() {
-                xml.push_str(&format!(
-                    "<Checksum{name}>{}</Checksum{name}>",
-                    quick_xml::escape::escape(value.as_str())
-                ));
-            }
+        if let Some((algorithm, value)) = &part.checksum
+            && let Some(name) = algorithm.s3_name()
+        {
+            xml.push_str(&format!(
+                "<Checksum{name}>{}</Checksum{name}>",
+                quick_xml::escape::escape(value.as_str())
+            ));
         }
         xml.push_str(&format!(
             "<PartNumber>{}</PartNumber><ETag>{}</ETag></Part>",

@@ -485,7 +485,16 @@ pub async fn walk_table(c: &Ctx) -> Result<()> {
         "/folder4/file1",
     ];
     let after_folder3_hint = &all[7..];
-    let cases: [(&str, &str, Option<&str>, &[&str], Option<&str>, Vec<&str>); 8] = [
+    // (name, walk from, start-after hint, directories to skip, stop after, entries expected)
+    type WalkCase<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        &'a [&'a str],
+        Option<&'a str>,
+        Vec<&'a str>,
+    );
+    let cases: [WalkCase; 8] = [
         ("walk all", "/", None, &[], None, all.to_vec()),
         (
             "skip /folder3",
