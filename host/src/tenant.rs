@@ -104,3 +104,26 @@ impl Tenant {
         Ok(builder.build())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_files_must_be_absolute_and_their_directory_exist() {
+        let relative = Tenant::new("t").with_var("AWS_WEB_IDENTITY_TOKEN_FILE", "token");
+        let Err(Error::Grant(message)) = relative.wasi_ctx() else {
+            panic!("a relative token file was granted")
+        };
+        assert!(message.contains("AWS_WEB_IDENTITY_TOKEN_FILE"), "{message}");
+        let missing = Tenant::new("t").with_var(
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+            "/nonexistent-s3drv-dir/token",
+        );
+        assert!(matches!(missing.wasi_ctx(), Err(Error::Grant(_))));
+        let granted = Tenant::new("t")
+            .with_var("AWS_WEB_IDENTITY_TOKEN_FILE", "/tmp/token")
+            .with_var("AWS_ROLE_ARN", "arn:aws:iam::1:role/r");
+        assert!(granted.wasi_ctx().is_ok());
+    }
+}
