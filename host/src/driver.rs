@@ -6,7 +6,9 @@
 //! and keeps no state between calls, so any instance can serve any call.
 
 use std::sync::{Arc, Mutex};
+
 use std::time::{Duration, SystemTime};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use wasmtime::Store;
 use wasmtime::component::ResourceAny;
@@ -51,6 +53,10 @@ pub(crate) struct Instance {
     pub(crate) store: Store<StoreState>,
     pub(crate) bindings: S3Driver,
     driver: ResourceAny,
+    /// Held while the instance is checked out: the driver's share of `max_instances`.
+    permit: Option<OwnedSemaphorePermit>,
+    /// Calls served so far.
+    uses: u32,
 }
 
 /// Calls `$method` of the driver resource on a checked-out instance, through
@@ -76,6 +82,8 @@ struct Shared {
     params: Vec<(String, String)>,
     warnings: Vec<String>,
     idle: Mutex<Vec<Instance>>,
+    /// One permit per instance that may be checked out at once (`Limits::max_instances`).
+    slots: Arc<Semaphore>,
 }
 
 /// An opened storage driver. Cloning is cheap; clones share their idle instances.
@@ -113,6 +121,8 @@ async fn instantiate(
         store,
         bindings,
         driver,
+        permit: None,
+        uses: 0,
     })
 }
 
@@ -135,6 +145,7 @@ impl Driver {
             .await
             .map_err(Error::Component)?;
         let outbound = Arc::new(Outbound::new(&tenant, policy)?);
+        let tenant_limits = tenant.limits;
         first.store.data_mut().set_outbound(outbound.clone());
         let shared = Shared {
             runtime,
@@ -143,6 +154,7 @@ impl Driver {
             params,
             warnings,
             idle: Mutex::new(vec![first]),
+            slots: Arc::new(Semaphore::new(tenant_limits.max_instances.max(1))),
         };
         Ok(Driver {
             shared: Arc::new(shared),
@@ -159,23 +171,42 @@ impl Driver {
         crate::error::DRIVER_NAME
     }
 
-    /// An idle instance, or a new one.
+    /// An idle instance, or a new one, once fewer than `max_instances` are checked out
+    /// (callers wait for one to come back: backpressure, not failure). Its call deadline
+    /// starts now.
     pub(crate) async fn checkout(&self) -> Result<Instance> {
-        if let Some(instance) = self.shared.idle.lock().expect("idle list lock").pop() {
-            return Ok(instance);
-        }
         let shared = &self.shared;
-        instantiate(
-            &shared.runtime,
-            &shared.tenant,
-            shared.outbound.clone(),
-            &shared.params,
-        )
-        .await
+        let permit = shared
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the instance semaphore is never closed");
+        let idle = shared.idle.lock().expect("idle list lock").pop();
+        let mut instance = match idle {
+            Some(instance) => instance,
+            None => {
+                instantiate(
+                    &shared.runtime,
+                    &shared.tenant,
+                    shared.outbound.clone(),
+                    &shared.params,
+                )
+                .await?
+            }
+        };
+        instance.permit = Some(permit);
+        instance.uses += 1;
+        instance.store.data_mut().start_call();
+        Ok(instance)
     }
 
-    /// Returns a healthy instance for reuse.
-    pub(crate) fn checkin(&self, instance: Instance) {
+    /// Returns a healthy instance for reuse, or retires it after `uses_per_instance` calls.
+    pub(crate) fn checkin(&self, mut instance: Instance) {
+        instance.permit = None;
+        if instance.uses >= self.shared.tenant.limits.uses_per_instance {
+            return;
+        }
         self.shared
             .idle
             .lock()
@@ -313,6 +344,7 @@ impl Walker {
             return Ok(None);
         };
         let api = instance.bindings.s3drv_storage_driver().walker();
+        instance.store.data_mut().start_call();
         let outcome = api.call_next(&mut instance.store, *walker).await;
         let trapped = outcome.is_err();
         match flatten(outcome) {
@@ -338,6 +370,7 @@ impl Walker {
             return Ok(());
         };
         let api = instance.bindings.s3drv_storage_driver().walker();
+        instance.store.data_mut().start_call();
         let outcome = api.call_skip_directory(&mut instance.store, *walker).await;
         if outcome.is_err() {
             self.instance = None;
@@ -356,11 +389,14 @@ impl Walker {
 
     /// Drops the walker resource and returns the instance to the pool.
     async fn finish(&mut self) {
-        if let Some((mut instance, walker)) = self.instance.take()
-            && walker
-                .resource_drop_async(&mut instance.store)
-                .await
-                .is_ok()
+        let Some((mut instance, walker)) = self.instance.take() else {
+            return;
+        };
+        instance.store.data_mut().start_call();
+        if walker
+            .resource_drop_async(&mut instance.store)
+            .await
+            .is_ok()
         {
             self.driver.checkin(instance);
         }

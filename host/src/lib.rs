@@ -33,6 +33,7 @@ mod bindings;
 pub mod config_file;
 mod driver;
 mod error;
+pub mod limits;
 mod outbound;
 mod retry;
 mod runtime;
@@ -41,6 +42,7 @@ pub mod tenant;
 
 pub use driver::{Driver, FileInfo, Walker};
 pub use error::{BackendError, ConfigProblem, DRIVER_NAME, Error, Result, WriterState};
+pub use limits::Limits;
 pub use runtime::Runtime;
 pub use streams::{Reader, Writer};
 pub use tenant::Tenant;

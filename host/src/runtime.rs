@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -26,9 +26,18 @@ pub(crate) struct StoreState {
     table: ResourceTable,
     hooks: OutboundHooks,
     tenant: Arc<str>,
+    limits: StoreLimits,
+    /// When the running call must end; `None` between calls.
+    call_ends: Option<std::time::Instant>,
+    call_deadline: std::time::Duration,
 }
 
 impl StoreState {
+    /// Starts the deadline of a call.
+    pub(crate) fn start_call(&mut self) {
+        self.call_ends = Some(std::time::Instant::now() + self.call_deadline);
+    }
+
     /// Sends this instance's requests through `outbound` from now on.
     pub(crate) fn set_outbound(&mut self, outbound: Arc<Outbound>) {
         self.hooks = OutboundHooks::new(outbound);
@@ -82,20 +91,41 @@ pub(crate) struct RuntimeInner {
 }
 
 impl RuntimeInner {
-    /// A store for one instance of a driver of `tenant`, sending through `outbound`.
+    /// A store for one instance of a driver of `tenant`, sending through `outbound`, with the
+    /// tenant's memory, table and call-time limits.
     pub(crate) fn store(
         &self,
         tenant: &Tenant,
         outbound: Arc<Outbound>,
     ) -> Result<Store<StoreState>> {
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(tenant.limits.table_entries);
         let state = StoreState {
             wasi: tenant.wasi_ctx()?,
             http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
+            table,
             hooks: OutboundHooks::new(outbound),
             tenant: tenant.name.as_str().into(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(tenant.limits.memory)
+                .build(),
+            call_ends: None,
+            call_deadline: tenant.limits.call_deadline,
         };
-        Ok(Store::new(&self.engine, state))
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limits);
+        // Every epoch tick the running guest yields to other tasks, and traps once its call
+        // is past its deadline.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|store| match store.data().call_ends {
+            Some(ends) if std::time::Instant::now() > ends => Err(wasmtime::format_err!(
+                "the call ran longer than its deadline of {:?}",
+                store.data().call_deadline
+            )),
+            _ => Ok(UpdateDeadline::Yield(1)),
+        });
+        store.data_mut().start_call();
+        Ok(store)
     }
 }
 
@@ -136,7 +166,10 @@ impl Runtime {
 
     /// Loads the component from its bytes (see [`Runtime::load`] for the cache).
     pub fn from_bytes(wasm: &[u8]) -> Result<Runtime> {
-        let engine = Engine::new(&Config::new()).map_err(Error::Component)?;
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(Error::Component)?;
+        start_epoch_ticker(&engine);
         let component = compile_cached(&engine, wasm).map_err(Error::Component)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(Error::Component)?;
@@ -181,6 +214,22 @@ impl Runtime {
             .collect();
         Driver::open(self.inner.clone(), tenant.clone(), params).await
     }
+}
+
+/// Advances the engine's epoch every [`limits::EPOCH_TICK`](crate::limits) until the engine
+/// is gone.
+fn start_epoch_ticker(engine: &Engine) {
+    let engine = engine.weak();
+    std::thread::Builder::new()
+        .name("s3drv-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(crate::limits::EPOCH_TICK);
+            }
+        })
+        .expect("a thread can be started");
 }
 
 fn cache_dir() -> Option<PathBuf> {

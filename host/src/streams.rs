@@ -32,6 +32,7 @@ fn lost(e: tokio::task::JoinError) -> Error {
 
 /// Drops `resource` and returns the instance to the driver's pool.
 async fn release(driver: &Driver, mut instance: Instance, resource: ResourceAny) {
+    instance.store.data_mut().start_call();
     if resource
         .resource_drop_async(&mut instance.store)
         .await
@@ -72,6 +73,7 @@ impl Reader {
         let driver = self.driver.clone();
         self.next = Some(tokio::spawn(async move {
             let api = instance.bindings.s3drv_storage_driver().reader();
+            instance.store.data_mut().start_call();
             let outcome = api
                 .call_read(&mut instance.store, resource, CHUNK as u32)
                 .await;
@@ -172,6 +174,7 @@ impl Writer {
         let data = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
         self.busy = Some(tokio::spawn(async move {
             let api = instance.bindings.s3drv_storage_driver().writer();
+            instance.store.data_mut().start_call();
             let outcome = api.call_write(&mut instance.store, resource, &data).await;
             let trapped = outcome.is_err();
             let result = flatten(outcome);
@@ -209,6 +212,7 @@ impl Writer {
         self.drain().await?;
         let (instance, resource) = self.held.as_mut().ok_or_else(broken)?;
         let api = instance.bindings.s3drv_storage_driver().writer();
+        instance.store.data_mut().start_call();
         api.call_size(&mut instance.store, *resource)
             .await
             .map_err(Error::Component)
@@ -237,6 +241,7 @@ impl Writer {
     async fn call(&mut self, how: Finish) -> Result<()> {
         let (instance, resource) = self.held.as_mut().ok_or_else(broken)?;
         let api = instance.bindings.s3drv_storage_driver().writer();
+        instance.store.data_mut().start_call();
         let outcome = match how {
             Finish::Close => api.call_close(&mut instance.store, *resource).await,
             Finish::Commit => api.call_commit(&mut instance.store, *resource).await,

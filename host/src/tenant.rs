@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use wasmtime_wasi::{FsPerms, WasiCtx};
 
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 
 /// Environment variables naming files the credential chain reads.
 const TOKEN_FILE_VARIABLES: &[&str] = &[
@@ -50,6 +51,8 @@ pub struct Tenant {
     pub ca_bundle: Option<PathBuf>,
     /// Whether the EC2 instance metadata and container credential addresses may be reached.
     pub instance_metadata: bool,
+    /// Memory, time and instance limits of the tenant's drivers.
+    pub limits: Limits,
 }
 
 impl Tenant {
@@ -73,6 +76,7 @@ impl Tenant {
             environment,
             ca_bundle: std::env::var_os("AWS_CA_BUNDLE").map(PathBuf::from),
             instance_metadata: true,
+            limits: Limits::default(),
         }
     }
 

@@ -85,10 +85,21 @@ pub fn put_content<T: Transport>(s3: &S3Client<T>, path: &str, content: Vec<u8>)
     Ok(put_object(s3, &s3.key(path), content)?)
 }
 
+/// Largest buffer `get_content` reserves up front.
+const GET_CONTENT_RESERVE_LIMIT: u64 = 1 << 30;
+
 /// get-content.
 pub fn get_content<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<Vec<u8>> {
     let mut reader = Reader::open(s3, path, 0)?;
+    // One allocation of the announced size (bounded: the announcement is the server's word)
+    // instead of doubling, which needs three times the content in guest memory at its peak.
+    let announced = reader.announced.unwrap_or(0).min(GET_CONTENT_RESERVE_LIMIT);
     let mut content = Vec::new();
+    if content.try_reserve_exact(announced as usize).is_err() {
+        return Err(Error::LimitExceeded(format!(
+            "{path} holds {announced} bytes, more than the driver's memory allows: read it with a reader"
+        )));
+    }
     loop {
         let chunk = reader.read(s3, 1 << 20)?;
         if chunk.is_empty() {
@@ -106,6 +117,8 @@ pub struct Reader<B> {
     position: u64,
     etag: Option<String>,
     body: Option<B>,
+    /// Bytes the first answer announced (`content-length`).
+    announced: Option<u64>,
 }
 
 /// Times a lost body is re-requested before the error is returned.
@@ -128,6 +141,7 @@ impl<B: Body> Reader<B> {
             position: offset as u64,
             etag: None,
             body: None,
+            announced: None,
         };
         reader.request(s3)?;
         Ok(reader)
@@ -142,6 +156,11 @@ impl<B: Body> Reader<B> {
         match s3.send(request) {
             Ok(response) => {
                 self.etag = response.header("etag").map(String::from);
+                if self.announced.is_none() {
+                    self.announced = response
+                        .header("content-length")
+                        .and_then(|v| v.parse().ok());
+                }
                 self.body = Some(response.body);
                 Ok(())
             }

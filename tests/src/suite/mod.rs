@@ -4,6 +4,7 @@ mod cli;
 mod content;
 mod credentials;
 mod options;
+mod sandbox;
 mod tree;
 mod writer;
 
@@ -189,6 +190,9 @@ pub fn cases() -> Vec<Case> {
             credentials::container_credentials,
             Needs::CredentialEndpoints
         ),
+        case!(sandbox::memory_cap_fails_that_call_only),
+        case!(sandbox::call_deadline_fails_that_call_only),
+        case!(sandbox::concurrent_writers_wait_for_instances),
     ]
 }
 

@@ -1,0 +1,43 @@
+//! [`Limits`]: what one tenant's driver instances may use (decisions §26), enforced by the
+//! host: guest memory (`StoreLimits`), the duration of one call (epoch interruption checked
+//! wherever the guest runs), resource-table entries, the number of instances in use at once
+//! (callers beyond it wait: backpressure, not failure) and how many calls an instance serves
+//! before it is replaced.
+
+use std::time::Duration;
+
+/// How often the engine's epoch advances: the granularity of call deadlines and of yielding
+/// a busy guest to other tasks.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Per-instance and per-driver limits of a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Linear memory of one instance, in bytes. A guest that needs more fails that call
+    /// (the instance traps and is discarded).
+    pub memory: usize,
+    /// Longest one call may run. Checked while the guest executes, so a call that waits on a
+    /// silent server ends at the host's answer deadline instead.
+    pub call_deadline: Duration,
+    /// Resource-table entries (open readers, writers, walkers, HTTP handles) per instance.
+    pub table_entries: usize,
+    /// Instances of one driver in use at once; further calls wait for one to come back.
+    pub max_instances: usize,
+    /// Calls an instance serves before it is replaced by a fresh one.
+    pub uses_per_instance: u32,
+}
+
+impl Default for Limits {
+    /// 1 GiB of memory (a writer needs `chunksize` plus headroom, `get-content` the whole
+    /// object), 15 minutes per call, 10,000 table entries, 64 instances, 10,000
+    /// calls per instance.
+    fn default() -> Self {
+        Limits {
+            memory: 1 << 30,
+            call_deadline: Duration::from_secs(15 * 60),
+            table_entries: 10_000,
+            max_instances: 64,
+            uses_per_instance: 10_000,
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The host's limits on a tenant's instances: memory, call deadline, instances in use
+//! (backpressure) and recycling. A limit that is hit fails that call only.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use s3drv_host::{Driver, Error, Limits, Tenant};
+
+use super::{Ctx, random_bytes, read_stream, same_bytes, write_stream};
+use crate::check;
+
+const MIB: usize = 1024 * 1024;
+
+/// A driver on the case's root with `extra` parameters for a tenant with `limits`.
+async fn limited(c: &Ctx, name: &str, limits: Limits, extra: &[(&str, &str)]) -> Result<Driver> {
+    let tenant = Tenant {
+        limits,
+        ..Tenant::new(name)
+    };
+    let mut params = c.endpoint.params(&c.root);
+    params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Ok(c.runtime.open_for(&tenant, params).await?)
+}
+
+/// get-content of an object larger than the memory cap is a typed `limit-exceeded` error;
+/// the same driver and others keep working.
+pub async fn memory_cap_fails_that_call_only(c: &Ctx) -> Result<()> {
+    let big = random_bytes(96 * MIB, 11);
+    write_stream(&c.driver, "/big", &big, 4 * MIB).await?;
+    c.driver.put_content("/small", b"small".to_vec()).await?;
+    let capped = limited(
+        c,
+        "memory-cap",
+        Limits {
+            memory: 64 << 20,
+            ..Limits::default()
+        },
+        &[],
+    )
+    .await?;
+    match capped.get_content("/big").await {
+        Err(Error::LimitExceeded(message)) => {
+            check!(message.contains("reader"), "unhelpful message: {message}")
+        }
+        other => anyhow::bail!("96 MiB fit in 64 MiB: {:?}", other.map(|v| v.len())),
+    }
+    check!(
+        capped.get_content("/small").await? == b"small",
+        "small read"
+    );
+    // Streams need only a chunk at a time: the capped driver still reads the big file.
+    same_bytes("/big", &read_stream(&capped, "/big", 0).await?, &big)?;
+    same_bytes("/big", &c.driver.get_content("/big").await?, &big)?;
+    c.driver.delete("/big").await?;
+
+    // A writer whose part buffer (chunksize 100 MiB) cannot fit traps: that writer fails,
+    // the driver's next call works on a fresh instance.
+    let big_parts = limited(
+        c,
+        "memory-cap-writer",
+        Limits {
+            memory: 64 << 20,
+            ..Limits::default()
+        },
+        &[("chunksize", "104857600")],
+    )
+    .await?;
+    let failed = write_stream(&big_parts, "/parts", b"x", 1).await;
+    check!(
+        matches!(
+            failed.as_ref().map_err(|e| e.downcast_ref::<Error>()),
+            Err(Some(Error::Component(_)))
+        ),
+        "a 100 MiB part buffer fit in 64 MiB: {failed:?}"
+    );
+    check!(
+        big_parts.get_content("/small").await? == b"small",
+        "small read after the trap"
+    );
+    // The trapped writer's upload is left open: a new writer supersedes it, then cancels.
+    c.driver.writer("/parts", false).await?.cancel().await?;
+    c.driver.delete("/small").await?;
+    Ok(())
+}
+
+/// A call that computes past its deadline traps; the next call of the driver works.
+pub async fn call_deadline_fails_that_call_only(c: &Ctx) -> Result<()> {
+    let hasty = limited(
+        c,
+        "deadline",
+        Limits {
+            call_deadline: Duration::from_millis(60),
+            ..Limits::default()
+        },
+        &[],
+    )
+    .await?;
+    match hasty.put_content("/slow", random_bytes(64 * MIB, 12)).await {
+        Err(Error::Component(e)) => check!(
+            format!("{e:#}").contains("deadline"),
+            "unexpected trap: {e:#}"
+        ),
+        other => anyhow::bail!("64 MiB were checksummed within 60 ms: {other:?}"),
+    }
+    hasty.put_content("/quick", b"q".to_vec()).await?;
+    check!(
+        c.driver.get_content("/quick").await? == b"q",
+        "quick write lost"
+    );
+    c.driver.delete("/quick").await?;
+    // The trap came before the upload: nothing was stored.
+    check!(c.driver.stat("/slow").await.is_err(), "/slow exists");
+    Ok(())
+}
+
+/// 64 concurrent writers of one tenant limited to 8 instances in use: the others wait, all
+/// complete, every file holds exactly its bytes. Instances are recycled every 5 calls.
+pub async fn concurrent_writers_wait_for_instances(c: &Ctx) -> Result<()> {
+    let driver = limited(
+        c,
+        "backpressure",
+        Limits {
+            max_instances: 8,
+            uses_per_instance: 5,
+            ..Limits::default()
+        },
+        &[],
+    )
+    .await?;
+    let tasks: Vec<_> = (0..64u64)
+        .map(|i| {
+            let driver = driver.clone();
+            tokio::spawn(async move {
+                let data = random_bytes(MIB + i as usize * 1000, 100 + i);
+                write_stream(&driver, &format!("/w/{i}"), &data, 256 << 10).await?;
+                Ok::<_, anyhow::Error>(data)
+            })
+        })
+        .collect();
+    let mut written = Vec::new();
+    for task in tasks {
+        written.push(task.await??);
+    }
+    for (i, data) in written.iter().enumerate() {
+        let path = format!("/w/{i}");
+        same_bytes(&path, &read_stream(&driver, &path, 0).await?, data)?;
+    }
+    driver.delete("/w").await?;
+    Ok(())
+}
