@@ -65,6 +65,26 @@ impl Endpoint {
     }
 }
 
+/// A command for a server process that dies with the test runner: servers started from the
+/// main thread get SIGTERM when it ends (Linux `PR_SET_PDEATHSIG`), even if the runner is
+/// killed and never runs its destructors. (The signal follows the thread that started the
+/// child, so servers started on other threads rely on `Drop` alone.)
+fn server_command(binary: &Path) -> Command {
+    let mut command = Command::new(binary);
+    if std::thread::current().name() == Some("main") {
+        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    command
+}
+
 /// Whether the variable `name` is `1` or `true`.
 fn flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
@@ -209,7 +229,7 @@ admin_token = "s3drv-test-admin-token"
         ),
     )?;
     let log = std::fs::File::create(dir.path().join("server.log"))?;
-    let mut child = Command::new(&binary)
+    let mut child = server_command(&binary)
         .arg("-c")
         .arg(&config)
         .arg("server")
@@ -316,7 +336,7 @@ fn start_moto_with(tls: &[&str]) -> Result<Server> {
     let dir = tempfile::Builder::new().prefix("s3drv-moto-").tempdir()?;
     let port = free_port()?;
     let log = std::fs::File::create(dir.path().join("server.log"))?;
-    let mut child = Command::new(&binary)
+    let mut child = server_command(&binary)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .args(tls)
         .current_dir(dir.path())
