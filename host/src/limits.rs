@@ -25,12 +25,14 @@ pub struct Limits {
     pub max_instances: usize,
     /// Calls an instance serves before it is replaced by a fresh one.
     pub uses_per_instance: u32,
+    /// The first retry's backoff; each further retry doubles it (tests shorten it).
+    pub backoff_base: Duration,
 }
 
 impl Default for Limits {
     /// 1 GiB of memory (a writer needs `chunksize` plus headroom, `get-content` the whole
     /// object), 15 minutes per call, 10,000 table entries, 64 instances, 10,000
-    /// calls per instance.
+    /// calls per instance, 100 ms first backoff.
     fn default() -> Self {
         Limits {
             memory: 1 << 30,
@@ -38,6 +40,7 @@ impl Default for Limits {
             table_entries: 10_000,
             max_instances: 64,
             uses_per_instance: 10_000,
+            backoff_base: Duration::from_millis(100),
         }
     }
 }

@@ -6,8 +6,9 @@
 //! them) or the connection failed before any answer. The SigV4 signature stays valid for 15
 //! minutes, far longer than the backoff.
 //!
-//! This is the fixed first policy; `maxretries`, retry budgets and adaptive rates per tenant
-//! are still to come.
+//! How many retries (`maxretries`) is the driver's policy; the first backoff is the tenant's
+//! [`Limits::backoff_base`](crate::Limits). A throttling answer (429, 503) also pauses every
+//! request of the driver for the backoff (see `outbound`). Retry budgets are still to come.
 
 use std::time::Duration;
 
@@ -19,19 +20,21 @@ pub const REPLAY_LIMIT: u64 = 64 << 20;
 /// holding an UploadPart forever under load.
 pub const ANSWER_DEADLINE: Duration = Duration::from_secs(120);
 
-/// First backoff; each retry doubles it.
-const BASE: Duration = Duration::from_millis(100);
-
 /// Whether an answer with `status` means "not processed, try again later".
 pub fn is_retryable_status(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
-/// The wait before retry number `retry` (1-based): exponential, with "equal jitter" (half
-/// fixed, half random) so that retries of many requests spread out. `random` is any value;
-/// only its remainder is used.
-pub fn backoff(retry: u32, random: u64) -> Duration {
-    let ceiling = BASE * 2u32.pow(retry.saturating_sub(1).min(10));
+/// Whether an answer with `status` asks the client to slow down.
+pub fn is_throttling_status(status: u16) -> bool {
+    matches!(status, 429 | 503)
+}
+
+/// The wait before retry number `retry` (1-based) with first backoff `base`: exponential,
+/// with "equal jitter" (half fixed, half random) so that retries of many requests spread out.
+/// `random` is any value; only its remainder is used.
+pub fn backoff(retry: u32, base: Duration, random: u64) -> Duration {
+    let ceiling = base * 2u32.pow(retry.saturating_sub(1).min(10));
     let half = ceiling / 2;
     let jitter_nanos = random % (half.as_nanos() as u64).max(1);
     half + Duration::from_nanos(jitter_nanos)
@@ -40,6 +43,8 @@ pub fn backoff(retry: u32, random: u64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BASE: Duration = Duration::from_millis(100);
 
     #[test]
     fn statuses() {
@@ -53,10 +58,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_with_bounded_jitter() {
-        assert_eq!(backoff(1, 0), Duration::from_millis(50));
-        assert!(backoff(1, u64::MAX) < Duration::from_millis(100));
-        assert_eq!(backoff(2, 0), Duration::from_millis(100));
-        assert_eq!(backoff(3, 0), Duration::from_millis(200));
-        assert!(backoff(40, u64::MAX) <= BASE * 1024);
+        assert_eq!(backoff(1, BASE, 0), Duration::from_millis(50));
+        assert!(backoff(1, BASE, u64::MAX) < Duration::from_millis(100));
+        assert_eq!(backoff(2, BASE, 0), Duration::from_millis(100));
+        assert_eq!(backoff(3, BASE, 0), Duration::from_millis(200));
+        assert!(backoff(40, BASE, u64::MAX) <= BASE * 1024);
     }
 }

@@ -55,6 +55,9 @@ pub struct Outbound {
     client: PooledClient,
     policy: TransportPolicy,
     limiter: Option<DefaultDirectRateLimiter>,
+    /// After a throttling answer, no request of the driver starts before this instant.
+    paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
+    backoff_base: Duration,
     tenant: Arc<str>,
     instance_metadata: bool,
 }
@@ -63,12 +66,15 @@ impl Outbound {
     /// The outbound side of a driver of `tenant` with `policy`.
     pub fn new(tenant: &Tenant, policy: TransportPolicy) -> Result<Outbound> {
         let tls = tls::client_config(policy.skip_verify, tenant.ca_bundle.as_deref())?;
+        // No burst: `maxrequestspersecond` holds over any window, as S3's limits do.
         let limiter = NonZeroU32::new(policy.max_requests_per_second)
-            .map(|rate| RateLimiter::direct(Quota::per_second(rate)));
+            .map(|rate| RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)));
         Ok(Outbound {
             client: pooled_client(tls),
             policy,
             limiter,
+            paused_until: std::sync::Mutex::new(None),
+            backoff_base: tenant.limits.backoff_base,
             tenant: tenant.name.as_str().into(),
             instance_metadata: tenant.instance_metadata,
         })
@@ -88,10 +94,23 @@ impl Outbound {
         )
     }
 
-    /// Waits for the rate limiter.
+    /// Waits out a throttling pause, then for the rate limiter.
     async fn admit(&self) {
+        let paused = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = paused {
+            tokio::time::sleep_until(until).await;
+        }
         if let Some(limiter) = &self.limiter {
             limiter.until_ready().await;
+        }
+    }
+
+    /// Pauses every request of the driver for `delay` (S3 asked it to slow down).
+    fn pause(&self, delay: Duration) {
+        let until = tokio::time::Instant::now() + delay;
+        let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        if paused.is_none_or(|p| p < until) {
+            *paused = Some(until);
         }
     }
 
@@ -145,6 +164,16 @@ impl Outbound {
                 }),
                 Err(_) => Err((true, HttpError::ConnectionReadTimeout)),
             };
+            let random = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos() as u64);
+            let delay = retry::backoff(attempt, self.backoff_base, random);
+            if let Ok(response) = &outcome
+                && retry::is_throttling_status(response.status().as_u16())
+            {
+                // S3 asked to slow down: every request of the driver waits, not only this one.
+                self.pause(delay);
+            }
             let reason = match &outcome {
                 Ok(response) if retry::is_retryable_status(response.status().as_u16()) => {
                     Some(format!("status {}", response.status().as_u16()))
@@ -157,10 +186,6 @@ impl Outbound {
                 return outcome.map_err(|(_, error)| error);
             };
             drop(outcome);
-            let random = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos() as u64);
-            let delay = retry::backoff(attempt, random);
             if self.policy.log_retries {
                 let operation = format!("{} {}", parts.method, parts.uri.path());
                 tracing::debug!(

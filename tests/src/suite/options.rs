@@ -413,21 +413,38 @@ pub async fn max_retries_and_retry_log(c: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// `maxrequestspersecond` holds a driver to its rate: 20 requests at 5 per second (a burst of
-/// 5 allowed) cannot finish in less than 3 seconds.
+/// `maxrequestspersecond` holds a driver to its rate over any window: 500 stats at 50 per
+/// second take 10 s (±5 %: 499 intervals of 20 ms), while a second tenant without a limit,
+/// running at the same time, is not slowed.
 pub async fn request_rate_limited(c: &Ctx) -> Result<()> {
-    let driver = c.open(&c.root, &[("maxrequestspersecond", "5")]).await?;
-    driver.put_content("/rate", b"r".to_vec()).await?;
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    let started = std::time::Instant::now();
-    for _ in 0..20 {
-        driver.stat("/rate").await?;
-    }
-    let took = started.elapsed();
+    c.driver.put_content("/rate", b"r".to_vec()).await?;
+    let stats = |driver: s3drv_host::Driver| async move {
+        let started = std::time::Instant::now();
+        for _ in 0..500 {
+            driver.stat("/rate").await?;
+        }
+        Ok::<_, anyhow::Error>(started.elapsed())
+    };
+    let mut limited = c.endpoint.params(&c.root);
+    limited.push(("maxrequestspersecond".into(), "50".into()));
+    let mut unlimited = c.endpoint.params(&c.root);
+    unlimited.push(("maxrequestspersecond".into(), "0".into()));
+    let limited = c.runtime.open_for(&Tenant::new("rate-50"), limited).await?;
+    let unlimited = c
+        .runtime
+        .open_for(&Tenant::new("rate-0"), unlimited)
+        .await?;
+    let (slow, fast) = tokio::join!(tokio::spawn(stats(limited)), tokio::spawn(stats(unlimited)));
+    let (slow, fast) = (slow??, fast??);
+    let seconds = slow.as_secs_f64();
     check!(
-        took >= std::time::Duration::from_millis(2900),
-        "20 requests at 5/s took only {took:?}"
+        (9.5..=10.5).contains(&seconds),
+        "500 stats at 50/s took {seconds:.2} s"
     );
-    driver.delete("/rate").await?;
+    check!(
+        fast.as_secs_f64() < 5.0,
+        "the unlimited tenant was slowed: {fast:?}"
+    );
+    c.driver.delete("/rate").await?;
     Ok(())
 }
