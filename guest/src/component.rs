@@ -89,6 +89,7 @@ impl GuestDriver for DriverResource {
             max_requests_per_second: policy.max_requests_per_second,
             skip_verify: policy.skip_verify,
             log_retries: self.s3.config.log.retries,
+            destinations: self.s3.destinations(),
         }
     }
 

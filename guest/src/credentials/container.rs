@@ -13,25 +13,29 @@ use crate::s3::{HttpRequest, Method, Transport};
 const ECS_AUTHORITY: &str = "169.254.170.2";
 
 /// Fetches the container credentials, if the environment points at an endpoint.
+/// The credentials URL the environment names, if any.
+pub(super) fn url(env: &dyn Environment) -> Option<String> {
+    match env.var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
+        Some(relative) => Some(format!("http://{ECS_AUTHORITY}{relative}")),
+        None => env.var("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+    }
+}
+
 pub(super) fn fetch<T: Transport>(
     transport: &T,
     env: &dyn Environment,
 ) -> Result<Found, BackendError> {
-    let (secure, authority, path) =
-        if let Some(relative) = env.var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
-            (false, ECS_AUTHORITY.to_string(), relative)
-        } else if let Some(full) = env.var("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
-            split_url(&full).ok_or_else(|| {
-                BackendError::malformed(
-                    format!("AWS_CONTAINER_CREDENTIALS_FULL_URI {full:?} is not an http(s) URL"),
-                    None,
-                )
-            })?
-        } else {
-            return Ok(Found::NotHere(
-                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set".into(),
-            ));
-        };
+    let Some(url) = url(env) else {
+        return Ok(Found::NotHere(
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set".into(),
+        ));
+    };
+    let (secure, authority, path) = split_url(&url).ok_or_else(|| {
+        BackendError::malformed(
+            format!("the container credentials URL {url:?} is not an http(s) URL"),
+            None,
+        )
+    })?;
     let token = match env.var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
         Some(file) => Some(env.read_file(&file).map_err(|e| {
             BackendError::malformed(

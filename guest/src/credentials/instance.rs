@@ -32,22 +32,27 @@ fn request(
     }
 }
 
+/// The metadata service's URL, unless the environment turns the source off.
+pub(super) fn url(env: &dyn Environment) -> Option<String> {
+    let disabled = env
+        .var("AWS_EC2_METADATA_DISABLED")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    (!disabled).then(|| {
+        env.var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string())
+    })
+}
+
 /// Fetches the instance role's credentials.
 pub(super) fn fetch<T: Transport>(
     transport: &T,
     env: &dyn Environment,
 ) -> Result<Found, BackendError> {
-    if env
-        .var("AWS_EC2_METADATA_DISABLED")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
+    let Some(url) = url(env) else {
         return Ok(Found::NotHere(
             "instance metadata is off (AWS_EC2_METADATA_DISABLED)".into(),
         ));
-    }
-    let url = env
-        .var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+    };
     let endpoint = split_url(&url).ok_or_else(|| {
         BackendError::malformed(
             format!("AWS_EC2_METADATA_SERVICE_ENDPOINT {url:?} is not an http(s) URL"),

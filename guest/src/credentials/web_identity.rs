@@ -32,6 +32,22 @@ struct StsCredentials {
     expiration: String,
 }
 
+/// The STS endpoint: `AWS_ENDPOINT_URL_STS`, else the regional endpoint of `AWS_REGION`,
+/// `AWS_DEFAULT_REGION` or the driver's `region`.
+pub(super) fn sts_url(env: &dyn Environment, region: &str) -> String {
+    let region = env
+        .var("AWS_REGION")
+        .or_else(|| env.var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| region.to_string());
+    env.var("AWS_ENDPOINT_URL_STS")
+        .unwrap_or_else(|| format!("https://sts.{region}.{}", regions::dns_suffix(&region)))
+}
+
+/// Whether the environment configures web identity.
+pub(super) fn configured(env: &dyn Environment) -> bool {
+    env.var("AWS_WEB_IDENTITY_TOKEN_FILE").is_some() && env.var("AWS_ROLE_ARN").is_some()
+}
+
 /// Exchanges the web identity token for credentials, if the environment names both.
 pub(super) fn fetch<T: Transport>(
     transport: &T,
@@ -60,13 +76,7 @@ pub(super) fn fetch<T: Transport>(
             .as_secs();
         format!("s3drv-{seconds}")
     });
-    let region = env
-        .var("AWS_REGION")
-        .or_else(|| env.var("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|| region.to_string());
-    let url = env
-        .var("AWS_ENDPOINT_URL_STS")
-        .unwrap_or_else(|| format!("https://sts.{region}.{}", regions::dns_suffix(&region)));
+    let url = sts_url(env, region);
     let (secure, authority, path) = split_url(&url).ok_or_else(|| {
         BackendError::malformed(format!("STS endpoint {url:?} is not an http(s) URL"), None)
     })?;

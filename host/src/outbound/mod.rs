@@ -5,6 +5,7 @@
 //! transient failures (`maxretries`, the `retry` module), TLS verification (`skipverify`) and
 //! whether instance metadata may be reached.
 
+pub mod destinations;
 pub mod tls;
 
 use std::error::Error as _;
@@ -25,6 +26,7 @@ use crate::bindings::s3drv::storage::types::TransportPolicy;
 use crate::error::Result;
 use crate::retry;
 use crate::tenant::Tenant;
+use destinations::Destinations;
 
 /// The body type wasmtime-wasi-http hands to and expects from the hooks.
 pub type WasiBody = wasmtime_wasi_http::WasiBody;
@@ -60,12 +62,14 @@ pub struct Outbound {
     backoff_base: Duration,
     tenant: Arc<str>,
     instance_metadata: bool,
+    destinations: Destinations,
 }
 
 impl Outbound {
     /// The outbound side of a driver of `tenant` with `policy`.
     pub fn new(tenant: &Tenant, policy: TransportPolicy) -> Result<Outbound> {
         let tls = tls::client_config(policy.skip_verify, tenant.ca_bundle.as_deref())?;
+        let destinations = Destinations::new(&policy.destinations);
         // No burst: `maxrequestspersecond` holds over any window, as S3's limits do.
         let limiter = NonZeroU32::new(policy.max_requests_per_second)
             .map(|rate| RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)));
@@ -75,13 +79,14 @@ impl Outbound {
             limiter,
             paused_until: std::sync::Mutex::new(None),
             backoff_base: tenant.limits.backoff_base,
+            destinations,
             tenant: tenant.name.as_str().into(),
             instance_metadata: tenant.instance_metadata,
         })
     }
 
     /// The policy a driver has before it reports its own: verify TLS, default retries, no
-    /// rate limit (the driver's `open` sends nothing).
+    /// rate limit, no destination (the driver's `open` sends nothing).
     pub fn provisional(tenant: &Tenant) -> Result<Outbound> {
         Outbound::new(
             tenant,
@@ -90,6 +95,7 @@ impl Outbound {
                 max_requests_per_second: 0,
                 skip_verify: false,
                 log_retries: false,
+                destinations: Vec::new(),
             },
         )
     }
@@ -227,7 +233,18 @@ impl WasiHttpHooks for OutboundHooks {
     {
         let outbound = self.outbound.clone();
         Box::new(async move {
-            let host = request.uri().host().unwrap_or_default();
+            let uri = request.uri();
+            if !outbound.destinations.allows(uri) {
+                tracing::warn!(
+                    target: "s3drv::driver",
+                    tenant = &*outbound.tenant,
+                    "refused a request to {}://{}: not a destination of the driver's configuration",
+                    uri.scheme_str().unwrap_or_default(),
+                    uri.authority().map_or("", |a| a.as_str())
+                );
+                return Err(HttpError::HttpRequestDenied);
+            }
+            let host = uri.host().unwrap_or_default();
             if !outbound.instance_metadata && METADATA_HOSTS.contains(&host) {
                 return Err(HttpError::DestinationIpProhibited);
             }
