@@ -93,18 +93,25 @@ pub fn get_content<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<Vec<u8>
     let mut reader = Reader::open(s3, path, 0)?;
     // One allocation of the announced size (bounded: the announcement is the server's word)
     // instead of doubling, which needs three times the content in guest memory at its peak.
+    // A body longer than announced (or endless) ends the same way, never in a trap.
     let announced = reader.announced.unwrap_or(0).min(GET_CONTENT_RESERVE_LIMIT);
+    let too_large = |size: u64| {
+        Error::LimitExceeded(format!(
+            "{path} holds {size} bytes or more, more than the driver's memory allows: read it with a reader"
+        ))
+    };
     let mut content = Vec::new();
-    if content.try_reserve_exact(announced as usize).is_err() {
-        return Err(Error::LimitExceeded(format!(
-            "{path} holds {announced} bytes, more than the driver's memory allows: read it with a reader"
-        )));
-    }
+    content
+        .try_reserve_exact(announced as usize)
+        .map_err(|_| too_large(announced))?;
     loop {
         let chunk = reader.read(s3, 1 << 20)?;
         if chunk.is_empty() {
             return Ok(content);
         }
+        content
+            .try_reserve(chunk.len())
+            .map_err(|_| too_large((content.len() + chunk.len()) as u64))?;
         content.extend_from_slice(&chunk);
     }
 }

@@ -1,0 +1,165 @@
+//! Broken and hostile servers: each answer gives a typed error (never a trap of the component
+//! or a hang) with bounded memory. The server is a loopback socket answering every request
+//! with one canned reply, then closing the connection.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use s3drv_host::{Error, Limits, Runtime, Tenant};
+
+/// How the server answers.
+#[derive(Clone, Copy)]
+enum Reply {
+    /// These bytes, then close.
+    Raw(&'static str),
+    /// A 200 with a chunked body of zeros that never ends.
+    Endless,
+}
+
+/// Starts a server answering every request with `reply`; returns its URL.
+fn serve(reply: Reply) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if stream.read(&mut byte).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                match reply {
+                    Reply::Raw(text) => {
+                        let _ = stream.write_all(text.as_bytes());
+                    }
+                    Reply::Endless => {
+                        let _ = stream
+                            .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+                        let chunk = [0u8; 65536];
+                        loop {
+                            let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
+                            frame.extend_from_slice(&chunk);
+                            frame.extend_from_slice(b"\r\n");
+                            if stream.write_all(&frame).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+fn component() -> PathBuf {
+    std::env::var_os("S3DRV_COMPONENT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/s3drv.wasm")
+        })
+}
+
+/// The error of `operation` on a driver of a server answering `reply`, within 30 s.
+async fn error_of(reply: Reply, operation: &str) -> Error {
+    let runtime = Runtime::load(&component()).expect("run `make build` first");
+    let tenant = Tenant {
+        limits: Limits {
+            memory: 64 << 20,
+            ..Limits::default()
+        },
+        ..Tenant::new("hostile")
+    };
+    let params = [
+        ("regionendpoint", serve(reply)),
+        ("bucket", "bucket".into()),
+        ("accesskey", "AK".into()),
+        ("secretkey", "SK".into()),
+        ("maxretries", "0".into()),
+    ];
+    let driver = runtime.open_for(&tenant, params).await.unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(30), async {
+        match operation {
+            "list" => driver.list("/dir").await.map(|_| ()),
+            "get" => driver.get_content("/file").await.map(|_| ()),
+            "stat" => driver.stat("/file").await.map(|_| ()),
+            _ => unreachable!(),
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{operation} hung"));
+    let error = outcome.expect_err("a broken answer was accepted");
+    assert!(
+        !matches!(error, Error::Component(_)),
+        "{operation}: the component trapped: {error}"
+    );
+    error
+}
+
+fn backend_code(error: &Error) -> &str {
+    match error {
+        Error::Backend(e) => &e.code,
+        other => panic!("expected a backend error, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn garbage_and_truncated_xml() {
+    let garbage = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\n<<<>>>&&&";
+    assert_eq!(
+        backend_code(&error_of(Reply::Raw(garbage), "list").await),
+        "MalformedResponse"
+    );
+    let truncated = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\nConnection: close\r\n\r\n<ListBucketResult><IsTruncated>tr";
+    let error = error_of(Reply::Raw(truncated), "list").await;
+    assert!(matches!(error, Error::Backend(_)), "{error}");
+}
+
+#[tokio::test]
+async fn a_200_carrying_an_s3_error() {
+    let reply = "HTTP/1.1 200 OK\r\nContent-Length: 93\r\nConnection: close\r\n\r\n<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>";
+    assert_eq!(
+        backend_code(&error_of(Reply::Raw(reply), "list").await),
+        "InternalError"
+    );
+}
+
+#[tokio::test]
+async fn a_body_shorter_than_its_content_length() {
+    let reply = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\nonly this";
+    let error = error_of(Reply::Raw(reply), "get").await;
+    assert!(matches!(error, Error::Backend(_)), "{error}");
+}
+
+#[tokio::test]
+async fn an_endless_body_is_a_limit_not_a_trap() {
+    let error = error_of(Reply::Endless, "get").await;
+    assert!(matches!(error, Error::LimitExceeded(_)), "{error}");
+}
+
+#[tokio::test]
+async fn huge_headers() {
+    let header = format!("X-Junk: {}\r\n", "j".repeat(1 << 20));
+    let reply: &'static str = Box::leak(
+        format!("HTTP/1.1 200 OK\r\n{header}Content-Length: 0\r\nConnection: close\r\n\r\n")
+            .into_boxed_str(),
+    );
+    let error = error_of(Reply::Raw(reply), "stat").await;
+    assert!(matches!(error, Error::Backend(_)), "{error}");
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed() {
+    let reply = "HTTP/1.1 301 Moved Permanently\r\nLocation: http://169.254.169.254/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let error = error_of(Reply::Raw(reply), "list").await;
+    match &error {
+        Error::Backend(e) => assert_eq!(e.status, Some(301), "{error}"),
+        other => panic!("{other}"),
+    }
+}
