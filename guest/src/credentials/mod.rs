@@ -327,14 +327,33 @@ pub(crate) mod tests {
 
     /// Answers requests in order from a script and records them.
     pub struct Script {
-        pub answers: RefCell<Vec<(u16, String)>>,
+        pub answers: RefCell<Vec<(u16, Vec<(String, String)>, String)>>,
         pub seen: RefCell<Vec<HttpRequest>>,
     }
 
     impl Script {
         pub fn new(answers: &[(u16, &str)]) -> Self {
+            Script::with_headers(
+                &answers
+                    .iter()
+                    .map(|(s, b)| (*s, &[][..], *b))
+                    .collect::<Vec<_>>(),
+            )
+        }
+
+        pub fn with_headers(answers: &[(u16, &[(&str, &str)], &str)]) -> Self {
+            let answers = answers
+                .iter()
+                .map(|(status, headers, body)| {
+                    let headers = headers
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect();
+                    (*status, headers, body.to_string())
+                })
+                .collect();
             Script {
-                answers: RefCell::new(answers.iter().map(|(s, b)| (*s, b.to_string())).collect()),
+                answers: RefCell::new(answers),
                 seen: RefCell::new(Vec::new()),
             }
         }
@@ -344,10 +363,10 @@ pub(crate) mod tests {
         type Body = Cursor<Vec<u8>>;
         fn send(&self, request: HttpRequest) -> Result<HttpResponse<Self::Body>, BackendError> {
             self.seen.borrow_mut().push(request);
-            let (status, body) = self.answers.borrow_mut().remove(0);
+            let (status, headers, body) = self.answers.borrow_mut().remove(0);
             Ok(HttpResponse {
                 status,
-                headers: Vec::new(),
+                headers,
                 body: Cursor::new(body.into_bytes()),
             })
         }

@@ -1,5 +1,7 @@
 //! Multipart uploads: create, upload (and copy) parts, list, complete, abort.
 
+use md5::Digest as _;
+
 use super::checksum::ChecksumAlgorithm;
 use super::object::with_attributes;
 use super::xml::{
@@ -148,6 +150,10 @@ pub fn copy_parts<T: Transport>(
 }
 
 /// CompleteMultipartUpload with `parts` in order.
+///
+/// When the answer to a completion was lost and the request was sent again, S3 answers
+/// NoSuchUpload: the upload is gone because it completed. The object at `key` is then checked:
+/// if its ETag is the multipart ETag of exactly these parts, the completion succeeded.
 pub fn complete<T: Transport>(
     s3: &S3Client<T>,
     key: &str,
@@ -158,8 +164,38 @@ pub fn complete<T: Transport>(
         .query("uploadId", upload_id)
         .header("content-type", "application/xml")
         .body(xml::complete_multipart_upload(parts), BodyChecksum::Md5);
-    s3.send_xml::<xml::CopyResult>("CompleteMultipartUpload", request)?;
-    Ok(())
+    match s3.send_xml::<xml::CopyResult>("CompleteMultipartUpload", request) {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == "NoSuchUpload" => match multipart_etag(parts) {
+            Some(expected) => {
+                let head = s3.send_discard(S3Request::new(Method::Head, key));
+                match head {
+                    Ok(answer) if answer.header("etag") == Some(expected.as_str()) => Ok(()),
+                    _ => Err(e),
+                }
+            }
+            None => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// The ETag S3 gives an object completed from `parts` (`"<md5 of the part MD5s>-<count>"`),
+/// when every part ETag is a plain MD5.
+fn multipart_etag(parts: &[Part]) -> Option<String> {
+    let mut digests = Vec::with_capacity(parts.len() * 16);
+    for part in parts {
+        let hex = part.etag.trim_matches('"');
+        if hex.len() != 32 {
+            return None;
+        }
+        for i in (0..32).step_by(2) {
+            digests.push(u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()?);
+        }
+    }
+    let digest = md5::Md5::digest(&digests);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Some(format!("\"{hex}-{}\"", parts.len()))
 }
 
 /// AbortMultipartUpload.
@@ -276,4 +312,67 @@ pub fn copy_large<T: Transport>(
         return Err(Error::Backend(e));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::credentials::tests::Script;
+
+    fn client(answers: &[(u16, &[(&str, &str)], &str)]) -> S3Client<Script> {
+        let params: Vec<(String, String)> = [
+            ("bucket", "b"),
+            ("regionendpoint", "http://s3:9000"),
+            ("accesskey", "AK"),
+            ("secretkey", "SK"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        S3Client::new(
+            Config::from_params(&params).unwrap(),
+            Script::with_headers(answers),
+        )
+    }
+
+    fn parts() -> Vec<Part> {
+        // The MD5s of "a" and "b".
+        [
+            "0cc175b9c0f1b6a831c399e269772661",
+            "92eb5ffee6ae2fec3ad71c777531578f",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, md5)| Part {
+            number: i as u32 + 1,
+            etag: format!("\"{md5}\""),
+            size: 1,
+            checksum: None,
+        })
+        .collect()
+    }
+
+    const NO_SUCH_UPLOAD: &str = "<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>";
+
+    #[test]
+    fn a_completion_repeated_after_a_lost_answer_is_recognised() {
+        let expected = multipart_etag(&parts()).unwrap();
+        assert!(expected.ends_with("-2\""), "{expected}");
+        // The repeated completion: NoSuchUpload, and the object is exactly these parts.
+        let s3 = client(&[
+            (404, &[], NO_SUCH_UPLOAD),
+            (200, &[("etag", expected.as_str())], ""),
+        ]);
+        assert_eq!(complete(&s3, "k", "u", &parts()), Ok(()));
+        // Another object at the key: the error stands.
+        let s3 = client(&[
+            (404, &[], NO_SUCH_UPLOAD),
+            (200, &[("etag", "\"other-2\"")], ""),
+        ]);
+        assert_eq!(
+            complete(&s3, "k", "u", &parts()).unwrap_err().code,
+            "NoSuchUpload"
+        );
+    }
 }

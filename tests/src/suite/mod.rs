@@ -175,6 +175,7 @@ pub fn cases() -> Vec<Case> {
         case!(options::signature_version_2, Needs::SigV2),
         case!(options::tls_verification, Needs::TlsCopy),
         case!(options::max_retries_and_retry_log),
+        case!(options::multipart_etag_is_md5_of_part_md5s),
         case!(options::request_rate_limited),
         case!(credentials::credentials_from_granted_environment),
         case!(credentials::no_credentials_named_clearly),
