@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use s3drv_guest::credentials::Credentials;
-use s3drv_guest::s3::{encode_query_value, sigv2};
+use s3drv_guest::s3::{encode_query, sigv2};
 
 /// The virtualenv's Python: beside `S3DRV_MOTO_SERVER`, else the workspace's `.venv`.
 fn python() -> PathBuf {
@@ -141,21 +141,11 @@ fn signatures_match_botocore() {
             .map(|(_, v)| v.clone())
             .expect("an authorization header");
         ours.push(authorization);
-        let query: Vec<String> = c
-            .query
-            .iter()
-            .map(|(k, v)| {
-                if v.is_empty() {
-                    k.to_string()
-                } else {
-                    format!("{k}={}", encode_query_value(v))
-                }
-            })
-            .collect();
+        let query = encode_query(&c.query);
         let url = if query.is_empty() {
             format!("http://store{}", c.path)
         } else {
-            format!("http://store{}?{}", c.path, query.join("&"))
+            format!("http://store{}?{query}", c.path)
         };
         requests.push(format!(
             "{{\"method\":{:?},\"url\":{:?},\"headers\":[{}],\"date\":{:?},\"access_key\":{:?},\"secret_key\":{:?},\"token\":{}}}",

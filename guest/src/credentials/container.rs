@@ -30,12 +30,7 @@ pub(super) fn fetch<T: Transport>(
             "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set".into(),
         ));
     };
-    let (secure, authority, path) = split_url(&url).ok_or_else(|| {
-        BackendError::malformed(
-            format!("the container credentials URL {url:?} is not an http(s) URL"),
-            None,
-        )
-    })?;
+    let (secure, authority, path) = split_url("the container credentials URL", &url)?;
     let token = match env.var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
         Some(file) => Some(env.read_file(&file).map_err(|e| {
             BackendError::malformed(

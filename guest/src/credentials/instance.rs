@@ -53,12 +53,7 @@ pub(super) fn fetch<T: Transport>(
             "instance metadata is off (AWS_EC2_METADATA_DISABLED)".into(),
         ));
     };
-    let endpoint = split_url(&url).ok_or_else(|| {
-        BackendError::malformed(
-            format!("AWS_EC2_METADATA_SERVICE_ENDPOINT {url:?} is not an http(s) URL"),
-            None,
-        )
-    })?;
+    let endpoint = split_url("the instance metadata endpoint", &url)?;
     let what = "the instance metadata service";
     let token = fetch_body(
         transport,

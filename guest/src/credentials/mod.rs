@@ -286,18 +286,23 @@ fn fetch_body<T: Transport>(
     }
 }
 
-/// Splits `http[s]://host[:port][/path]` into (secure, authority, path).
-fn split_url(url: &str) -> Option<(bool, String, String)> {
+/// Splits `http[s]://host[:port][/path]` into (secure, authority, path); `what` names the
+/// URL's source in the error.
+fn split_url(what: &str, url: &str) -> Result<(bool, String, String), BackendError> {
+    let refused = || BackendError::malformed(format!("{what} {url:?} is not an http(s) URL"), None);
     let (secure, rest) = if let Some(rest) = url.strip_prefix("https://") {
         (true, rest)
     } else {
-        (false, url.strip_prefix("http://")?)
+        (false, url.strip_prefix("http://").ok_or_else(refused)?)
     };
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
-    (!authority.is_empty()).then(|| (secure, authority.to_string(), path.to_string()))
+    if authority.is_empty() {
+        return Err(refused());
+    }
+    Ok((secure, authority.to_string(), path.to_string()))
 }
 
 #[cfg(test)]

@@ -77,9 +77,7 @@ pub(super) fn fetch<T: Transport>(
         format!("s3drv-{seconds}")
     });
     let url = sts_url(env, region);
-    let (secure, authority, path) = split_url(&url).ok_or_else(|| {
-        BackendError::malformed(format!("STS endpoint {url:?} is not an http(s) URL"), None)
-    })?;
+    let (secure, authority, path) = split_url("the STS endpoint", &url)?;
     let form = [
         ("Action", "AssumeRoleWithWebIdentity"),
         ("Version", "2011-06-15"),

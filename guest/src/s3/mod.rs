@@ -219,6 +219,21 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// Like [`QUERY_VALUE`] but keeps `/` (key paths).
 const KEY_PATH: &AsciiSet = &QUERY_VALUE.remove(b'/');
 
+/// A query string of `pairs` (values not yet encoded); an empty value gives a bare name.
+pub fn encode_query(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k.to_string()
+            } else {
+                format!("{k}={}", encode_query_value(v))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// Percent-encodes a query value as SigV4 expects.
 pub fn encode_query_value(value: &str) -> String {
     utf8_percent_encode(value, QUERY_VALUE).to_string()
@@ -303,18 +318,7 @@ impl<T: Transport> S3Client<T> {
 
     /// Addresses and signs `request`.
     pub fn prepare(&self, request: S3Request) -> Result<HttpRequest, BackendError> {
-        let query = request
-            .query
-            .iter()
-            .map(|(k, v)| {
-                if v.is_empty() {
-                    k.to_string()
-                } else {
-                    format!("{k}={}", encode_query_value(v))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("&");
+        let query = encode_query(&request.query);
         let address = address(&self.config, &request.key, &query);
         let mut headers = request.headers;
         let checksum = match request.checksum {
