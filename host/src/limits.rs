@@ -27,12 +27,19 @@ pub struct Limits {
     pub uses_per_instance: u32,
     /// The first retry's backoff; each further retry doubles it (tests shorten it).
     pub backoff_base: Duration,
+    /// Longest wait for a connection to the server.
+    pub connect_timeout: Duration,
+    /// Longest wait for the answer's head after the request was sent (body included); an
+    /// attempt without one counts as lost and is retried. Servers do stall: Garage's SQLite
+    /// backend was seen holding an UploadPart forever under load.
+    pub first_byte_timeout: Duration,
 }
 
 impl Default for Limits {
     /// 1 GiB of memory (a writer needs `chunksize` plus headroom, `get-content` the whole
     /// object), 15 minutes per call, 10,000 table entries, 64 instances, 10,000
-    /// calls per instance, 100 ms first backoff.
+    /// calls per instance, 100 ms first backoff, 10 s to connect, 120 s to the first byte
+    /// of an answer.
     fn default() -> Self {
         Limits {
             memory: 1 << 30,
@@ -41,6 +48,8 @@ impl Default for Limits {
             max_instances: 64,
             uses_per_instance: 10_000,
             backoff_base: Duration::from_millis(100),
+            connect_timeout: Duration::from_secs(10),
+            first_byte_timeout: Duration::from_secs(120),
         }
     }
 }

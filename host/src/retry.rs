@@ -15,11 +15,6 @@ use std::time::Duration;
 /// Largest body buffered for replay; larger bodies are sent once.
 pub const REPLAY_LIMIT: u64 = 64 << 20;
 
-/// How long one attempt may wait for the answer's head (sending the body included) before
-/// it counts as lost and is retried. Servers do stall: Garage's SQLite backend was seen
-/// holding an UploadPart forever under load.
-pub const ANSWER_DEADLINE: Duration = Duration::from_secs(120);
-
 /// Whether an answer with `status` means "not processed, try again later".
 pub fn is_retryable_status(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)

@@ -16,6 +16,8 @@ enum Reply {
     Raw(&'static str),
     /// A 200 with a chunked body of zeros that never ends.
     Endless,
+    /// Nothing at all: the connection stays open and silent.
+    Silent,
 }
 
 /// Starts a server answering every request with `reply`; returns its URL.
@@ -38,6 +40,7 @@ fn serve(reply: Reply) -> String {
                     Reply::Raw(text) => {
                         let _ = stream.write_all(text.as_bytes());
                     }
+                    Reply::Silent => std::thread::sleep(Duration::from_secs(600)),
                     Reply::Endless => {
                         let _ = stream
                             .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -68,12 +71,18 @@ fn component() -> PathBuf {
 
 /// The error of `operation` on a driver of a server answering `reply`, within 30 s.
 async fn error_of(reply: Reply, operation: &str) -> Error {
+    let limits = Limits {
+        memory: 64 << 20,
+        ..Limits::default()
+    };
+    error_with(reply, operation, limits).await
+}
+
+/// The error of `operation` for a tenant with `limits` on a server answering `reply`.
+async fn error_with(reply: Reply, operation: &str, limits: Limits) -> Error {
     let runtime = Runtime::load(&component()).expect("run `make build` first");
     let tenant = Tenant {
-        limits: Limits {
-            memory: 64 << 20,
-            ..Limits::default()
-        },
+        limits,
         ..Tenant::new("hostile")
     };
     let params = [
@@ -162,4 +171,20 @@ async fn a_redirect_is_not_followed() {
         Error::Backend(e) => assert_eq!(e.status, Some(301), "{error}"),
         other => panic!("{other}"),
     }
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_at_the_first_byte_timeout() {
+    let limits = Limits {
+        first_byte_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let started = std::time::Instant::now();
+    let error = error_with(Reply::Silent, "stat", limits).await;
+    assert_eq!(backend_code(&error), "ConnectionReadTimeout", "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
 }

@@ -38,9 +38,10 @@ pub type PooledClient = Client<HttpsConnector<HttpConnector>, WasiBody>;
 const METADATA_HOSTS: &[&str] = &["169.254.169.254", "169.254.170.2", "[fd00:ec2::254]"];
 
 /// A keep-alive client with `tls`.
-fn pooled_client(tls: rustls::ClientConfig) -> PooledClient {
+fn pooled_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> PooledClient {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
+    http.set_connect_timeout(Some(connect_timeout));
     http.set_nodelay(true);
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
@@ -60,6 +61,7 @@ pub struct Outbound {
     /// After a throttling answer, no request of the driver starts before this instant.
     paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
     backoff_base: Duration,
+    first_byte_timeout: Duration,
     tenant: Arc<str>,
     instance_metadata: bool,
     destinations: Destinations,
@@ -74,11 +76,12 @@ impl Outbound {
         let limiter = NonZeroU32::new(policy.max_requests_per_second)
             .map(|rate| RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)));
         Ok(Outbound {
-            client: pooled_client(tls),
+            client: pooled_client(tls, tenant.limits.connect_timeout),
             policy,
             limiter,
             paused_until: std::sync::Mutex::new(None),
             backoff_base: tenant.limits.backoff_base,
+            first_byte_timeout: tenant.limits.first_byte_timeout,
             destinations,
             tenant: tenant.name.as_str().into(),
             instance_metadata: tenant.instance_metadata,
@@ -129,7 +132,8 @@ impl Outbound {
         deadline: Option<Duration>,
     ) -> Result<http::Response<hyper::body::Incoming>, HttpError> {
         let probe = deadline.is_some();
-        let deadline = deadline.map_or(retry::ANSWER_DEADLINE, |d| d.min(retry::ANSWER_DEADLINE));
+        let limit = self.first_byte_timeout;
+        let deadline = deadline.map_or(limit, |d| d.min(limit));
         let length = request
             .headers()
             .get(http::header::CONTENT_LENGTH)
