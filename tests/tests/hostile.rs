@@ -10,10 +10,10 @@ use std::time::Duration;
 use s3drv_host::{Error, Limits, Runtime, Tenant};
 
 /// How the server answers.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Reply {
     /// These bytes, then close.
-    Raw(&'static str),
+    Raw(String),
     /// A 200 with a chunked body of zeros that never ends.
     Endless,
     /// Nothing at all: the connection stays open and silent.
@@ -27,6 +27,7 @@ fn serve(reply: Reply) -> String {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
+            let reply = reply.clone();
             std::thread::spawn(move || {
                 let mut head = Vec::new();
                 let mut byte = [0u8; 1];
@@ -122,11 +123,11 @@ fn backend_code(error: &Error) -> &str {
 async fn garbage_and_truncated_xml() {
     let garbage = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\n<<<>>>&&&";
     assert_eq!(
-        backend_code(&error_of(Reply::Raw(garbage), "list").await),
+        backend_code(&error_of(Reply::Raw(garbage.into()), "list").await),
         "MalformedResponse"
     );
     let truncated = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\nConnection: close\r\n\r\n<ListBucketResult><IsTruncated>tr";
-    let error = error_of(Reply::Raw(truncated), "list").await;
+    let error = error_of(Reply::Raw(truncated.into()), "list").await;
     assert!(matches!(error, Error::Backend(_)), "{error}");
 }
 
@@ -134,7 +135,7 @@ async fn garbage_and_truncated_xml() {
 async fn a_200_carrying_an_s3_error() {
     let reply = "HTTP/1.1 200 OK\r\nContent-Length: 93\r\nConnection: close\r\n\r\n<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>";
     assert_eq!(
-        backend_code(&error_of(Reply::Raw(reply), "list").await),
+        backend_code(&error_of(Reply::Raw(reply.into()), "list").await),
         "InternalError"
     );
 }
@@ -142,7 +143,7 @@ async fn a_200_carrying_an_s3_error() {
 #[tokio::test]
 async fn a_body_shorter_than_its_content_length() {
     let reply = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\nonly this";
-    let error = error_of(Reply::Raw(reply), "get").await;
+    let error = error_of(Reply::Raw(reply.into()), "get").await;
     assert!(matches!(error, Error::Backend(_)), "{error}");
 }
 
@@ -155,18 +156,16 @@ async fn an_endless_body_is_a_limit_not_a_trap() {
 #[tokio::test]
 async fn huge_headers() {
     let header = format!("X-Junk: {}\r\n", "j".repeat(1 << 20));
-    let reply: &'static str = Box::leak(
-        format!("HTTP/1.1 200 OK\r\n{header}Content-Length: 0\r\nConnection: close\r\n\r\n")
-            .into_boxed_str(),
-    );
-    let error = error_of(Reply::Raw(reply), "stat").await;
+    let reply =
+        format!("HTTP/1.1 200 OK\r\n{header}Content-Length: 0\r\nConnection: close\r\n\r\n");
+    let error = error_of(Reply::Raw(reply.into()), "stat").await;
     assert!(matches!(error, Error::Backend(_)), "{error}");
 }
 
 #[tokio::test]
 async fn a_redirect_is_not_followed() {
     let reply = "HTTP/1.1 301 Moved Permanently\r\nLocation: http://169.254.169.254/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    let error = error_of(Reply::Raw(reply), "list").await;
+    let error = error_of(Reply::Raw(reply.into()), "list").await;
     match &error {
         Error::Backend(e) => assert_eq!(e.status, Some(301), "{error}"),
         other => panic!("{other}"),

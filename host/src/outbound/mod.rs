@@ -24,6 +24,7 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiHttpHooks};
 
 use crate::bindings::s3drv::storage::types::TransportPolicy;
 use crate::error::Result;
+use crate::limits::Limits;
 use crate::retry;
 use crate::tenant::Tenant;
 use destinations::Destinations;
@@ -60,8 +61,8 @@ pub struct Outbound {
     limiter: Option<DefaultDirectRateLimiter>,
     /// After a throttling answer, no request of the driver starts before this instant.
     paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
-    backoff_base: Duration,
-    first_byte_timeout: Duration,
+    /// The tenant's limits (backoff base, first-byte timeout).
+    limits: Limits,
     tenant: Arc<str>,
     instance_metadata: bool,
     destinations: Destinations,
@@ -80,8 +81,7 @@ impl Outbound {
             policy,
             limiter,
             paused_until: std::sync::Mutex::new(None),
-            backoff_base: tenant.limits.backoff_base,
-            first_byte_timeout: tenant.limits.first_byte_timeout,
+            limits: tenant.limits,
             destinations,
             tenant: tenant.name.as_str().into(),
             instance_metadata: tenant.instance_metadata,
@@ -132,7 +132,7 @@ impl Outbound {
         deadline: Option<Duration>,
     ) -> Result<http::Response<hyper::body::Incoming>, HttpError> {
         let probe = deadline.is_some();
-        let limit = self.first_byte_timeout;
+        let limit = self.limits.first_byte_timeout;
         let deadline = deadline.map_or(limit, |d| d.min(limit));
         let length = request
             .headers()
@@ -177,7 +177,7 @@ impl Outbound {
             let random = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.subsec_nanos() as u64);
-            let delay = retry::backoff(attempt, self.backoff_base, random);
+            let delay = retry::backoff(attempt, self.limits.backoff_base, random);
             if let Ok(response) = &outcome
                 && retry::is_throttling_status(response.status().as_u16())
             {
