@@ -261,6 +261,12 @@ impl<T: Transport> S3Client<T> {
         S3Client::with_environment(config, transport, Box::new(ProcessEnvironment))
     }
 
+    /// The transport, for tests that inspect what was sent.
+    #[cfg(test)]
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
     /// A client whose credential chain reads `environment`.
     pub fn with_environment(
         config: Config,

@@ -52,8 +52,22 @@ pub fn copy_source<T: Transport>(s3: &S3Client<T>, key: &str) -> String {
 }
 
 /// CreateMultipartUpload with every configured object attribute (including the KMS key id)
-/// and the checksum algorithm of the parts.
+/// and the checksum algorithm of the parts; then aborts every other in-progress upload of
+/// `key`. A new upload supersedes older ones (decisions §7), and a CreateMultipartUpload the
+/// host replayed after a lost answer must not leave a second, empty upload that a later
+/// resume would pick up instead of this one.
 pub fn create<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<String, BackendError> {
+    let upload_id = initiate(s3, key)?;
+    for older in list_uploads(s3, key)? {
+        if older != upload_id {
+            abort(s3, key, &older)?;
+        }
+    }
+    Ok(upload_id)
+}
+
+/// CreateMultipartUpload alone.
+fn initiate<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<String, BackendError> {
     let mut request = with_attributes(
         S3Request::new(Method::Post, key).query("uploads", ""),
         &s3.config.attributes,
@@ -198,14 +212,17 @@ fn multipart_etag(parts: &[Part]) -> Option<String> {
     Some(format!("\"{hex}-{}\"", parts.len()))
 }
 
-/// AbortMultipartUpload.
+/// AbortMultipartUpload. An upload that is already gone counts as aborted: the answer to an
+/// earlier attempt may have been lost and the request replayed.
 pub fn abort<T: Transport>(
     s3: &S3Client<T>,
     key: &str,
     upload_id: &str,
 ) -> Result<(), BackendError> {
-    s3.send_discard(S3Request::new(Method::Delete, key).query("uploadId", upload_id))?;
-    Ok(())
+    match s3.send_discard(S3Request::new(Method::Delete, key).query("uploadId", upload_id)) {
+        Err(e) if e.code == "NoSuchUpload" => Ok(()),
+        outcome => outcome.map(drop),
+    }
 }
 
 /// Ids of the in-progress uploads of exactly `key`, oldest first (every page, following both
@@ -374,5 +391,32 @@ mod tests {
             complete(&s3, "k", "u", &parts()).unwrap_err().code,
             "NoSuchUpload"
         );
+    }
+
+    #[test]
+    fn a_new_upload_aborts_the_one_a_replayed_request_started() {
+        let initiated = "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key>\
+            <UploadId>new</UploadId></InitiateMultipartUploadResult>";
+        let listed = "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>\
+            <Upload><Key>k</Key><UploadId>orphan</UploadId></Upload>\
+            <Upload><Key>k</Key><UploadId>new</UploadId></Upload>\
+            <Upload><Key>k2</Key><UploadId>other-key</UploadId></Upload>\
+            </ListMultipartUploadsResult>";
+        // The orphan's abort was replayed too: NoSuchUpload counts as aborted.
+        let s3 = client(&[
+            (200, &[], initiated),
+            (200, &[], listed),
+            (404, &[], NO_SUCH_UPLOAD),
+        ]);
+        assert_eq!(create(&s3, "k"), Ok("new".to_string()));
+        let seen = s3.transport().seen.borrow();
+        let last = seen.last().unwrap();
+        assert_eq!(last.method, Method::Delete);
+        assert!(
+            last.path_and_query.ends_with("/k?uploadId=orphan"),
+            "{}",
+            last.path_and_query
+        );
+        assert_eq!(seen.len(), 3);
     }
 }

@@ -42,15 +42,12 @@ impl Writer {
     pub fn open<T: Transport>(s3: &S3Client<T>, path: &str, append: bool) -> Result<Writer> {
         path::check(path)?;
         let key = s3.key(path);
-        let uploads = multipart::list_uploads(s3, &key)?;
         if !append {
-            // A new upload supersedes unfinished ones of the same path.
-            for id in &uploads {
-                multipart::abort(s3, &key, id)?;
-            }
+            // A new upload supersedes unfinished ones of the same path (`create` aborts them).
             let upload_id = multipart::create(s3, &key)?;
             return Ok(Writer::new(key, upload_id, Vec::new()));
         }
+        let uploads = multipart::list_uploads(s3, &key)?;
         let Some(upload_id) = uploads.into_iter().next() else {
             // No unfinished upload: only a committed empty object may be appended to.
             return match object::stat(s3, path) {
