@@ -8,7 +8,7 @@ CLI        := target/release/s3drv
 TEST_ENV   := S3DRV_COMPONENT=$(abspath $(GUEST_WASM)) S3DRV_CLI=$(abspath $(CLI)) \
               S3DRV_MOTO_SERVER=$(abspath $(VENV))/bin/moto_server
 
-.PHONY: all build guest test test-large demo wasm-target garage moto fmt lint clean
+.PHONY: all build guest test test-large demo fuzz wasm-target garage moto fmt lint clean
 
 all: build
 
@@ -47,6 +47,19 @@ test-large: build garage moto
 ## Starts a local Garage and shows real driver work through the component.
 demo: build garage
 	$(TEST_ENV) cargo run --quiet --release -p s3drv-tests --bin s3drv-demo
+
+## Fuzzes the S3 XML, configuration and path parsers, FUZZ_SECONDS each (default 10 minutes),
+## one after another. A crash stops the run; its input is in guest/fuzz/artifacts/TARGET.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := s3_xml config path
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd guest && for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target && \
+	  cargo +nightly fuzz run $$target fuzz/corpus/$$target fuzz/seeds/$$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 || exit 1; \
+	done
 
 fmt:
 	cargo fmt --all
