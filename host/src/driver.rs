@@ -16,6 +16,7 @@ use wasmtime::component::ResourceAny;
 use crate::bindings::S3Driver;
 use crate::bindings::s3drv::storage::types as wit;
 use crate::error::{Error, Result};
+use crate::metrics::LiveInstance;
 use crate::outbound::Outbound;
 use crate::runtime::{RuntimeInner, StoreState};
 use crate::streams::{Reader, Writer};
@@ -57,6 +58,8 @@ pub(crate) struct Instance {
     permit: Option<OwnedSemaphorePermit>,
     /// Calls served so far.
     uses: u32,
+    /// Counts the instance in `s3drv_instances_live` while it exists.
+    _live: LiveInstance,
 }
 
 /// Calls `$method` of the driver resource on a checked-out instance, through
@@ -105,6 +108,7 @@ async fn instantiate(
     outbound: Arc<Outbound>,
     params: &[(String, String)],
 ) -> Result<Instance> {
+    let live = outbound.metrics().instance_live();
     let mut store = runtime.store(tenant, outbound)?;
     let bindings = runtime
         .pre
@@ -123,6 +127,7 @@ async fn instantiate(
         driver,
         permit: None,
         uses: 0,
+        _live: live,
     })
 }
 

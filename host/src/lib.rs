@@ -34,6 +34,7 @@ pub mod config_file;
 mod driver;
 mod error;
 pub mod limits;
+pub mod metrics;
 mod outbound;
 mod retry;
 mod runtime;

@@ -33,13 +33,16 @@ pub struct Limits {
     /// attempt without one counts as lost and is retried. Servers do stall: Garage's SQLite
     /// backend was seen holding an UploadPart forever under load.
     pub first_byte_timeout: Duration,
+    /// Longest silence while an answer's body is being received; the body then fails
+    /// (a reader resumes from the last byte it received).
+    pub between_bytes_timeout: Duration,
 }
 
 impl Default for Limits {
     /// 1 GiB of memory (a writer needs `chunksize` plus headroom, `get-content` the whole
     /// object), 15 minutes per call, 10,000 table entries, 64 instances, 10,000
     /// calls per instance, 100 ms first backoff, 10 s to connect, 120 s to the first byte
-    /// of an answer.
+    /// of an answer, 60 s of silence within a body.
     fn default() -> Self {
         Limits {
             memory: 1 << 30,
@@ -50,6 +53,7 @@ impl Default for Limits {
             backoff_base: Duration::from_millis(100),
             connect_timeout: Duration::from_secs(10),
             first_byte_timeout: Duration::from_secs(120),
+            between_bytes_timeout: Duration::from_secs(60),
         }
     }
 }

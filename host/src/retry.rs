@@ -6,14 +6,24 @@
 //! them) or the connection failed before any answer. The SigV4 signature stays valid for 15
 //! minutes, far longer than the backoff.
 //!
+//! Small answers (at most [`WHOLE_ANSWER_LIMIT`] bytes) are taken in whole before the guest
+//! sees them, so an answer cut short is retried too, and so is one whose S3 error code says
+//! "try again" whatever its status (a 400 RequestTimeout, a 200 CompleteMultipartUpload
+//! carrying InternalError). Replaying any request the driver sends is safe: every one is
+//! idempotent, or the driver recognises the replay (a repeated CompleteMultipartUpload, an
+//! extra CreateMultipartUpload).
+//!
 //! How many retries (`maxretries`) is the driver's policy; the first backoff is the tenant's
-//! [`Limits::backoff_base`](crate::Limits). A throttling answer (429, 503) also pauses every
-//! request of the driver for the backoff (see `outbound`). Retry budgets are still to come.
+//! [`Limits::backoff_base`](crate::Limits). A throttling answer (429, 503, SlowDown) also
+//! pauses every request of the driver for the backoff (see `outbound`).
 
 use std::time::Duration;
 
 /// Largest body buffered for replay; larger bodies are sent once.
 pub const REPLAY_LIMIT: u64 = 64 << 20;
+
+/// Largest answer body taken in whole (S3's XML answers are far smaller).
+pub const WHOLE_ANSWER_LIMIT: u64 = 1 << 20;
 
 /// Whether an answer with `status` means "not processed, try again later".
 pub fn is_retryable_status(status: u16) -> bool {
@@ -23,6 +33,25 @@ pub fn is_retryable_status(status: u16) -> bool {
 /// Whether an answer with `status` asks the client to slow down.
 pub fn is_throttling_status(status: u16) -> bool {
     matches!(status, 429 | 503)
+}
+
+/// The S3 error code of an XML error document (`<Error><Code>SlowDown</Code>...`).
+pub fn error_code(body: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(body.get(..body.len().min(4096))?).ok()?;
+    if !text.contains("<Error>") {
+        return None;
+    }
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = start + text[start..].find("</Code>")?;
+    Some(text[start..end].trim())
+}
+
+/// Whether an S3 error `code` means "not processed, try again later" whatever the status.
+pub fn is_retryable_code(code: &str) -> bool {
+    matches!(
+        code,
+        "RequestTimeout" | "InternalError" | "SlowDown" | "ServiceUnavailable" | "Throttling"
+    )
 }
 
 /// The wait before retry number `retry` (1-based) with first backoff `base`: exponential,
@@ -49,6 +78,18 @@ mod tests {
         for status in [200, 301, 400, 403, 404, 409, 412, 416, 501] {
             assert!(!is_retryable_status(status));
         }
+    }
+
+    #[test]
+    fn retryable_error_documents() {
+        let body = b"<?xml version=\"1.0\"?><Error><Code>RequestTimeout</Code><Message>Your socket connection to the server was not read from or written to within the timeout period.</Message></Error>";
+        assert_eq!(error_code(body), Some("RequestTimeout"));
+        assert!(is_retryable_code("RequestTimeout"));
+        assert!(!is_retryable_code("NoSuchKey"));
+        let complete =
+            b"<CompleteMultipartUploadResult><ETag>\"e-2\"</ETag></CompleteMultipartUploadResult>";
+        assert_eq!(error_code(complete), None);
+        assert_eq!(error_code(b"\xff<Error><Code>"), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Garage and moto (or an external store); [`servers`] starts those servers; [`logs`] keeps
 //! what the drivers logged.
 
+pub mod faults;
 pub mod logs;
 pub mod servers;
 pub mod suite;

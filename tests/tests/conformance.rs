@@ -69,6 +69,9 @@ async fn run_case(
         Needs::TlsCopy if !endpoint.capabilities.can_start_tls_copy => {
             return Outcome::NotApplicable("no TLS copy of this server can be started here");
         }
+        Needs::PlainHttp if !endpoint.url.starts_with("http://") => {
+            return Outcome::NotApplicable("the fault proxy forwards plain HTTP only");
+        }
         _ => {}
     }
     let root = format!("s3drv-test/{run_id}/{}", case.name);

@@ -29,6 +29,10 @@ struct Cli {
     /// The driver component to load (default: the one installed beside this program).
     #[arg(long, value_name = "FILE", env = "S3DRV_COMPONENT")]
     component: Option<PathBuf>,
+    /// Serve the driver's metrics (requests, retries, throttle waits, bytes, instances) for
+    /// Prometheus at http://ADDR/metrics while the command runs.
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<std::net::SocketAddr>,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,7 +42,8 @@ const EXAMPLES: &str = "Examples:
   s3drv --param bucket=registry --param regionendpoint=http://127.0.0.1:3900 \\
         --param accesskey=GK... --param secretkey=... put /hello hello.txt
   s3drv --config params.yml write /uploads/u1 part1 --close-only
-  s3drv --config params.yml write /uploads/u1 part2 --append";
+  s3drv --config params.yml write /uploads/u1 part2 --append
+  s3drv --config params.yml --metrics-addr 127.0.0.1:9187 write /blobs/big big.tar";
 
 #[derive(Subcommand)]
 enum Command {
@@ -197,6 +202,12 @@ async fn input(file: &Option<PathBuf>) -> Result<Box<dyn AsyncRead + Unpin + Sen
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    if let Some(address) = cli.metrics_addr {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(address)
+            .install()
+            .map_err(|e| Failure::Usage(format!("cannot serve metrics at {address}: {e}")))?;
+    }
     let driver = open_driver(&cli).await?;
     match cli.command {
         Command::Put { path, file } => {

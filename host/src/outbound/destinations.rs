@@ -44,6 +44,16 @@ impl Destinations {
         Destinations { allowed }
     }
 
+    /// The host of the storage endpoint (the first origin), a name or a literal address.
+    pub fn storage_host(&self) -> Option<&str> {
+        self.allowed.first().map(|origin| origin.host.as_str())
+    }
+
+    /// Whether `uri` goes to the storage endpoint (not to a credential endpoint).
+    pub fn is_storage(&self, uri: &Uri) -> bool {
+        Origin::of(uri).is_some_and(|origin| self.allowed.first() == Some(&origin))
+    }
+
     /// Whether a request to `uri` may be sent.
     pub fn allows(&self, uri: &Uri) -> bool {
         Origin::of(uri).is_some_and(|origin| self.allowed.contains(&origin))

@@ -1,11 +1,15 @@
 //! Outgoing HTTP of the component: `wasi:http` requests are sent through a pooled,
 //! keep-alive hyper-util client (rustls for TLS, [`tls`]) instead of wasmtime's
 //! `default_send_request`, which opens a connection per request. Each driver has its own
-//! client and [`Outbound`] policy: request rate (`maxrequestspersecond`, governor), retries of
-//! transient failures (`maxretries`, the `retry` module), TLS verification (`skipverify`) and
-//! whether instance metadata may be reached.
+//! client and [`Outbound`] policy: where it may send ([`destinations`], [`addresses`]), its
+//! request rate (`maxrequestspersecond`, governor), retries of transient failures
+//! (`maxretries`, the `retry` module), timeouts (connect, first byte, between bytes: the
+//! tenant's [`Limits`]), TLS verification (`skipverify`), and its metrics.
 
+pub mod addresses;
+mod body;
 pub mod destinations;
+mod operation;
 pub mod tls;
 
 use std::error::Error as _;
@@ -14,8 +18,10 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -25,22 +31,29 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiHttpHooks};
 use crate::bindings::s3drv::storage::types::TransportPolicy;
 use crate::error::Result;
 use crate::limits::Limits;
+use crate::metrics::TenantMetrics;
 use crate::retry;
 use crate::tenant::Tenant;
+use addresses::{AddressPolicy, AddressRefused, CheckedResolver};
+use body::WatchedBody;
 use destinations::Destinations;
 
 /// The body type wasmtime-wasi-http hands to and expects from the hooks.
 pub type WasiBody = wasmtime_wasi_http::WasiBody;
 
 /// The pooled client of one driver.
-pub type PooledClient = Client<HttpsConnector<HttpConnector>, WasiBody>;
+pub type PooledClient = Client<HttpsConnector<HttpConnector<CheckedResolver>>, WasiBody>;
 
 /// Hosts of the EC2 instance metadata and ECS container credential endpoints.
 const METADATA_HOSTS: &[&str] = &["169.254.169.254", "169.254.170.2", "[fd00:ec2::254]"];
 
-/// A keep-alive client with `tls`.
-fn pooled_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> PooledClient {
-    let mut http = HttpConnector::new();
+/// A keep-alive client with `tls`, resolving names through `resolver`.
+fn pooled_client(
+    tls: rustls::ClientConfig,
+    resolver: CheckedResolver,
+    connect_timeout: Duration,
+) -> PooledClient {
+    let mut http = HttpConnector::new_with_resolver(resolver);
     http.enforce_http(false);
     http.set_connect_timeout(Some(connect_timeout));
     http.set_nodelay(true);
@@ -54,6 +67,62 @@ fn pooled_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> Pooled
         .build(connector)
 }
 
+/// How one attempt of a request ended.
+enum Attempt {
+    /// An answer whose body streams to the guest.
+    Streamed(http::Response<WatchedBody>),
+    /// A small answer, taken in whole.
+    Whole(http::Response<Bytes>),
+    /// No (complete) answer; `retryable` unless replaying cannot help (refused certificate
+    /// or address).
+    Failed { error: HttpError, retryable: bool },
+}
+
+impl Attempt {
+    /// Why the request should be sent again, if it should.
+    fn retry_reason(&self) -> Option<String> {
+        let status = match self {
+            Attempt::Streamed(response) => response.status(),
+            Attempt::Whole(response) => response.status(),
+            Attempt::Failed { error, retryable } => return retryable.then(|| error_name(error)),
+        };
+        if retry::is_retryable_status(status.as_u16()) {
+            return Some(status.as_u16().to_string());
+        }
+        match self {
+            Attempt::Whole(response) => retry::error_code(response.body())
+                .filter(|code| retry::is_retryable_code(code))
+                .map(String::from),
+            _ => None,
+        }
+    }
+
+    /// Whether the server asked to slow down.
+    fn is_throttling(&self) -> bool {
+        match self {
+            Attempt::Streamed(response) => retry::is_throttling_status(response.status().as_u16()),
+            Attempt::Whole(response) => {
+                retry::is_throttling_status(response.status().as_u16())
+                    || retry::error_code(response.body()) == Some("SlowDown")
+            }
+            Attempt::Failed { .. } => false,
+        }
+    }
+
+    /// The answer as the guest receives it.
+    fn into_answer(self) -> Result<http::Response<WasiBody>, HttpError> {
+        match self {
+            Attempt::Streamed(response) => Ok(response.map(|body| body.boxed_unsync())),
+            Attempt::Whole(response) => Ok(response.map(|bytes| {
+                Full::new(bytes)
+                    .map_err(|never| match never {})
+                    .boxed_unsync()
+            })),
+            Attempt::Failed { error, .. } => Err(error),
+        }
+    }
+}
+
 /// How one driver's requests leave the host.
 pub struct Outbound {
     client: PooledClient,
@@ -61,11 +130,13 @@ pub struct Outbound {
     limiter: Option<DefaultDirectRateLimiter>,
     /// After a throttling answer, no request of the driver starts before this instant.
     paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
-    /// The tenant's limits (backoff base, first-byte timeout).
+    /// The tenant's limits (backoff base, timeouts).
     limits: Limits,
     tenant: Arc<str>,
+    metrics: TenantMetrics,
     instance_metadata: bool,
     destinations: Destinations,
+    addresses: Arc<AddressPolicy>,
 }
 
 impl Outbound {
@@ -73,17 +144,27 @@ impl Outbound {
     pub fn new(tenant: &Tenant, policy: TransportPolicy) -> Result<Outbound> {
         let tls = tls::client_config(policy.skip_verify, tenant.ca_bundle.as_deref())?;
         let destinations = Destinations::new(&policy.destinations);
+        let addresses = Arc::new(AddressPolicy::new(
+            destinations.storage_host().unwrap_or_default(),
+            tenant.instance_metadata,
+        ));
         // No burst: `maxrequestspersecond` holds over any window, as S3's limits do.
         let limiter = NonZeroU32::new(policy.max_requests_per_second)
             .map(|rate| RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)));
         Ok(Outbound {
-            client: pooled_client(tls, tenant.limits.connect_timeout),
+            client: pooled_client(
+                tls,
+                CheckedResolver::new(addresses.clone()),
+                tenant.limits.connect_timeout,
+            ),
             policy,
             limiter,
             paused_until: std::sync::Mutex::new(None),
             limits: tenant.limits,
             destinations,
+            addresses,
             tenant: tenant.name.as_str().into(),
+            metrics: TenantMetrics::new(&tenant.name),
             instance_metadata: tenant.instance_metadata,
         })
     }
@@ -103,14 +184,24 @@ impl Outbound {
         )
     }
 
-    /// Waits out a throttling pause, then for the rate limiter.
+    /// The tenant's metrics.
+    pub fn metrics(&self) -> &TenantMetrics {
+        &self.metrics
+    }
+
+    /// Waits out a throttling pause, then for the rate limiter; counts the wait.
     async fn admit(&self) {
+        let started = tokio::time::Instant::now();
         let paused = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(until) = paused {
             tokio::time::sleep_until(until).await;
         }
         if let Some(limiter) = &self.limiter {
             limiter.until_ready().await;
+        }
+        let waited = started.elapsed();
+        if waited >= Duration::from_millis(1) {
+            self.metrics.throttle_wait(waited);
         }
     }
 
@@ -123,14 +214,72 @@ impl Outbound {
         }
     }
 
-    /// Sends `request`, retrying transient failures when replaying it is safe. A request with
-    /// its own `deadline` (credential endpoints, which answer at once or not at all) is tried
-    /// at most twice, so that a missing metadata service costs seconds, not a minute.
+    /// One attempt: admission, the request, and a small answer's body.
+    async fn attempt(
+        &self,
+        request: http::Request<WasiBody>,
+        deadline: Duration,
+        operation: &'static str,
+    ) -> Attempt {
+        self.admit().await;
+        let sent = self.client.request(request);
+        let response = match tokio::time::timeout(deadline, sent).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => {
+                let error = classify(e);
+                // A refused certificate or address stays refused.
+                let retryable = !matches!(
+                    error,
+                    HttpError::TlsCertificateError
+                        | HttpError::TlsProtocolError
+                        | HttpError::DestinationIpProhibited
+                );
+                self.metrics.request(operation, &error_name(&error));
+                return Attempt::Failed { error, retryable };
+            }
+            Err(_) => {
+                self.metrics.request(operation, "ConnectionReadTimeout");
+                return Attempt::Failed {
+                    error: HttpError::ConnectionReadTimeout,
+                    retryable: true,
+                };
+            }
+        };
+        self.metrics.request(operation, response.status().as_str());
+        let small = body::is_small(&response, retry::WHOLE_ANSWER_LIMIT);
+        let response = response.map(|body: Incoming| {
+            WatchedBody::new(
+                body,
+                self.limits.between_bytes_timeout,
+                self.metrics.clone(),
+            )
+        });
+        if !small {
+            return Attempt::Streamed(response);
+        }
+        let (parts, body) = response.into_parts();
+        match body::read_small(body).await {
+            Ok(bytes) => Attempt::Whole(http::Response::from_parts(parts, bytes)),
+            Err(error) => Attempt::Failed {
+                error,
+                retryable: true,
+            },
+        }
+    }
+
+    /// Sends `request`, retrying transient failures when its body could be kept for replay.
+    /// A request with its own `deadline` (credential endpoints, which answer at once or not
+    /// at all) is tried at most twice, so that a missing metadata service costs seconds, not
+    /// a minute.
     async fn send(
         &self,
         request: http::Request<WasiBody>,
         deadline: Option<Duration>,
-    ) -> Result<http::Response<hyper::body::Incoming>, HttpError> {
+    ) -> Result<http::Response<WasiBody>, HttpError> {
+        let operation = match self.destinations.is_storage(request.uri()) {
+            true => operation::s3_operation(&request),
+            false => "Credentials",
+        };
         let probe = deadline.is_some();
         let limit = self.limits.first_byte_timeout;
         let deadline = deadline.map_or(limit, |d| d.min(limit));
@@ -140,11 +289,11 @@ impl Outbound {
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
             .unwrap_or(0);
         if length > retry::REPLAY_LIMIT {
-            self.admit().await;
-            return match tokio::time::timeout(deadline, self.client.request(request)).await {
-                Ok(outcome) => outcome.map_err(classify),
-                Err(_) => Err(HttpError::ConnectionReadTimeout),
-            };
+            self.metrics.sent(length);
+            return self
+                .attempt(request, deadline, operation)
+                .await
+                .into_answer();
         }
         let (parts, body) = request.into_parts();
         let body = body.collect().await?.to_bytes();
@@ -157,51 +306,27 @@ impl Outbound {
             let replay = Full::new(body.clone())
                 .map_err(|never| match never {})
                 .boxed_unsync();
-            self.admit().await;
-            let sent = self
-                .client
-                .request(http::Request::from_parts(parts.clone(), replay));
-            let outcome = match tokio::time::timeout(deadline, sent).await {
-                Ok(outcome) => outcome.map_err(|e| {
-                    // A refused certificate stays refused: only other connect errors retry.
-                    let connect = e.is_connect();
-                    let error = classify(e);
-                    let tls = matches!(
-                        error,
-                        HttpError::TlsCertificateError | HttpError::TlsProtocolError
-                    );
-                    (connect && !tls, error)
-                }),
-                Err(_) => Err((true, HttpError::ConnectionReadTimeout)),
-            };
+            self.metrics.sent(body.len() as u64);
+            let request = http::Request::from_parts(parts.clone(), replay);
+            let outcome = self.attempt(request, deadline, operation).await;
             let random = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.subsec_nanos() as u64);
             let delay = retry::backoff(attempt, self.limits.backoff_base, random);
-            if let Ok(response) = &outcome
-                && retry::is_throttling_status(response.status().as_u16())
-            {
+            if outcome.is_throttling() {
                 // S3 asked to slow down: every request of the driver waits, not only this one.
                 self.pause(delay);
             }
-            let reason = match &outcome {
-                Ok(response) if retry::is_retryable_status(response.status().as_u16()) => {
-                    Some(format!("status {}", response.status().as_u16()))
-                }
-                Ok(_) => None,
-                Err((true, error)) => Some(error.to_string()),
-                Err((false, _)) => None,
-            };
-            let Some(reason) = reason.filter(|_| attempt < attempts) else {
-                return outcome.map_err(|(_, error)| error);
+            let Some(reason) = outcome.retry_reason().filter(|_| attempt < attempts) else {
+                return outcome.into_answer();
             };
             drop(outcome);
+            self.metrics.retry(operation, &reason);
             if self.policy.log_retries {
-                let operation = format!("{} {}", parts.method, parts.uri.path());
                 tracing::debug!(
                     target: "s3drv::driver",
                     tenant = &*self.tenant,
-                    operation = operation.as_str(),
+                    operation,
                     "retry {attempt} of {} after {reason}, in {} ms",
                     attempts - 1,
                     delay.as_millis()
@@ -252,6 +377,10 @@ impl WasiHttpHooks for OutboundHooks {
             if !outbound.instance_metadata && METADATA_HOSTS.contains(&host) {
                 return Err(HttpError::DestinationIpProhibited);
             }
+            if let Err(refused) = outbound.addresses.check_literal(host).await {
+                tracing::warn!(target: "s3drv::driver", tenant = &*outbound.tenant, "{refused}");
+                return Err(HttpError::DestinationIpProhibited);
+            }
             // The guest's own timeouts (credential endpoints) become the answer deadline.
             let deadline = options
                 .iter()
@@ -259,7 +388,6 @@ impl WasiHttpHooks for OutboundHooks {
                 .flatten()
                 .min();
             let response = outbound.send(request, deadline).await?;
-            let response = response.map(|body| body.map_err(HttpError::from).boxed_unsync());
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         })
     }
@@ -270,6 +398,9 @@ fn classify(error: hyper_util::client::legacy::Error) -> HttpError {
     while let Some(cause) = source {
         if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
             return classify_tls(tls);
+        }
+        if cause.downcast_ref::<AddressRefused>().is_some() {
+            return HttpError::DestinationIpProhibited;
         }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             match io.kind() {
@@ -300,4 +431,14 @@ fn classify_tls(error: &rustls::Error) -> HttpError {
         rustls::Error::InvalidCertificate(_) => HttpError::TlsCertificateError,
         _ => HttpError::TlsProtocolError,
     }
+}
+
+/// The name of a transport error for metrics and logs (`ConnectionTerminated`, ...).
+fn error_name(error: &HttpError) -> String {
+    let debug = format!("{error:?}");
+    debug
+        .split(['(', ' ', '{'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }

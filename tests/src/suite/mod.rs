@@ -3,6 +3,7 @@
 mod cli;
 mod content;
 mod credentials;
+mod faults;
 mod options;
 mod sandbox;
 mod tree;
@@ -66,6 +67,8 @@ pub enum Needs {
     SigV2,
     /// A server of which a TLS copy can be started.
     TlsCopy,
+    /// A plain-HTTP endpoint the fault-injection proxy can stand in front of.
+    PlainHttp,
 }
 
 /// One test case.
@@ -194,6 +197,12 @@ pub fn cases() -> Vec<Case> {
         case!(sandbox::memory_cap_fails_that_call_only),
         case!(sandbox::call_deadline_fails_that_call_only),
         case!(sandbox::concurrent_writers_wait_for_instances),
+        case!(faults::reader_resumes_after_a_cut_body, Needs::PlainHttp),
+        case!(faults::mixed_operations_under_faults, Needs::PlainHttp),
+        case!(
+            faults::faults_without_retries_never_corrupt,
+            Needs::PlainHttp
+        ),
     ]
 }
 
@@ -313,6 +322,44 @@ pub async fn raw_request(
         "{}/{}/{}/{key_and_query}",
         c.endpoint.url, c.endpoint.bucket, c.root
     );
+    signed_request(c, method, url, headers, body).await
+}
+
+/// The in-progress multipart uploads under the case's root (bucket-level
+/// ListMultipartUploads, first page), as `key uploadId` lines.
+pub async fn uploads_under_root(c: &Ctx) -> Result<Vec<String>> {
+    let url = format!(
+        "{}/{}?uploads=&prefix={}%2F",
+        c.endpoint.url,
+        c.endpoint.bucket,
+        c.root.replace('/', "%2F")
+    );
+    let answer = signed_request(c, "GET", url, &[], Vec::new()).await?;
+    if answer.status != 200 {
+        bail!(
+            "ListMultipartUploads: status {}: {}",
+            answer.status,
+            answer.body
+        );
+    }
+    let listing: s3drv_guest::s3::xml::ListMultipartUploadsResult =
+        s3drv_guest::s3::xml::parse("ListMultipartUploads", answer.body.as_bytes(), 200)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok(listing
+        .uploads
+        .into_iter()
+        .map(|u| format!("{} {}", u.key, u.upload_id))
+        .collect())
+}
+
+/// Sends `method` to `url` with `headers` and `body`, signed by the guest's SigV4 signer.
+async fn signed_request(
+    c: &Ctx,
+    method: &str,
+    url: String,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Result<RawAnswer> {
     let credentials = s3drv_guest::credentials::Credentials {
         access_key: c.endpoint.access_key.clone(),
         secret_key: c.endpoint.secret_key.clone(),
