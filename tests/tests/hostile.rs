@@ -18,6 +18,8 @@ enum Reply {
     Endless,
     /// Nothing at all: the connection stays open and silent.
     Silent,
+    /// A head announcing 100 MB and a few bytes, then silence.
+    Stalled,
 }
 
 /// Starts a server answering every request with `reply`; returns its URL.
@@ -42,6 +44,12 @@ fn serve(reply: Reply) -> String {
                         let _ = stream.write_all(text.as_bytes());
                     }
                     Reply::Silent => std::thread::sleep(Duration::from_secs(600)),
+                    Reply::Stalled => {
+                        let _ = stream.write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\nfirst bytes",
+                        );
+                        std::thread::sleep(Duration::from_secs(600));
+                    }
                     Reply::Endless => {
                         let _ = stream
                             .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -81,19 +89,24 @@ async fn error_of(reply: Reply, operation: &str) -> Error {
 
 /// The error of `operation` for a tenant with `limits` on a server answering `reply`.
 async fn error_with(reply: Reply, operation: &str, limits: Limits) -> Error {
-    let runtime = Runtime::load(&component()).expect("run `make build` first");
     let tenant = Tenant {
         limits,
         ..Tenant::new("hostile")
     };
-    let params = [
-        ("regionendpoint", serve(reply)),
-        ("bucket", "bucket".into()),
-        ("accesskey", "AK".into()),
-        ("secretkey", "SK".into()),
-        ("maxretries", "0".into()),
+    let keys = [("accesskey", "AK"), ("secretkey", "SK")];
+    error_for(&tenant, &serve(reply), &keys, operation).await
+}
+
+/// The error of `operation` for `tenant` with endpoint `url` and `extra` parameters.
+async fn error_for(tenant: &Tenant, url: &str, extra: &[(&str, &str)], operation: &str) -> Error {
+    let runtime = Runtime::load(&component()).expect("run `make build` first");
+    let mut params = vec![
+        ("regionendpoint".to_string(), url.to_string()),
+        ("bucket".into(), "bucket".into()),
+        ("maxretries".into(), "0".into()),
     ];
-    let driver = runtime.open_for(&tenant, params).await.unwrap();
+    params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let driver = runtime.open_for(tenant, params).await.unwrap();
     let outcome = tokio::time::timeout(Duration::from_secs(30), async {
         match operation {
             "list" => driver.list("/dir").await.map(|_| ()),
@@ -186,4 +199,72 @@ async fn a_silent_server_times_out_at_the_first_byte_timeout() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_ends_at_the_between_bytes_timeout() {
+    let limits = Limits {
+        between_bytes_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let started = std::time::Instant::now();
+    let error = error_with(Reply::Stalled, "get", limits).await;
+    assert!(error.to_string().contains("read timeout"), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+/// Loopback, private and link-local addresses are refused, promptly and by name, unless the
+/// driver's storage endpoint is in that range: here through the container credential URL,
+/// which the configuration (the granted environment) names.
+#[tokio::test]
+async fn private_addresses_only_where_the_endpoint_is() {
+    let credentials_server = serve(Reply::Raw(
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
+    ));
+    let loopback_name = credentials_server.replace("127.0.0.1", "localhost");
+    for (endpoint, credentials_url) in [
+        // A public endpoint: a name resolving to loopback is refused.
+        ("http://192.0.2.1:9000", format!("{loopback_name}/creds")),
+        // A loopback endpoint: a private or link-local address is refused, without waiting
+        // for a connection that would never come.
+        (
+            credentials_server.as_str(),
+            "http://10.255.255.1/creds".to_string(),
+        ),
+        (
+            credentials_server.as_str(),
+            "http://169.254.170.23/creds".to_string(),
+        ),
+    ] {
+        let tenant = Tenant::new("addresses").with_var(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            credentials_url.as_str(),
+        );
+        let started = std::time::Instant::now();
+        let error = error_for(&tenant, endpoint, &[], "stat").await;
+        let text = error.to_string();
+        assert!(
+            text.contains("DestinationIpProhibited") || text.contains("not let this driver reach"),
+            "{endpoint} / {credentials_url}: {text}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "took {:?}",
+            started.elapsed()
+        );
+    }
+    // The endpoint's own range is allowed: the same loopback name works for a loopback
+    // endpoint (the credential server answers 404, a different error).
+    let tenant = Tenant::new("addresses").with_var(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        format!("{loopback_name}/creds"),
+    );
+    let text = error_for(&tenant, &credentials_server, &[], "stat")
+        .await
+        .to_string();
+    assert!(!text.contains("DestinationIpProhibited"), "{text}");
 }
