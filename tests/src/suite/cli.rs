@@ -167,3 +167,66 @@ pub async fn cli_wrong_secret_key(c: &Ctx) -> Result<()> {
     );
     Ok(())
 }
+
+/// `--metrics-addr` serves the driver's metrics while a command runs: scraped in the middle
+/// of a streamed write, they count the requests by S3 operation, the bytes sent and the live
+/// instances of the CLI's tenant.
+pub async fn cli_metrics_endpoint(c: &Ctx) -> Result<()> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let mut command = Command::new(&c.cli);
+    for (key, value) in c.endpoint.params(&c.root) {
+        command.arg("--param").arg(format!("{key}={value}"));
+    }
+    let mut child = command
+        .args(["--metrics-addr", &address, "write", "/metered"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut input = child.stdin.take().context("stdin")?;
+    // More than one 5 MiB chunk: the first part is uploaded while stdin stays open.
+    let data = random_bytes(6 << 20, 61);
+    tokio::io::AsyncWriteExt::write_all(&mut input, &data).await?;
+    let url = format!("http://{address}/metrics");
+    let mut text = String::new();
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let url = url.clone();
+        text = tokio::task::spawn_blocking(move || -> Result<String> {
+            Ok(ureq::get(&url).call()?.body_mut().read_to_string()?)
+        })
+        .await?
+        .unwrap_or_default();
+        if text.contains("operation=\"UploadPart\"") {
+            break;
+        }
+    }
+    for expected in [
+        "s3drv_requests_total{",
+        "operation=\"CreateMultipartUpload\"",
+        "operation=\"UploadPart\"",
+        "status=\"200\"",
+        "tenant=\"cli\"",
+        "s3drv_bytes_sent_total{tenant=\"cli\"}",
+        "s3drv_instances_live{tenant=\"cli\"} 1",
+    ] {
+        check!(
+            text.contains(expected),
+            "no {expected} in the metrics:\n{text}"
+        );
+    }
+    drop(input);
+    let out = child.wait_with_output().await?;
+    check!(out.status.success(), "write: {}", describe(&out));
+    let stored = c.driver.get_content("/metered").await?;
+    check!(
+        sha256(&stored) == sha256(&data),
+        "/metered differs from what was sent"
+    );
+    c.driver.delete("/metered").await?;
+    Ok(())
+}

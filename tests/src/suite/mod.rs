@@ -164,6 +164,7 @@ pub fn cases() -> Vec<Case> {
         case!(cli::cli_operations),
         case!(cli::cli_errors),
         case!(cli::cli_wrong_secret_key, Needs::SignatureChecks),
+        case!(cli::cli_metrics_endpoint),
         case!(
             options::attributes_of_every_new_object,
             Needs::ObjectAttributes
