@@ -1,6 +1,10 @@
 //! The host's limits on a tenant's instances: memory, call deadline, instances in use
-//! (backpressure) and recycling. A limit that is hit fails that call only.
+//! (backpressure) and recycling. A limit that is hit fails that call only, while ten other
+//! tenants keep serving.
 
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -22,6 +26,39 @@ async fn limited(c: &Ctx, name: &str, limits: Limits, extra: &[(&str, &str)]) ->
     Ok(c.runtime.open_for(&tenant, params).await?)
 }
 
+/// Runs `during` while ten other tenants serve small puts and gets; fails if any of their
+/// calls failed, or if one of them served nothing (stalled) meanwhile.
+async fn with_bystanders<T>(c: &Ctx, during: impl Future<Output = T>) -> Result<T> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut bystanders = Vec::new();
+    for i in 0..10 {
+        let driver = limited(c, &format!("bystander-{i}"), Limits::default(), &[]).await?;
+        let stop = stop.clone();
+        bystanders.push(tokio::spawn(async move {
+            let path = format!("/bystander-{i}");
+            let mut served = 0u32;
+            while served == 0 || !stop.load(Ordering::Relaxed) {
+                let data = format!("{i}-{served}").into_bytes();
+                driver.put_content(&path, data.clone()).await?;
+                anyhow::ensure!(
+                    driver.get_content(&path).await? == data,
+                    "{path} read back wrong"
+                );
+                served += 1;
+            }
+            driver.delete(&path).await?;
+            Ok(served)
+        }));
+    }
+    let outcome = during.await;
+    stop.store(true, Ordering::Relaxed);
+    for (i, bystander) in bystanders.into_iter().enumerate() {
+        let served = bystander.await??;
+        check!(served > 0, "bystander {i} served nothing");
+    }
+    Ok(outcome)
+}
+
 /// get-content of an object larger than the memory cap is a typed `limit-exceeded` error;
 /// the same driver and others keep working.
 pub async fn memory_cap_fails_that_call_only(c: &Ctx) -> Result<()> {
@@ -38,7 +75,7 @@ pub async fn memory_cap_fails_that_call_only(c: &Ctx) -> Result<()> {
         &[],
     )
     .await?;
-    match capped.get_content("/big").await {
+    match with_bystanders(c, capped.get_content("/big")).await? {
         Err(Error::LimitExceeded(message)) => {
             check!(message.contains("reader"), "unhelpful message: {message}")
         }
@@ -65,7 +102,7 @@ pub async fn memory_cap_fails_that_call_only(c: &Ctx) -> Result<()> {
         &[("chunksize", "104857600")],
     )
     .await?;
-    let failed = write_stream(&big_parts, "/parts", b"x", 1).await;
+    let failed = with_bystanders(c, write_stream(&big_parts, "/parts", b"x", 1)).await?;
     check!(
         matches!(
             failed.as_ref().map_err(|e| e.downcast_ref::<Error>()),
@@ -95,7 +132,8 @@ pub async fn call_deadline_fails_that_call_only(c: &Ctx) -> Result<()> {
         &[],
     )
     .await?;
-    match hasty.put_content("/slow", random_bytes(64 * MIB, 12)).await {
+    let slow = hasty.put_content("/slow", random_bytes(64 * MIB, 12));
+    match with_bystanders(c, slow).await? {
         Err(Error::Component(e)) => check!(
             format!("{e:#}").contains("deadline"),
             "unexpected trap: {e:#}"
