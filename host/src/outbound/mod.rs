@@ -442,3 +442,68 @@ fn error_name(error: &HttpError) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::Empty;
+
+    /// What the hooks of a driver with `destinations` answer to a request for `url`, within 1 s.
+    async fn answer(destinations: &[&str], url: &str) -> Result<u16, HttpError> {
+        let policy = TransportPolicy {
+            max_retries: 0,
+            max_requests_per_second: 0,
+            skip_verify: false,
+            log_retries: false,
+            destinations: destinations.iter().map(|d| d.to_string()).collect(),
+        };
+        let outbound = Arc::new(Outbound::new(&Tenant::new("policy"), policy).unwrap());
+        let request = http::Request::get(url)
+            .body(Empty::new().map_err(|never| match never {}).boxed_unsync())
+            .unwrap();
+        let sent =
+            OutboundHooks::new(outbound).send_request(request, None, Box::new(async { Ok(()) }));
+        let outcome = tokio::time::timeout(Duration::from_secs(1), Box::into_pin(sent)).await;
+        outcome
+            .expect("the hooks did not answer within 1 s")
+            .map(|(r, _)| r.status().as_u16())
+    }
+
+    #[tokio::test]
+    async fn requests_outside_the_policy_are_refused_at_once() {
+        let endpoint = "http://127.0.0.1:9";
+        let denied = |outcome: Result<u16, HttpError>| {
+            matches!(
+                outcome,
+                Err(HttpError::HttpRequestDenied | HttpError::DestinationIpProhibited)
+            )
+        };
+        // Another endpoint, the metadata address, a private address: never configured.
+        for url in [
+            "http://127.0.0.1:10/b/k",
+            "http://169.254.169.254/latest/api/token",
+            "http://10.0.0.1/",
+        ] {
+            assert!(
+                matches!(
+                    answer(&[endpoint], url).await,
+                    Err(HttpError::HttpRequestDenied)
+                ),
+                "{url}"
+            );
+        }
+        // Configured, but metadata is not granted and 10/8 is not where the endpoint is.
+        let configured = [endpoint, "http://169.254.169.254", "http://10.0.0.1"];
+        for url in [
+            "http://169.254.169.254/latest/api/token",
+            "http://10.0.0.1/creds",
+        ] {
+            let outcome = answer(&configured, url).await;
+            assert!(
+                matches!(outcome, Err(HttpError::DestinationIpProhibited)),
+                "{url}: {outcome:?}"
+            );
+        }
+        assert!(denied(answer(&[], "http://127.0.0.1:9/").await));
+    }
+}
