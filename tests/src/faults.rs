@@ -81,6 +81,8 @@ pub struct FaultPlan {
     pub budget: Option<u64>,
     /// Seed of the schedule.
     pub seed: u64,
+    /// Answer SlowDown to requests beyond this many per second, as S3 does per prefix.
+    pub rate_limit: Option<u32>,
 }
 
 impl FaultPlan {
@@ -92,12 +94,21 @@ impl FaultPlan {
             method: None,
             budget: None,
             seed,
+            rate_limit: None,
         }
     }
 
     /// No faults.
     pub fn none() -> FaultPlan {
         FaultPlan::mixed(0, 0)
+    }
+
+    /// SlowDown for requests beyond `per_second`, no other fault.
+    pub fn rate_limited(per_second: u32) -> FaultPlan {
+        FaultPlan {
+            rate_limit: Some(per_second),
+            ..FaultPlan::none()
+        }
     }
 }
 
@@ -133,12 +144,25 @@ struct Schedule {
     plan: FaultPlan,
     rng: StdRng,
     counts: FaultCounts,
+    /// Start of the current second of the rate limit and the requests accepted in it.
+    window: (std::time::Instant, u32),
 }
 
 impl Schedule {
     /// The fault for the next request, if any.
     fn next(&mut self, method: &http::Method) -> Option<Fault> {
         self.counts.requests += 1;
+        if let Some(limit) = self.plan.rate_limit {
+            let now = std::time::Instant::now();
+            if now.duration_since(self.window.0) >= Duration::from_secs(1) {
+                self.window = (now, 0);
+            }
+            if self.window.1 >= limit {
+                *self.counts.faults.entry(Fault::SlowDown).or_default() += 1;
+                return Some(Fault::SlowDown);
+            }
+            self.window.1 += 1;
+        }
         let plan = &self.plan;
         if plan.method.as_ref().is_some_and(|m| m != method)
             || plan.budget.is_some_and(|b| self.counts.total() >= b)
@@ -176,6 +200,7 @@ impl FaultProxy {
             rng: StdRng::seed_from_u64(plan.seed),
             plan,
             counts: FaultCounts::default(),
+            window: (std::time::Instant::now(), 0),
         }));
         let client: Client<HttpConnector, Full<Bytes>> =
             Client::builder(TokioExecutor::new()).build_http();

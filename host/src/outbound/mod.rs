@@ -2,10 +2,12 @@
 //! keep-alive hyper-util client (rustls for TLS, [`tls`]) instead of wasmtime's
 //! `default_send_request`, which opens a connection per request. Each driver has its own
 //! client and [`Outbound`] policy: where it may send ([`destinations`], [`addresses`]), its
-//! request rate (`maxrequestspersecond`, governor), retries of transient failures
+//! request rate (`maxrequestspersecond`, governor, lowered for a while after throttling
+//! answers by `adaptive`), retries of transient failures
 //! (`maxretries`, the `retry` module), timeouts (connect, first byte, between bytes: the
 //! tenant's [`Limits`]), TLS verification (`skipverify`), and its metrics.
 
+mod adaptive;
 pub mod addresses;
 mod body;
 pub mod destinations;
@@ -34,6 +36,7 @@ use crate::limits::Limits;
 use crate::metrics::TenantMetrics;
 use crate::retry;
 use crate::tenant::Tenant;
+use adaptive::AdaptiveRate;
 use addresses::{AddressPolicy, AddressRefused, CheckedResolver};
 use body::WatchedBody;
 use destinations::Destinations;
@@ -128,6 +131,8 @@ pub struct Outbound {
     client: PooledClient,
     policy: TransportPolicy,
     limiter: Option<DefaultDirectRateLimiter>,
+    /// The cap a throttling answer puts on the driver's rate.
+    adaptive: AdaptiveRate,
     /// After a throttling answer, no request of the driver starts before this instant.
     paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
     /// The tenant's limits (backoff base, timeouts).
@@ -159,6 +164,7 @@ impl Outbound {
             ),
             policy,
             limiter,
+            adaptive: AdaptiveRate::new(std::time::Instant::now()),
             paused_until: std::sync::Mutex::new(None),
             limits: tenant.limits,
             destinations,
@@ -198,6 +204,10 @@ impl Outbound {
         }
         if let Some(limiter) = &self.limiter {
             limiter.until_ready().await;
+        }
+        let slot = self.adaptive.reserve(std::time::Instant::now());
+        if !slot.is_zero() {
+            tokio::time::sleep(slot).await;
         }
         let waited = started.elapsed();
         if waited >= Duration::from_millis(1) {
@@ -314,8 +324,10 @@ impl Outbound {
                 .map_or(0, |d| d.subsec_nanos() as u64);
             let delay = retry::backoff(attempt, self.limits.backoff_base, random);
             if outcome.is_throttling() {
-                // S3 asked to slow down: every request of the driver waits, not only this one.
+                // S3 asked to slow down: every request of the driver waits, not only this
+                // one, and the driver's rate is capped for a while.
                 self.pause(delay);
+                self.adaptive.throttled(std::time::Instant::now());
             }
             let Some(reason) = outcome.retry_reason().filter(|_| attempt < attempts) else {
                 return outcome.into_answer();

@@ -83,6 +83,7 @@ pub async fn reader_resumes_after_a_cut_body(c: &Ctx) -> Result<()> {
             method: Some(http::Method::GET),
             budget: Some(proxy.counts().total() + 2),
             seed: 1,
+            rate_limit: None,
         });
         same_bytes(
             &format!("read after {fault:?}"),
@@ -428,5 +429,47 @@ pub async fn faults_without_retries_never_corrupt(c: &Ctx) -> Result<()> {
     }
     let paths: Vec<String> = attempted.into_keys().collect();
     c.driver.delete_files(&paths).await?;
+    Ok(())
+}
+
+/// A server that answers SlowDown beyond 100 requests per second: the driver's adaptive rate
+/// brings its 16 concurrent stats down to what the server accepts, so that most requests
+/// are accepted at the first attempt, and every stat succeeds.
+pub async fn slow_down_lowers_the_rate(c: &Ctx) -> Result<()> {
+    const STATS: usize = 1_000;
+    c.driver.put_content("/hot", b"hot".to_vec()).await?;
+    let proxy = FaultProxy::start(&c.endpoint.url, FaultPlan::rate_limited(100)).await?;
+    let tenant = format!("adaptive-{}", random_name(6));
+    let driver = behind(c, &proxy, &tenant, &[("maxretries", "10")]).await?;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..16 {
+        let driver = driver.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in (task..STATS).step_by(16) {
+                driver.stat("/hot").await?;
+            }
+            Ok::<_, Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let elapsed = started.elapsed();
+    let counts = proxy.counts();
+    let slow_downs = counts.faults.get(&Fault::SlowDown).copied().unwrap_or(0);
+    let share = slow_downs as f64 / counts.requests as f64;
+    println!(
+        "      {STATS} stats in {:.1} s against 100/s; {} requests, {slow_downs} SlowDown ({:.0} %)",
+        elapsed.as_secs_f64(),
+        counts.requests,
+        share * 100.0
+    );
+    check!(
+        share < 0.25,
+        "{:.0} % of the requests were refused: the rate did not adapt",
+        share * 100.0
+    );
+    c.driver.delete("/hot").await?;
     Ok(())
 }

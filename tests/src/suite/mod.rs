@@ -204,6 +204,7 @@ pub fn cases() -> Vec<Case> {
             faults::faults_without_retries_never_corrupt,
             Needs::PlainHttp
         ),
+        case!(faults::slow_down_lowers_the_rate, Needs::PlainHttp),
     ]
 }
 
