@@ -9,8 +9,10 @@
 //!    `close`, `cancel` and `commit`, [`Driver::walk`] a [`Walker`].
 //!
 //! All S3 traffic leaves the component through `wasi:http` and is sent by the driver's pooled
-//! keep-alive HTTP client (`outbound`) under its policy (rate, retries, TLS). The guest gets
-//! no sockets, and only the environment and token files its [`Tenant`] grants.
+//! keep-alive HTTP client (`outbound`) under its policy (rate, adaptive throttling, retries,
+//! destinations and address ranges, timeouts, TLS), counted in [`metrics`]. The guest gets
+//! no sockets, and only the environment and token files its [`Tenant`] grants, within its
+//! [`Limits`].
 //!
 //! ```no_run
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
