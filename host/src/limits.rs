@@ -36,13 +36,17 @@ pub struct Limits {
     /// Longest silence while an answer's body is being received; the body then fails
     /// (a reader resumes from the last byte it received).
     pub between_bytes_timeout: Duration,
+    /// Bytes of request bodies one driver keeps for replay at once (a body is kept until
+    /// its answer arrives, so that it can be retried). Requests wait for room; a body larger
+    /// than this, or than 64 MiB, is sent once without a copy.
+    pub replay_memory: u64,
 }
 
 impl Default for Limits {
     /// 1 GiB of memory (a writer needs `chunksize` plus headroom, `get-content` the whole
     /// object), 15 minutes per call, 10,000 table entries, 64 instances, 10,000
     /// calls per instance, 100 ms first backoff, 10 s to connect, 120 s to the first byte
-    /// of an answer, 60 s of silence within a body.
+    /// of an answer, 60 s of silence within a body, 256 MiB of bodies kept for replay.
     fn default() -> Self {
         Limits {
             memory: 1 << 30,
@@ -54,6 +58,7 @@ impl Default for Limits {
             connect_timeout: Duration::from_secs(10),
             first_byte_timeout: Duration::from_secs(120),
             between_bytes_timeout: Duration::from_secs(60),
+            replay_memory: 256 << 20,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `s3drv_requests_total` | counter | tenant, operation (S3 API name), status (HTTP status or error) |
 //! | `s3drv_retries_total` | counter | tenant, operation, reason |
+//! | `s3drv_retries_denied_total` | counter | tenant, operation (retry budget spent) |
 //! | `s3drv_throttle_waits_total` | counter | tenant |
 //! | `s3drv_throttle_wait_seconds` | histogram | tenant |
 //! | `s3drv_bytes_sent_total` | counter | tenant |
@@ -62,6 +63,16 @@ impl TenantMetrics {
             "tenant" => self.tenant.to_string(),
             "operation" => operation,
             "reason" => reason.to_string()
+        )
+        .increment(1);
+    }
+
+    /// A retry of `operation` that the retry budget did not allow.
+    pub fn retry_denied(&self, operation: &'static str) {
+        counter!(
+            "s3drv_retries_denied_total",
+            "tenant" => self.tenant.to_string(),
+            "operation" => operation
         )
         .increment(1);
     }

@@ -15,9 +15,12 @@
 //!
 //! How many retries (`maxretries`) is the driver's policy; the first backoff is the tenant's
 //! [`Limits::backoff_base`](crate::Limits). A throttling answer (429, 503, SlowDown) also
-//! pauses every request of the driver for the backoff (see `outbound`).
+//! pauses every request of the driver for the backoff (see `outbound`). A [`RetryBudget`]
+//! keeps retries to a share of the driver's requests, so that a server that fails everything
+//! does not get every request `maxretries` more times.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// Largest body buffered for replay; larger bodies are sent once.
 pub const REPLAY_LIMIT: u64 = 64 << 20;
@@ -33,6 +36,50 @@ pub fn is_retryable_status(status: u16) -> bool {
 /// Whether an answer with `status` asks the client to slow down.
 pub fn is_throttling_status(status: u16) -> bool {
     matches!(status, 429 | 503)
+}
+
+/// Retries allowed per first attempt, over time.
+pub const RETRY_SHARE: f64 = 0.5;
+/// Retries allowed per second whatever the traffic, so that a quiet driver still retries.
+pub const RETRIES_PER_SECOND: f64 = 10.0;
+/// Most retries saved up.
+const SAVED_RETRIES: f64 = 100.0;
+
+/// A driver's retries: each first attempt earns [`RETRY_SHARE`] of a retry, time earns
+/// [`RETRIES_PER_SECOND`], each retry spends one.
+#[derive(Debug)]
+pub struct RetryBudget {
+    /// Retries available and when time was last credited.
+    state: Mutex<(f64, Instant)>,
+}
+
+impl RetryBudget {
+    /// A full budget at `now`.
+    pub fn new(now: Instant) -> RetryBudget {
+        RetryBudget {
+            state: Mutex::new((SAVED_RETRIES, now)),
+        }
+    }
+
+    /// A first attempt was sent.
+    pub fn earn(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 = (state.0 + RETRY_SHARE).min(SAVED_RETRIES);
+    }
+
+    /// Takes one retry at `now`, if the budget has one.
+    pub fn spend(&self, now: Instant) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let credit = now.saturating_duration_since(state.1).as_secs_f64() * RETRIES_PER_SECOND;
+        state.0 = (state.0 + credit).min(SAVED_RETRIES);
+        state.1 = now;
+        if state.0 >= 1.0 {
+            state.0 -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 /// The S3 error code of an XML error document (`<Error><Code>SlowDown</Code>...`).
@@ -78,6 +125,20 @@ mod tests {
         for status in [200, 301, 400, 403, 404, 409, 412, 416, 501] {
             assert!(!is_retryable_status(status));
         }
+    }
+
+    #[test]
+    fn the_budget_keeps_retries_to_a_share_of_requests() {
+        let t0 = Instant::now();
+        let budget = RetryBudget::new(t0);
+        // The saved retries go first, then none until requests or time earn more.
+        assert_eq!((0..150).filter(|_| budget.spend(t0)).count(), 100);
+        for _ in 0..10 {
+            budget.earn();
+        }
+        assert_eq!((0..10).filter(|_| budget.spend(t0)).count(), 5);
+        let later = t0 + Duration::from_millis(300);
+        assert_eq!((0..10).filter(|_| budget.spend(later)).count(), 3);
     }
 
     #[test]

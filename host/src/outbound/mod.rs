@@ -28,13 +28,14 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use tokio::sync::Semaphore;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiHttpHooks};
 
 use crate::bindings::s3drv::storage::types::TransportPolicy;
 use crate::error::Result;
 use crate::limits::Limits;
 use crate::metrics::TenantMetrics;
-use crate::retry;
+use crate::retry::{self, RetryBudget};
 use crate::tenant::Tenant;
 use adaptive::AdaptiveRate;
 use addresses::{AddressPolicy, AddressRefused, CheckedResolver};
@@ -133,6 +134,10 @@ pub struct Outbound {
     limiter: Option<DefaultDirectRateLimiter>,
     /// The cap a throttling answer puts on the driver's rate.
     adaptive: AdaptiveRate,
+    /// The share of requests that may be retried.
+    retry_budget: RetryBudget,
+    /// Room for request bodies kept for replay, in bytes (`Limits::replay_memory`).
+    replay_memory: Arc<Semaphore>,
     /// After a throttling answer, no request of the driver starts before this instant.
     paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
     /// The tenant's limits (backoff base, timeouts).
@@ -165,6 +170,12 @@ impl Outbound {
             policy,
             limiter,
             adaptive: AdaptiveRate::new(std::time::Instant::now()),
+            retry_budget: RetryBudget::new(std::time::Instant::now()),
+            replay_memory: Arc::new(Semaphore::new(
+                usize::try_from(tenant.limits.replay_memory)
+                    .unwrap_or(usize::MAX)
+                    .min(Semaphore::MAX_PERMITS),
+            )),
             paused_until: std::sync::Mutex::new(None),
             limits: tenant.limits,
             destinations,
@@ -195,8 +206,9 @@ impl Outbound {
         &self.metrics
     }
 
-    /// Waits out a throttling pause, then for the rate limiter; counts the wait.
-    async fn admit(&self) {
+    /// Waits out a throttling pause, then for the rate limiter and the adaptive cap; counts
+    /// and logs the wait.
+    async fn admit(&self, operation: &'static str) {
         let started = tokio::time::Instant::now();
         let paused = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(until) = paused {
@@ -212,6 +224,13 @@ impl Outbound {
         let waited = started.elapsed();
         if waited >= Duration::from_millis(1) {
             self.metrics.throttle_wait(waited);
+            tracing::trace!(
+                target: "s3drv::outbound",
+                tenant = &*self.tenant,
+                operation,
+                "waited {} ms for the request rate",
+                waited.as_millis()
+            );
         }
     }
 
@@ -231,7 +250,7 @@ impl Outbound {
         deadline: Duration,
         operation: &'static str,
     ) -> Attempt {
-        self.admit().await;
+        self.admit(operation).await;
         let sent = self.client.request(request);
         let response = match tokio::time::timeout(deadline, sent).await {
             Ok(Ok(response)) => response,
@@ -298,13 +317,18 @@ impl Outbound {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
             .unwrap_or(0);
-        if length > retry::REPLAY_LIMIT {
+        let kept = u32::try_from(length)
+            .ok()
+            .filter(|_| length <= retry::REPLAY_LIMIT.min(self.limits.replay_memory));
+        let Some(kept) = kept else {
             self.metrics.sent(length);
             return self
                 .attempt(request, deadline, operation)
                 .await
                 .into_answer();
-        }
+        };
+        // Held until the answer arrives; the semaphore is never closed.
+        let _room = self.replay_memory.acquire_many(kept).await;
         let (parts, body) = request.into_parts();
         let body = body.collect().await?.to_bytes();
         let attempts = match self.policy.max_retries.saturating_add(1) {
@@ -329,19 +353,38 @@ impl Outbound {
                 self.pause(delay);
                 self.adaptive.throttled(std::time::Instant::now());
             }
+            if attempt == 1 {
+                self.retry_budget.earn();
+            }
             let Some(reason) = outcome.retry_reason().filter(|_| attempt < attempts) else {
                 return outcome.into_answer();
             };
+            if !self.retry_budget.spend(std::time::Instant::now()) {
+                self.metrics.retry_denied(operation);
+                tracing::warn!(
+                    target: "s3drv::outbound",
+                    tenant = &*self.tenant,
+                    operation,
+                    "not retrying after {reason}: the driver's retry budget is spent"
+                );
+                return outcome.into_answer();
+            }
             drop(outcome);
             self.metrics.retry(operation, &reason);
+            let (retry, of, wait) = (attempt, attempts - 1, delay.as_millis());
             if self.policy.log_retries {
                 tracing::debug!(
                     target: "s3drv::driver",
                     tenant = &*self.tenant,
                     operation,
-                    "retry {attempt} of {} after {reason}, in {} ms",
-                    attempts - 1,
-                    delay.as_millis()
+                    "retry {retry} of {of} after {reason}, in {wait} ms"
+                );
+            } else {
+                tracing::debug!(
+                    target: "s3drv::outbound",
+                    tenant = &*self.tenant,
+                    operation,
+                    "retry {retry} of {of} after {reason}, in {wait} ms"
                 );
             }
             tokio::time::sleep(delay).await;
