@@ -210,19 +210,25 @@ impl Outbound {
     /// and logs the wait.
     async fn admit(&self, operation: &'static str) {
         let started = tokio::time::Instant::now();
+        let mut waited = false;
         let paused = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(until) = paused {
+        if let Some(until) = paused.filter(|until| *until > started) {
             tokio::time::sleep_until(until).await;
+            waited = true;
         }
-        if let Some(limiter) = &self.limiter {
+        if let Some(limiter) = &self.limiter
+            && limiter.check().is_err()
+        {
             limiter.until_ready().await;
+            waited = true;
         }
         let slot = self.adaptive.reserve(std::time::Instant::now());
         if !slot.is_zero() {
             tokio::time::sleep(slot).await;
+            waited = true;
         }
-        let waited = started.elapsed();
-        if waited >= Duration::from_millis(1) {
+        if waited {
+            let waited = started.elapsed();
             self.metrics.throttle_wait(waited);
             tracing::trace!(
                 target: "s3drv::outbound",
