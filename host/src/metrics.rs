@@ -33,14 +33,14 @@ pub struct TenantMetrics {
 impl TenantMetrics {
     /// The handles of `tenant`.
     pub fn new(tenant: &str) -> TenantMetrics {
-        let label = ("tenant", tenant.to_string());
+        let labels = [("tenant", tenant.to_string())];
         TenantMetrics {
             tenant: tenant.into(),
-            bytes_sent: counter!("s3drv_bytes_sent_total", &[label.clone()]),
-            bytes_received: counter!("s3drv_bytes_received_total", &[label.clone()]),
-            throttle_waits: counter!("s3drv_throttle_waits_total", &[label.clone()]),
-            throttle_wait_seconds: histogram!("s3drv_throttle_wait_seconds", &[label.clone()]),
-            instances_live: gauge!("s3drv_instances_live", &[label]),
+            bytes_sent: counter!("s3drv_bytes_sent_total", &labels),
+            bytes_received: counter!("s3drv_bytes_received_total", &labels),
+            throttle_waits: counter!("s3drv_throttle_waits_total", &labels),
+            throttle_wait_seconds: histogram!("s3drv_throttle_wait_seconds", &labels),
+            instances_live: gauge!("s3drv_instances_live", &labels),
         }
     }
 
