@@ -8,7 +8,7 @@ CLI        := target/release/s3drv
 TEST_ENV   := S3DRV_COMPONENT=$(abspath $(GUEST_WASM)) S3DRV_CLI=$(abspath $(CLI)) \
               S3DRV_MOTO_SERVER=$(abspath $(VENV))/bin/moto_server
 
-.PHONY: all build guest test test-large demo fuzz wasm-target garage moto fmt lint clean
+.PHONY: all build guest test test-large demo bench fuzz wasm-target garage moto fmt lint clean
 
 all: build
 
@@ -48,6 +48,14 @@ test-large: build garage moto
 demo: build garage
 	$(TEST_ENV) cargo run --quiet --release -p s3drv-tests --bin s3drv-demo
 
+## Benchmarks: s3drv, the native floor and aws-sdk-s3 side by side on a Garage started here
+## (or the S3DRV_TEST_* store); results in target/bench (results.json, report.md), summarised
+## in BENCHMARKS.md. BENCH_ARGS="--quick" for a short run, "--param KEY=VALUE" to vary s3drv.
+BENCH_ARGS ?=
+bench: build garage
+	cargo build --release -p s3drv-bench
+	$(TEST_ENV) target/release/s3drv-bench --component $(abspath target/release/s3drv.wasm) $(BENCH_ARGS)
+
 ## Fuzzes the S3 XML, configuration and path parsers, FUZZ_SECONDS each (default 10 minutes),
 ## one after another. A crash stops the run; its input is in guest/fuzz/artifacts/TARGET.
 FUZZ_SECONDS ?= 600
@@ -66,7 +74,7 @@ fmt:
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --release -p s3drv-host -p s3drv-tests -- -D warnings
+	cargo clippy --release -p s3drv-host -p s3drv-tests -p s3drv-bench -- -D warnings
 	cargo clippy -p s3drv-guest --target wasm32-wasip2 -- -D warnings
 
 clean:

@@ -1,0 +1,227 @@
+//! `make bench`: s3drv through the component, the native floor (the same guest code without
+//! wasm) and aws-sdk-s3, side by side on one S3 server: a Garage started here, or the store of
+//! the `S3DRV_TEST_*` variables (as for the tests). Writes `results.json` (every run) and
+//! `report.md` (the table) into `--out`.
+
+mod clients;
+mod data;
+mod measure;
+mod report;
+mod workloads;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use s3drv_host::{Runtime, Tenant};
+use s3drv_tests::servers;
+use serde::Serialize;
+
+use clients::Client;
+use clients::native::NativeFloor;
+use clients::sdk::SdkClient;
+use data::DataPool;
+use workloads::{Bench, Sample, Scale};
+
+/// Benchmark s3drv against the native floor and aws-sdk-s3.
+#[derive(Parser)]
+struct Args {
+    /// Rounds per workload (min / median / max over them).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Smaller sizes, for a quick look.
+    #[arg(long)]
+    quick: bool,
+    /// An extra driver parameter for s3drv and the native floor (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    params: Vec<String>,
+    /// Where results.json and report.md go.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+    /// The component.
+    #[arg(
+        long,
+        env = "S3DRV_COMPONENT",
+        default_value = "target/release/s3drv.wasm"
+    )]
+    component: PathBuf,
+}
+
+/// Everything a run wrote.
+#[derive(Serialize)]
+struct Results {
+    machine: String,
+    cpus: usize,
+    commit: String,
+    command: String,
+    server: String,
+    scale: Scale,
+    params: Vec<(String, String)>,
+    samples: Vec<Sample>,
+    tenants: TenantCosts,
+}
+
+/// (g) what opening and keeping drivers costs.
+#[derive(Serialize)]
+struct TenantCosts {
+    /// Loading the component (compiled-artifact cache hit) and opening a driver, median ms.
+    cold_open_ms: f64,
+    /// Opening a driver of a new tenant on a loaded runtime: median and p99, ms.
+    warm_open_p50_ms: f64,
+    warm_open_p99_ms: f64,
+    /// RSS per idle tenant with 1,000 tenants open, KiB.
+    idle_tenant_kib: f64,
+}
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .unwrap_or("unknown CPU")
+        .trim()
+        .to_string();
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(String::new(), |kib| format!(", {} GiB RAM", kib >> 20));
+    format!("{model}{memory}, {}", command_output("uname", &["-sr"]))
+}
+
+async fn tenant_costs(
+    component: &std::path::Path,
+    params: &[(String, String)],
+) -> Result<TenantCosts> {
+    let mut cold = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let runtime = Runtime::load(component)?;
+        runtime
+            .open_for(&Tenant::new("cold"), params.to_vec())
+            .await?;
+        cold.push(started.elapsed());
+    }
+    let runtime = Runtime::load(component)?;
+    let mut warm = Vec::new();
+    for i in 0..200 {
+        let started = Instant::now();
+        runtime
+            .open_for(&Tenant::new(format!("warm-{i}")), params.to_vec())
+            .await?;
+        warm.push(started.elapsed());
+    }
+    let before = measure::rss_mib();
+    let mut idle = Vec::new();
+    for i in 0..1000 {
+        idle.push(
+            runtime
+                .open_for(&Tenant::new(format!("idle-{i}")), params.to_vec())
+                .await?,
+        );
+    }
+    let per_tenant = (measure::rss_mib() - before) * 1024.0 / 1000.0;
+    drop(idle);
+    let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+    cold.sort();
+    warm.sort();
+    Ok(TenantCosts {
+        cold_open_ms: ms(&cold[cold.len() / 2]),
+        warm_open_p50_ms: ms(&warm[warm.len() / 2]),
+        warm_open_p99_ms: ms(&warm[warm.len() * 99 / 100]),
+        idle_tenant_kib: per_tenant,
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let scale = if args.quick {
+        Scale::QUICK
+    } else {
+        Scale::FULL
+    };
+    let (endpoint, _server) = match servers::external()? {
+        Some(endpoint) => (endpoint, None),
+        None => {
+            let server = servers::start_garage().context("starting Garage (make garage)")?;
+            (server.endpoint.clone(), Some(server))
+        }
+    };
+    let root = format!("s3drv-bench/{}", std::process::id());
+    let mut params = endpoint.params(&root);
+    params.retain(|(k, _)| k != "chunksize");
+    params.push(("chunksize".into(), (10 << 20).to_string()));
+    params.push(("parallelwalk".into(), "true".into()));
+    for param in &args.params {
+        let (key, value) = param.split_once('=').context("--param takes KEY=VALUE")?;
+        params.push((key.to_string(), value.to_string()));
+    }
+    let runtime = Runtime::load(&args.component)?;
+    let driver = runtime
+        .open_for(&Tenant::new("bench"), params.clone())
+        .await?;
+    let clients = vec![
+        Client::S3drv(driver),
+        Client::Native(NativeFloor::start(&params, 16)?),
+        Client::Sdk(SdkClient::new(&endpoint, &root)),
+    ];
+    let mut bench = Bench {
+        clients,
+        pool: Arc::new(DataPool::new()),
+        scale,
+        rounds: args.rounds,
+        samples: Vec::new(),
+    };
+    eprintln!(
+        "s3drv-bench against {} ({}), {} rounds",
+        endpoint.name, endpoint.url, args.rounds
+    );
+    bench.run_all().await?;
+    let tenants = tenant_costs(&args.component, &params).await?;
+    let results = Results {
+        machine: machine(),
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        commit: command_output("git", &["rev-parse", "--short", "HEAD"]),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        server: endpoint.name.clone(),
+        scale,
+        params: params
+            .into_iter()
+            .filter(|(k, _)| k != "secretkey" && k != "accesskey")
+            .collect(),
+        samples: bench.samples,
+        tenants,
+    };
+    std::fs::create_dir_all(&args.out)?;
+    std::fs::write(
+        args.out.join("results.json"),
+        serde_json::to_string_pretty(&results)?,
+    )?;
+    let mut report = report::table(&results.samples);
+    report.push_str(&format!(
+        "\nOpening drivers: cold (load + open) {:.1} ms, warm {:.2} ms p50 / {:.2} ms p99; {:.0} KiB RSS per idle tenant (1,000 open).\n",
+        results.tenants.cold_open_ms,
+        results.tenants.warm_open_p50_ms,
+        results.tenants.warm_open_p99_ms,
+        results.tenants.idle_tenant_kib
+    ));
+    std::fs::write(args.out.join("report.md"), &report)?;
+    println!(
+        "machine: {} ({} CPUs); commit {}; server {}\n\n{report}",
+        results.machine, results.cpus, results.commit, results.server
+    );
+    Ok(())
+}

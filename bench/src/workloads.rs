@@ -1,0 +1,353 @@
+//! The workloads of `make bench`, each run by every client in turn (A B C, A B C, ... so that
+//! drift over the run spreads evenly), for several rounds.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, ensure};
+use serde::Serialize;
+
+use crate::clients::Client;
+use crate::data::DataPool;
+use crate::measure::{Cost, measure};
+
+/// Sizes of one run.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Scale {
+    /// Bytes of the stream write and read.
+    pub stream: usize,
+    /// Small operations per sequence.
+    pub small_ops: usize,
+    /// Bytes of a small object (Garage stalls on GETs between 3 KiB and 64 KiB).
+    pub small_size: usize,
+    /// Entries of the listed directory.
+    pub list_entries: usize,
+    /// Directories × files of the walked tree.
+    pub tree: (usize, usize),
+}
+
+impl Scale {
+    /// The sizes.
+    pub const FULL: Scale = Scale {
+        stream: 1 << 30,
+        small_ops: 1000,
+        small_size: 3000,
+        list_entries: 1000,
+        tree: (100, 100),
+    };
+    /// A smoke run.
+    pub const QUICK: Scale = Scale {
+        stream: 64 << 20,
+        small_ops: 200,
+        small_size: 3000,
+        list_entries: 200,
+        tree: (20, 50),
+    };
+}
+
+/// One measured run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    /// Workload name.
+    pub workload: String,
+    /// Client name.
+    pub client: String,
+    /// Round, from 0.
+    pub round: usize,
+    /// Wall seconds.
+    pub wall_s: f64,
+    /// CPU seconds of the benchmark process.
+    pub cpu_s: f64,
+    /// Peak RSS growth during the run, MiB.
+    pub rss_growth_mib: f64,
+    /// Bytes moved (streams, moves), else 0.
+    pub bytes: u64,
+    /// Operations done.
+    pub ops: u64,
+    /// Latency of one operation, median and 99th percentile, microseconds (small operations).
+    pub p50_us: Option<f64>,
+    /// See `p50_us`.
+    pub p99_us: Option<f64>,
+}
+
+/// What a workload reports besides its cost.
+#[derive(Default)]
+struct Done {
+    bytes: u64,
+    ops: u64,
+    latencies: Vec<Duration>,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Option<f64> {
+    let last = sorted.len().checked_sub(1)?;
+    let index = ((last as f64) * p).round() as usize;
+    Some(sorted[index].as_secs_f64() * 1e6)
+}
+
+/// Runs the workloads.
+pub struct Bench {
+    /// The clients, in the order they take turns.
+    pub clients: Vec<Client>,
+    /// Data.
+    pub pool: Arc<DataPool>,
+    /// Sizes.
+    pub scale: Scale,
+    /// Rounds per workload.
+    pub rounds: usize,
+    /// Every run so far.
+    pub samples: Vec<Sample>,
+}
+
+impl Bench {
+    fn record(&mut self, workload: &str, client: &Client, round: usize, done: Done, cost: Cost) {
+        let mut latencies = done.latencies;
+        latencies.sort();
+        let sample = Sample {
+            workload: workload.to_string(),
+            client: client.name().to_string(),
+            round,
+            wall_s: cost.wall.as_secs_f64(),
+            cpu_s: cost.cpu,
+            rss_growth_mib: cost.rss_growth,
+            bytes: done.bytes,
+            ops: done.ops,
+            p50_us: percentile(&latencies, 0.5),
+            p99_us: percentile(&latencies, 0.99),
+        };
+        eprintln!(
+            "  {:<28} {:<11} round {round}: {:>8.3} s wall, {:>7.3} s CPU",
+            sample.workload, sample.client, sample.wall_s, sample.cpu_s
+        );
+        self.samples.push(sample);
+    }
+
+    /// Every workload.
+    pub async fn run_all(&mut self) -> Result<()> {
+        self.streams().await?;
+        self.small_operations().await?;
+        self.listings().await?;
+        self.moves().await?;
+        Ok(())
+    }
+
+    /// (a) a writer of `stream` bytes in 1 MiB writes, chunksize 10 MiB; (b) reading it back.
+    async fn streams(&mut self) -> Result<()> {
+        let size = self.scale.stream;
+        let label = format!("{} MiB", size >> 20);
+        for round in 0..self.rounds {
+            for client in self.clients.clone() {
+                let path = format!("/stream/{}-{round}", client.name());
+                let pool = self.pool.clone();
+                let (_, cost) =
+                    measure(client.write_stream(&path, &pool, size, 1 << 20, 10 << 20)).await?;
+                let done = Done {
+                    bytes: size as u64,
+                    ops: 1,
+                    ..Done::default()
+                };
+                self.record(&format!("write {label}"), &client, round, done, cost);
+                let (read, cost) = measure(client.read_stream(&path)).await?;
+                ensure!(
+                    read == size as u64,
+                    "{} read {read} of {size} bytes",
+                    client.name()
+                );
+                let done = Done {
+                    bytes: read,
+                    ops: 1,
+                    ..Done::default()
+                };
+                self.record(&format!("read {label}"), &client, round, done, cost);
+                client.delete_files(vec![path]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// (c) put, get and stat of small objects, one at a time and 16 at a time.
+    async fn small_operations(&mut self) -> Result<()> {
+        let (count, size) = (self.scale.small_ops, self.scale.small_size);
+        for round in 0..self.rounds {
+            for client in self.clients.clone() {
+                for parallel in [1, 16] {
+                    let paths: Vec<String> = (0..count)
+                        .map(|i| format!("/small/{}/{i}", client.name()))
+                        .collect();
+                    let suffix = if parallel == 1 {
+                        "sequential"
+                    } else {
+                        "16 parallel"
+                    };
+                    for operation in ["put", "get", "stat"] {
+                        let pool = self.pool.clone();
+                        let (latencies, cost) =
+                            measure(small(&client, operation, &paths, size, parallel, pool))
+                                .await?;
+                        let done = Done {
+                            ops: count as u64,
+                            latencies,
+                            ..Done::default()
+                        };
+                        self.record(
+                            &format!("{operation} {size} B {suffix}"),
+                            &client,
+                            round,
+                            done,
+                            cost,
+                        );
+                    }
+                    client.delete_files(paths).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// (d) list of a directory of `list_entries` files; (e) walk and walk-parallel of a tree.
+    async fn listings(&mut self) -> Result<()> {
+        let setup = self.clients[0].clone();
+        let entries: Vec<String> = (0..self.scale.list_entries)
+            .map(|i| format!("/list/f{i}"))
+            .collect();
+        let (dirs, files) = self.scale.tree;
+        let tree: Vec<String> = (0..dirs)
+            .flat_map(|d| (0..files).map(move |f| format!("/tree/d{d}/f{f}")))
+            .collect();
+        put_all(&setup, &entries).await?;
+        put_all(&setup, &tree).await?;
+        for round in 0..self.rounds {
+            for client in self.clients.clone() {
+                let (listed, cost) = measure(client.list("/list")).await?;
+                ensure!(listed == entries.len(), "{} listed {listed}", client.name());
+                let done = Done {
+                    ops: listed as u64,
+                    ..Done::default()
+                };
+                self.record(
+                    &format!("list {} entries", entries.len()),
+                    &client,
+                    round,
+                    done,
+                    cost,
+                );
+                for parallel in [false, true] {
+                    let (walked, cost) = measure(client.walk("/tree", parallel)).await?;
+                    ensure!(walked >= tree.len(), "{} walked {walked}", client.name());
+                    let name = if parallel { "walk-parallel" } else { "walk" };
+                    let done = Done {
+                        ops: walked as u64,
+                        ..Done::default()
+                    };
+                    self.record(
+                        &format!("{name} {} objects", tree.len()),
+                        &client,
+                        round,
+                        done,
+                        cost,
+                    );
+                }
+            }
+        }
+        setup.delete_files(entries).await?;
+        setup.delete_files(tree).await?;
+        Ok(())
+    }
+
+    /// (f) move of 1 MiB (CopyObject) and 64 MiB (multipart copy).
+    async fn moves(&mut self) -> Result<()> {
+        for size in [1usize << 20, 64 << 20] {
+            for round in 0..self.rounds {
+                for client in self.clients.clone() {
+                    let (source, dest) = (
+                        format!("/move/{}-src", client.name()),
+                        format!("/move/{}-dst", client.name()),
+                    );
+                    let pool = self.pool.clone();
+                    client
+                        .write_stream(&source, &pool, size, 1 << 20, 10 << 20)
+                        .await?;
+                    let (_, cost) =
+                        measure(client.move_object(&source, &dest, size as u64)).await?;
+                    ensure!(
+                        client.stat(&dest).await? == size as u64,
+                        "{} moved wrong",
+                        client.name()
+                    );
+                    let done = Done {
+                        bytes: size as u64,
+                        ops: 1,
+                        ..Done::default()
+                    };
+                    self.record(
+                        &format!("move {} MiB", size >> 20),
+                        &client,
+                        round,
+                        done,
+                        cost,
+                    );
+                    client.delete_files(vec![dest]).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `operation` on every path, `parallel` at a time; the latency of each.
+async fn small(
+    client: &Client,
+    operation: &str,
+    paths: &[String],
+    size: usize,
+    parallel: usize,
+    pool: Arc<DataPool>,
+) -> Result<Vec<Duration>> {
+    let mut tasks = Vec::new();
+    for lane in 0..parallel {
+        let (client, operation, pool) = (client.clone(), operation.to_string(), pool.clone());
+        let mine: Vec<(usize, String)> = paths
+            .iter()
+            .cloned()
+            .enumerate()
+            .skip(lane)
+            .step_by(parallel)
+            .collect();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            for (i, path) in mine {
+                let started = Instant::now();
+                match operation.as_str() {
+                    "put" => client.put(&path, pool.block(i, size).to_vec()).await?,
+                    "get" => ensure!(client.get(&path).await?.len() == size, "short get"),
+                    _ => ensure!(client.stat(&path).await? == size as u64, "wrong stat"),
+                }
+                latencies.push(started.elapsed());
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    Ok(latencies)
+}
+
+/// Stores a 1-byte object at each path, 32 at a time.
+async fn put_all(client: &Client, paths: &[String]) -> Result<()> {
+    let mut tasks = Vec::new();
+    for lane in 0..32 {
+        let client = client.clone();
+        let mine: Vec<String> = paths.iter().skip(lane).step_by(32).cloned().collect();
+        tasks.push(tokio::spawn(async move {
+            for path in mine {
+                client.put(&path, b"x".to_vec()).await?;
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok(())
+}
