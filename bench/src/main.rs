@@ -37,6 +37,9 @@ struct Args {
     /// An extra driver parameter for s3drv and the native floor (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     params: Vec<String>,
+    /// Only these workload groups: streams, small, listings, moves, tenants (repeatable).
+    #[arg(long, value_name = "GROUP")]
+    only: Vec<String>,
     /// Where results.json and report.md go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -60,7 +63,7 @@ struct Results {
     scale: Scale,
     params: Vec<(String, String)>,
     samples: Vec<Sample>,
-    tenants: TenantCosts,
+    tenants: Option<TenantCosts>,
 }
 
 /// (g) what opening and keeping drivers costs.
@@ -189,8 +192,12 @@ async fn main() -> Result<()> {
         "s3drv-bench against {} ({}), {} rounds",
         endpoint.name, endpoint.url, args.rounds
     );
-    bench.run_all().await?;
-    let tenants = tenant_costs(&args.component, &params).await?;
+    bench.run(&args.only).await?;
+    let tenants = if args.only.is_empty() || args.only.iter().any(|o| o == "tenants") {
+        Some(tenant_costs(&args.component, &params).await?)
+    } else {
+        None
+    };
     let results = Results {
         machine: machine(),
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -211,13 +218,15 @@ async fn main() -> Result<()> {
         serde_json::to_string_pretty(&results)?,
     )?;
     let mut report = report::table(&results.samples);
-    report.push_str(&format!(
-        "\nOpening drivers: cold (load + open) {:.1} ms, warm {:.2} ms p50 / {:.2} ms p99; {:.0} KiB RSS per idle tenant (1,000 open).\n",
-        results.tenants.cold_open_ms,
-        results.tenants.warm_open_p50_ms,
-        results.tenants.warm_open_p99_ms,
-        results.tenants.idle_tenant_kib
-    ));
+    if let Some(tenants) = &results.tenants {
+        report.push_str(&format!(
+            "\nOpening drivers: cold (load + open) {:.1} ms, warm {:.2} ms p50 / {:.2} ms p99; {:.0} KiB RSS per idle tenant (1,000 open).\n",
+            tenants.cold_open_ms,
+            tenants.warm_open_p50_ms,
+            tenants.warm_open_p99_ms,
+            tenants.idle_tenant_kib
+        ));
+    }
     std::fs::write(args.out.join("report.md"), &report)?;
     println!(
         "machine: {} ({} CPUs); commit {}; server {}\n\n{report}",

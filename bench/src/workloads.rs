@@ -121,12 +121,22 @@ impl Bench {
         self.samples.push(sample);
     }
 
-    /// Every workload.
-    pub async fn run_all(&mut self) -> Result<()> {
-        self.streams().await?;
-        self.small_operations().await?;
-        self.listings().await?;
-        self.moves().await?;
+    /// The workload groups (`streams`, `small`, `listings`, `moves`) that `only` names, or
+    /// all of them.
+    pub async fn run(&mut self, only: &[String]) -> Result<()> {
+        let wanted = |group: &str| only.is_empty() || only.iter().any(|o| o == group);
+        if wanted("streams") {
+            self.streams().await?;
+        }
+        if wanted("small") {
+            self.small_operations().await?;
+        }
+        if wanted("listings") {
+            self.listings().await?;
+        }
+        if wanted("moves") {
+            self.moves().await?;
+        }
         Ok(())
     }
 

@@ -158,9 +158,13 @@ impl Outbound {
             destinations.storage_host().unwrap_or_default(),
             tenant.instance_metadata,
         ));
-        // No burst: `maxrequestspersecond` holds over any window, as S3's limits do.
-        let limiter = NonZeroU32::new(policy.max_requests_per_second)
-            .map(|rate| RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)));
+        // Bursts of at most a tenth of a second's requests: the rate holds over any window of
+        // 100 ms or more, and a request that started late (a busy host) does not push every
+        // later one back.
+        let limiter = NonZeroU32::new(policy.max_requests_per_second).map(|rate| {
+            let burst = NonZeroU32::new(rate.get() / 10).unwrap_or(NonZeroU32::MIN);
+            RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
+        });
         Ok(Outbound {
             client: pooled_client(
                 tls,
