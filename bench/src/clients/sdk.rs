@@ -96,10 +96,15 @@ impl SdkClient {
                 );
             }
         }
+        self.complete(&key, id, parts).await
+    }
+
+    /// CompleteMultipartUpload of `parts`.
+    async fn complete(&self, key: &str, id: &str, parts: Vec<CompletedPart>) -> Result<()> {
         self.s3
             .complete_multipart_upload()
             .bucket(&self.bucket)
-            .key(&key)
+            .key(key)
             .upload_id(id)
             .multipart_upload(
                 CompletedMultipartUpload::builder()
@@ -234,18 +239,7 @@ impl SdkClient {
                         .build(),
                 );
             }
-            self.s3
-                .complete_multipart_upload()
-                .bucket(&self.bucket)
-                .key(&dest_key)
-                .upload_id(id)
-                .multipart_upload(
-                    CompletedMultipartUpload::builder()
-                        .set_parts(Some(parts))
-                        .build(),
-                )
-                .send()
-                .await?;
+            self.complete(&dest_key, id, parts).await?;
         }
         self.s3
             .delete_object()

@@ -68,6 +68,20 @@ async fn behind(
     Ok(c.runtime.open_for(&tenant, params).await?)
 }
 
+/// A proxy faulting 20 % of requests from `seed`, and a driver of a new tenant named
+/// `prefix-…` behind it with `maxretries`.
+async fn faulted(
+    c: &Ctx,
+    seed: u64,
+    prefix: &str,
+    max_retries: &str,
+) -> Result<(FaultProxy, String, Driver)> {
+    let proxy = FaultProxy::start(&c.endpoint.url, FaultPlan::mixed(20, seed)).await?;
+    let tenant = format!("{prefix}-{}", random_name(6));
+    let driver = behind(c, &proxy, &tenant, &[("maxretries", max_retries)]).await?;
+    Ok((proxy, tenant, driver))
+}
+
 /// A reader whose body is cut twice (at the first GET and at its first resume) still returns
 /// exact bytes: the driver resumes from the last byte it received.
 pub async fn reader_resumes_after_a_cut_body(c: &Ctx) -> Result<()> {
@@ -298,9 +312,7 @@ async fn verify_bucket(c: &Ctx, driver: &Driver, model: &Model) -> Result<()> {
 pub async fn mixed_operations_under_faults(c: &Ctx) -> Result<()> {
     const OPERATIONS: usize = 500;
     let seed = 20_261_127;
-    let proxy = FaultProxy::start(&c.endpoint.url, FaultPlan::mixed(20, seed)).await?;
-    let tenant = format!("faults-{}", random_name(6));
-    let driver = behind(c, &proxy, &tenant, &[("maxretries", "6")]).await?;
+    let (proxy, tenant, driver) = faulted(c, seed, "faults", "6").await?;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut model = Model::new();
     let mut failures: BTreeMap<String, u64> = BTreeMap::new();
@@ -356,9 +368,7 @@ pub async fn mixed_operations_under_faults(c: &Ctx) -> Result<()> {
 pub async fn faults_without_retries_never_corrupt(c: &Ctx) -> Result<()> {
     const OPERATIONS: usize = 120;
     let seed = 7;
-    let proxy = FaultProxy::start(&c.endpoint.url, FaultPlan::mixed(20, seed)).await?;
-    let tenant = format!("no-retries-{}", random_name(6));
-    let driver = behind(c, &proxy, &tenant, &[("maxretries", "0")]).await?;
+    let (proxy, _, driver) = faulted(c, seed, "no-retries", "0").await?;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut written = Model::new();
     let mut attempted = Model::new();
