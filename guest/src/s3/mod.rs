@@ -769,7 +769,13 @@ mod tests {
     fn data_bodies_carry_the_configured_checksum_and_xml_bodies_md5() {
         let data =
             || S3Request::new(Method::Put, "k").body(b"hello world".to_vec(), BodyChecksum::Data);
+        // CRC32 by default (decisions §18, BENCHMARKS.md); MD5 as Content-MD5.
         let r = client(&[]).prepare(data()).unwrap();
+        assert_eq!(header(&r, "x-amz-checksum-crc32"), Some("DUoRhQ=="));
+        assert_eq!(header(&r, "content-md5"), None);
+        let r = client(&[("checksum_algorithm", "md5")])
+            .prepare(data())
+            .unwrap();
         assert_eq!(header(&r, "content-md5"), Some("XrY7u+Ae7tCTyyK7j1rNww=="));
         let r = client(&[("checksum_algorithm", "crc32c")])
             .prepare(data())
