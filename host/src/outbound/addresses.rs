@@ -2,8 +2,9 @@
 //! loopback, private and link-local ranges only to a driver whose storage endpoint is there
 //! (an operator's MinIO on 10.0.0.5 may be reached by that tenant, not by the others). The
 //! endpoint's range is taken from its literal address, or pinned at the first resolution of
-//! its name, so a name that later resolves elsewhere (DNS rebinding) is refused. Instance
-//! metadata (link-local) needs the tenant's grant as well.
+//! its name, so a name that later resolves elsewhere (DNS rebinding) is refused. The
+//! instance-metadata and container-credential addresses ([`METADATA_ADDRESSES`]) are
+//! reachable exactly when the tenant is granted instance metadata, whatever the endpoint.
 //!
 //! Names are checked by [`CheckedResolver`] as the connector resolves them; literal addresses
 //! by [`AddressPolicy::check_literal`] before the request is sent.
@@ -17,6 +18,13 @@ use std::task::{Context, Poll};
 
 use hyper_util::client::legacy::connect::dns::Name;
 use tokio::sync::OnceCell;
+
+/// The EC2 instance metadata (IPv4 and IPv6) and ECS container credential addresses.
+pub const METADATA_ADDRESSES: [IpAddr; 3] = [
+    IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
+    IpAddr::V4(Ipv4Addr::new(169, 254, 170, 2)),
+    IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
+];
 
 /// Where an address lies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +97,7 @@ pub struct AddressPolicy {
     endpoint_host: String,
     /// Ranges of the endpoint's addresses, pinned at the first resolution.
     endpoint_ranges: OnceCell<Vec<AddressRange>>,
-    /// Link-local instance metadata granted to the tenant.
+    /// Instance metadata granted to the tenant ([`METADATA_ADDRESSES`]).
     metadata: bool,
 }
 
@@ -139,27 +147,22 @@ impl AddressPolicy {
             let _ = self.endpoint_ranges.set(ranges);
         }
         let allowed = self.endpoint_ranges().await?;
-        let permitted = |range: AddressRange| {
-            range == AddressRange::Public
-                || allowed.contains(&range)
-                || (range == AddressRange::LinkLocal && self.metadata)
+        let permitted = |ip: IpAddr| {
+            if METADATA_ADDRESSES.contains(&ip) {
+                return self.metadata;
+            }
+            let range = AddressRange::of(ip);
+            range == AddressRange::Public || allowed.contains(&range)
         };
-        let refused = addresses
-            .iter()
-            .map(|a| (a.ip(), AddressRange::of(a.ip())))
-            .find(|(_, range)| !permitted(*range));
-        let kept: Vec<SocketAddr> = addresses
-            .iter()
-            .copied()
-            .filter(|a| permitted(AddressRange::of(a.ip())))
-            .collect();
-        match refused {
-            Some((address, range)) if kept.is_empty() => Err(io::Error::new(
+        let (kept, refused): (Vec<SocketAddr>, Vec<SocketAddr>) =
+            addresses.into_iter().partition(|a| permitted(a.ip()));
+        match refused.first() {
+            Some(first) if kept.is_empty() => Err(io::Error::new(
                 io::ErrorKind::PermissionDenied,
                 AddressRefused {
                     host,
-                    address,
-                    range,
+                    address: first.ip(),
+                    range: AddressRange::of(first.ip()),
                 },
             )),
             _ => Ok(kept),
@@ -260,9 +263,17 @@ mod tests {
         assert!(refused.to_string().contains("10.0.0.7"), "{refused}");
         assert!(loopback.check_literal("169.254.169.254").await.is_err());
         assert!(loopback.check_literal("[fe80::1]").await.is_err());
-        // Metadata granted: link-local allowed.
+        // Metadata granted: the metadata addresses (IPv6 too, which lies in fc00::/7), and
+        // no other link-local address.
         let granted = AddressPolicy::new("127.0.0.1", true);
         assert!(granted.check_literal("169.254.169.254").await.is_ok());
+        assert!(granted.check_literal("169.254.170.2").await.is_ok());
+        assert!(granted.check_literal("[fd00:ec2::254]").await.is_ok());
+        assert!(granted.check_literal("169.254.1.1").await.is_err());
+        // Not granted: refused even to a driver whose endpoint is link-local itself.
+        let link_local = AddressPolicy::new("169.254.10.10", false);
+        assert!(link_local.check_literal("169.254.10.11").await.is_ok());
+        assert!(link_local.check_literal("169.254.169.254").await.is_err());
         // A public endpoint reaches no private range at all.
         let public = AddressPolicy::new("s3.example", false);
         assert!(public.check("s3.example", at("52.216.0.1")).await.is_ok());

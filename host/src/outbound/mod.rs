@@ -48,9 +48,6 @@ pub type WasiBody = wasmtime_wasi_http::WasiBody;
 /// The pooled client of one driver.
 pub type PooledClient = Client<HttpsConnector<HttpConnector<CheckedResolver>>, WasiBody>;
 
-/// Hosts of the EC2 instance metadata and ECS container credential endpoints.
-const METADATA_HOSTS: &[&str] = &["169.254.169.254", "169.254.170.2", "[fd00:ec2::254]"];
-
 /// A keep-alive client with `tls`, resolving names through `resolver`.
 fn pooled_client(
     tls: rustls::ClientConfig,
@@ -144,7 +141,6 @@ pub struct Outbound {
     limits: Limits,
     tenant: Arc<str>,
     metrics: TenantMetrics,
-    instance_metadata: bool,
     destinations: Destinations,
     addresses: Arc<AddressPolicy>,
 }
@@ -186,7 +182,6 @@ impl Outbound {
             addresses,
             tenant: tenant.name.as_str().into(),
             metrics: TenantMetrics::new(&tenant.name),
-            instance_metadata: tenant.instance_metadata,
         })
     }
 
@@ -439,9 +434,6 @@ impl WasiHttpHooks for OutboundHooks {
                 return Err(HttpError::HttpRequestDenied);
             }
             let host = uri.host().unwrap_or_default();
-            if !outbound.instance_metadata && METADATA_HOSTS.contains(&host) {
-                return Err(HttpError::DestinationIpProhibited);
-            }
             if let Err(refused) = outbound.addresses.check_literal(host).await {
                 tracing::warn!(target: "s3drv::driver", tenant = &*outbound.tenant, "{refused}");
                 return Err(HttpError::DestinationIpProhibited);
