@@ -40,6 +40,9 @@ struct Args {
     /// Only these workload groups: streams, small, listings, moves, tenants (repeatable).
     #[arg(long, value_name = "GROUP")]
     only: Vec<String>,
+    /// Only these clients: s3drv, native, aws-sdk-s3 (repeatable; for profiling one of them).
+    #[arg(long = "client", value_name = "NAME")]
+    clients: Vec<String>,
     /// Where results.json and report.md go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -179,11 +182,18 @@ async fn main() -> Result<()> {
     let driver = runtime
         .open_for(&Tenant::new("bench"), params.clone())
         .await?;
-    let clients = vec![
+    let mut clients = vec![
         Client::S3drv(driver),
         Client::Native(NativeFloor::start(&params, 16)?),
         Client::Sdk(SdkClient::new(&endpoint, &root)),
     ];
+    if !args.clients.is_empty() {
+        clients.retain(|c| args.clients.iter().any(|name| name == c.name()));
+        anyhow::ensure!(
+            !clients.is_empty(),
+            "--client takes s3drv, native or aws-sdk-s3"
+        );
+    }
     let mut bench = Bench {
         clients,
         pool: Arc::new(DataPool::new()),

@@ -59,7 +59,7 @@ struct ReaderResource {
 /// The `writer` resource.
 struct WriterResource {
     s3: Client,
-    writer: RefCell<Writer>,
+    writer: RefCell<Writer<WasiTransport>>,
 }
 
 /// The `walker` resource.
@@ -244,6 +244,7 @@ impl From<Error> for wit_types::DriverError {
                 err::WriterState::Closed => wit_types::WriterState::Closed,
                 err::WriterState::Committed => wit_types::WriterState::Committed,
                 err::WriterState::Canceled => wit_types::WriterState::Canceled,
+                err::WriterState::Failed => wit_types::WriterState::Failed,
             }),
             Error::Config(problems) => W::Config(
                 problems

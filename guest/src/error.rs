@@ -12,6 +12,8 @@ pub enum WriterState {
     Committed,
     /// `cancel` was called already.
     Canceled,
+    /// A part upload failed: bytes accepted since the last stored part are lost.
+    Failed,
 }
 
 impl fmt::Display for WriterState {
@@ -20,6 +22,9 @@ impl fmt::Display for WriterState {
             WriterState::Closed => "already closed",
             WriterState::Committed => "already committed",
             WriterState::Canceled => "already canceled",
+            WriterState::Failed => {
+                "failed: a part was not stored; open the writer again with append to resume"
+            }
         })
     }
 }

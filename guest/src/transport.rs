@@ -1,5 +1,6 @@
 //! The only module that talks to `wasi:http`: [`WasiTransport`] sends [`HttpRequest`]s with
-//! `outgoing-handler.handle` and streams bodies in both directions.
+//! `outgoing-handler.handle` and streams bodies in both directions. It also has the host
+//! compute body CRCs (the `checksum` import).
 //!
 //! Order matters (wasmtime 48): take the outgoing body before `handle`, call `handle` before
 //! writing the body (the host pipe holds only about 2 MiB), write with `check-write`/`write`
@@ -13,7 +14,9 @@ use wasip2::http::types::{
 use wasip2::io::poll;
 use wasip2::io::streams::{InputStream, StreamError};
 
+use crate::component::s3drv::storage::checksum as host_checksum;
 use crate::error::BackendError;
+use crate::s3::checksum::Crc;
 use crate::s3::{Body, HttpRequest, HttpResponse, Method, Transport};
 
 /// Sends requests through the host's `wasi:http/outgoing-handler`.
@@ -121,7 +124,7 @@ fn from_error_code(error: ErrorCode) -> BackendError {
 }
 
 /// A request handed to the host, body written, answer not yet received.
-struct Pending {
+pub struct Pending {
     future: FutureIncomingResponse,
 }
 
@@ -244,9 +247,22 @@ fn finish(pending: Pending) -> Result<HttpResponse<WasiBody>, BackendError> {
 
 impl Transport for WasiTransport {
     type Body = WasiBody;
+    type InFlight = Pending;
 
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse<WasiBody>, BackendError> {
-        finish(start(request)?)
+    fn start(&self, request: HttpRequest) -> Result<Pending, BackendError> {
+        start(request)
+    }
+
+    fn finish(&self, pending: Pending) -> Result<HttpResponse<WasiBody>, BackendError> {
+        finish(pending)
+    }
+
+    fn crc(&self, crc: Crc, data: &[u8]) -> u64 {
+        match crc {
+            Crc::Crc32 => host_checksum::crc32(data).into(),
+            Crc::Crc32c => host_checksum::crc32c(data).into(),
+            Crc::Crc64Nvme => host_checksum::crc64nvme(data),
+        }
     }
 
     fn send_all(

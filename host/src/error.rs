@@ -66,6 +66,9 @@ fn writer_state_text(state: &WriterState) -> &'static str {
         WriterState::Closed => "already closed",
         WriterState::Committed => "already committed",
         WriterState::Canceled => "already canceled",
+        WriterState::Failed => {
+            "failed: a part was not stored; open the writer again with append to resume"
+        }
     }
 }
 

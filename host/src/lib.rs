@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 mod bindings;
+mod checksum;
 pub mod config_file;
 mod driver;
 mod error;

@@ -1,5 +1,6 @@
 //! The runtime: one wasmtime [`Engine`], the component compiled once (and cached on disk),
-//! a linker with WASI and `wasi:http`, and the pooled HTTP client every driver shares.
+//! a linker with WASI, `wasi:http` and the driver's `log` and `checksum` imports, and the
+//! pooled HTTP client every driver shares.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -149,7 +150,8 @@ pub struct Runtime {
 impl Runtime {
     /// Loads the component at `path`. Its compiled form is cached in the user's cache
     /// directory (`$S3DRV_CACHE_DIR`, else `$XDG_CACHE_HOME/s3drv`, else `~/.cache/s3drv`), so
-    /// later loads skip compilation.
+    /// later loads skip compilation. With `S3DRV_PERFMAP` set, the guest's compiled functions
+    /// are written to `/tmp/perf-PID.map`, so that `perf report` names them.
     pub fn load(path: &Path) -> Result<Runtime> {
         let wasm = std::fs::read(path).map_err(|e| Error::Load {
             path: path.to_path_buf(),
@@ -168,6 +170,9 @@ impl Runtime {
     pub fn from_bytes(wasm: &[u8]) -> Result<Runtime> {
         let mut config = Config::new();
         config.epoch_interruption(true);
+        if std::env::var_os("S3DRV_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).map_err(Error::Component)?;
         start_epoch_ticker(&engine);
         let component = compile_cached(&engine, wasm).map_err(Error::Component)?;
@@ -177,6 +182,7 @@ impl Runtime {
             .map_err(Error::Component)?;
         log::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |state| state)
             .map_err(Error::Component)?;
+        crate::checksum::add_to_linker(&mut linker).map_err(Error::Component)?;
         let instance_pre = linker
             .instantiate_pre(&component)
             .map_err(Error::Component)?;

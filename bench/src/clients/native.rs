@@ -55,10 +55,9 @@ fn transport_error(message: &str) -> BackendError {
     }
 }
 
-impl Transport for NativeTransport {
-    type Body = NativeBody;
-
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse<NativeBody>, BackendError> {
+impl NativeTransport {
+    /// Sends `request` and waits for the answer's head.
+    fn exchange(&self, request: HttpRequest) -> Result<HttpResponse<NativeBody>, BackendError> {
         let scheme = if request.secure { "https" } else { "http" };
         let url = format!("{scheme}://{}{}", request.authority, request.path_and_query);
         let mut builder = ureq::http::Request::builder()
@@ -91,7 +90,43 @@ impl Transport for NativeTransport {
             body: NativeBody(body.into_with_config().limit(u64::MAX).reader()),
         })
     }
+}
 
+/// A request started by [`NativeTransport`]: large bodies are sent by a thread of their own,
+/// as the host sends the component's requests while the guest goes on; small requests are
+/// answered at once.
+pub enum NativeInFlight {
+    Answered(Result<HttpResponse<NativeBody>, BackendError>),
+    Sending(std::thread::JoinHandle<Result<HttpResponse<NativeBody>, BackendError>>),
+}
+
+/// Bodies from this size on are sent by a thread while the caller goes on.
+const BACKGROUND_BODY: usize = 1 << 20;
+
+impl Transport for NativeTransport {
+    type Body = NativeBody;
+    type InFlight = NativeInFlight;
+
+    fn start(&self, request: HttpRequest) -> Result<NativeInFlight, BackendError> {
+        if request.body.len() < BACKGROUND_BODY {
+            return Ok(NativeInFlight::Answered(self.exchange(request)));
+        }
+        let transport = NativeTransport {
+            agent: self.agent.clone(),
+        };
+        Ok(NativeInFlight::Sending(std::thread::spawn(move || {
+            transport.exchange(request)
+        })))
+    }
+
+    fn finish(&self, in_flight: NativeInFlight) -> Result<HttpResponse<NativeBody>, BackendError> {
+        match in_flight {
+            NativeInFlight::Answered(answer) => answer,
+            NativeInFlight::Sending(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(transport_error("the sending thread panicked"))),
+        }
+    }
     fn send_all(
         &self,
         requests: Vec<HttpRequest>,

@@ -366,7 +366,8 @@ pub(crate) mod tests {
 
     impl Transport for Script {
         type Body = Cursor<Vec<u8>>;
-        fn send(&self, request: HttpRequest) -> Result<HttpResponse<Self::Body>, BackendError> {
+        type InFlight = HttpResponse<Self::Body>;
+        fn start(&self, request: HttpRequest) -> Result<Self::InFlight, BackendError> {
             self.seen.borrow_mut().push(request);
             let (status, headers, body) = self.answers.borrow_mut().remove(0);
             Ok(HttpResponse {
@@ -374,6 +375,9 @@ pub(crate) mod tests {
                 headers,
                 body: Cursor::new(body.into_bytes()),
             })
+        }
+        fn finish(&self, answer: Self::InFlight) -> Result<HttpResponse<Self::Body>, BackendError> {
+            Ok(answer)
         }
         fn send_all(
             &self,

@@ -25,7 +25,7 @@ use crate::config::{Config, SignatureVersion};
 use crate::credentials::{Credentials, Environment, ProcessEnvironment, Provider};
 use crate::error::{BackendError, Error, Result};
 use crate::log;
-use checksum::ChecksumAlgorithm;
+use checksum::{ChecksumAlgorithm, Crc};
 
 /// HTTP methods the driver uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,8 +135,26 @@ pub trait Transport {
     /// The body type of answers.
     type Body: Body;
 
+    /// A request handed over (head and body) whose answer is not awaited yet.
+    type InFlight;
+
+    /// Hands `request` over, body included, and returns without waiting for the answer, so
+    /// that the caller can prepare the next request meanwhile.
+    fn start(&self, request: HttpRequest) -> Result<Self::InFlight, BackendError>;
+
+    /// Waits for the answer's head of a started request.
+    fn finish(&self, in_flight: Self::InFlight) -> Result<HttpResponse<Self::Body>, BackendError>;
+
     /// Sends one request and returns when the answer's head has arrived.
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse<Self::Body>, BackendError>;
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse<Self::Body>, BackendError> {
+        self.finish(self.start(request)?)
+    }
+
+    /// The CRC `crc` of `data`. The component asks the host, which has the CPU instructions
+    /// wasm lacks; by default it is computed here.
+    fn crc(&self, crc: Crc, data: &[u8]) -> u64 {
+        crc.portable(data)
+    }
 
     /// Sends `requests` with at most `in_flight` outstanding at a time and returns their
     /// answers, bodies read (up to `body_limit` bytes each), in the order of `requests`.
@@ -254,6 +272,14 @@ pub struct S3Client<T> {
     environment: Box<dyn Environment>,
 }
 
+/// A request handed to the transport whose answer [`S3Client::finish`] awaits.
+pub struct Sent<F> {
+    in_flight: F,
+    /// `METHOD /path?query`, for messages and logs.
+    what: String,
+    started: std::time::Instant,
+}
+
 impl<T: Transport> S3Client<T> {
     /// A client for `config` over `transport`; credentials not in the configuration come from
     /// the process environment (what the host granted).
@@ -322,6 +348,11 @@ impl<T: Transport> S3Client<T> {
         }
     }
 
+    /// The `algorithm` checksum of `body`, as its header carries it.
+    pub fn checksum(&self, algorithm: ChecksumAlgorithm, body: &[u8]) -> String {
+        algorithm.compute(body, |crc, data| self.transport.crc(crc, data))
+    }
+
     /// Addresses and signs `request`.
     pub fn prepare(&self, request: S3Request) -> Result<HttpRequest, BackendError> {
         let query = encode_query(&request.query);
@@ -333,7 +364,10 @@ impl<T: Transport> S3Client<T> {
             BodyChecksum::Data => self.config.checksum,
         };
         if let Some(algorithm) = checksum {
-            headers.push((algorithm.header().into(), algorithm.compute(&request.body)));
+            headers.push((
+                algorithm.header().into(),
+                self.checksum(algorithm, &request.body),
+            ));
         }
         let credentials = self.credentials()?;
         let now = SystemTime::now();
@@ -418,21 +452,36 @@ impl<T: Transport> S3Client<T> {
 
     /// Sends `request`; any status other than 2xx is an error.
     pub fn send(&self, request: S3Request) -> Result<HttpResponse<T::Body>, BackendError> {
+        self.finish(self.start(request)?)
+    }
+
+    /// Signs and hands over `request` without waiting for its answer; [`S3Client::finish`]
+    /// takes the answer.
+    pub fn start(&self, request: S3Request) -> Result<Sent<T::InFlight>, BackendError> {
         let prepared = self.prepare(request)?;
         let what = format!("{} {}", prepared.method.as_str(), prepared.path_and_query);
         let started = std::time::Instant::now();
-        let outcome = self.transport.send(prepared).map_err(|mut e| {
-            // A failure without an answer: name the request it happened to.
-            e.message = format!("{what}: {}", e.message);
-            e
-        });
-        let mut response = match outcome {
-            Ok(response) => response,
-            Err(e) => {
-                self.log_failure(&what, &e);
-                return Err(e);
-            }
-        };
+        match self.transport.start(prepared) {
+            Ok(in_flight) => Ok(Sent {
+                in_flight,
+                what,
+                started,
+            }),
+            Err(e) => Err(self.failed_without_answer(&what, e)),
+        }
+    }
+
+    /// The answer of a started request; any status other than 2xx is an error.
+    pub fn finish(&self, sent: Sent<T::InFlight>) -> Result<HttpResponse<T::Body>, BackendError> {
+        let Sent {
+            in_flight,
+            what,
+            started,
+        } = sent;
+        let mut response = self
+            .transport
+            .finish(in_flight)
+            .map_err(|e| self.failed_without_answer(&what, e))?;
         if self.config.log.requests {
             log::emit(
                 log::Level::Debug,
@@ -455,6 +504,13 @@ impl<T: Transport> S3Client<T> {
             self.log_failure(&what, &error);
             Err(error)
         }
+    }
+
+    /// A failure without an answer: named after the request it happened to, and logged.
+    fn failed_without_answer(&self, what: &str, mut error: BackendError) -> BackendError {
+        error.message = format!("{what}: {}", error.message);
+        self.log_failure(what, &error);
+        error
     }
 
     /// Logs a failed request when `loglevel` asks for errors.
@@ -489,7 +545,15 @@ impl<T: Transport> S3Client<T> {
 
     /// Sends `request`, reads and discards the answer body.
     pub fn send_discard(&self, request: S3Request) -> Result<HttpResponse<()>, BackendError> {
-        let mut response = self.send(request)?;
+        self.finish_discard(self.start(request)?)
+    }
+
+    /// The answer of a started request, its body read and discarded.
+    pub fn finish_discard(
+        &self,
+        sent: Sent<T::InFlight>,
+    ) -> Result<HttpResponse<()>, BackendError> {
+        let mut response = self.finish(sent)?;
         response.body.read_to_end(XML_BODY_LIMIT)?;
         Ok(HttpResponse {
             status: response.status,

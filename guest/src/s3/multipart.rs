@@ -8,7 +8,7 @@ use super::xml::{
     self, CopyResult, InitiateMultipartUploadResult, ListMultipartUploadsResult, ListPartsResult,
     ListedPart,
 };
-use super::{BodyChecksum, Method, S3Client, S3Request, Transport};
+use super::{BodyChecksum, Method, S3Client, S3Request, Sent, Transport};
 use crate::config::MAX_CHUNK_SIZE;
 use crate::error::{BackendError, Error, Result};
 
@@ -79,32 +79,62 @@ fn initiate<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<String, Backend
     Ok(result.upload_id)
 }
 
-/// UploadPart with the configured checksum, which the server verifies.
-pub fn upload_part<T: Transport>(
+/// An UploadPart handed over whose answer is not awaited yet ([`PartUpload::finish`]).
+pub struct PartUpload<F> {
+    number: u32,
+    size: u64,
+    checksum: Option<(ChecksumAlgorithm, String)>,
+    sent: Sent<F>,
+}
+
+/// Starts UploadPart of `body` as part `number`, with the configured checksum, which the
+/// server verifies.
+pub fn start_upload_part<T: Transport>(
     s3: &S3Client<T>,
     key: &str,
     upload_id: &str,
     number: u32,
     body: Vec<u8>,
-) -> Result<Part, BackendError> {
+) -> Result<PartUpload<T::InFlight>, BackendError> {
     let size = body.len() as u64;
     let mut request = S3Request::new(Method::Put, key)
         .query("partNumber", number.to_string())
         .query("uploadId", upload_id);
-    let checksum = s3.config.checksum.map(|a| (a, a.compute(&body)));
+    let checksum = s3.config.checksum.map(|a| (a, s3.checksum(a, &body)));
     if let Some((algorithm, value)) = &checksum {
         request = request.header(algorithm.header(), value.clone());
     }
-    let response = s3.send_discard(request.body(body, BodyChecksum::None))?;
-    let etag = response.header("etag").map(String::from).ok_or_else(|| {
-        BackendError::malformed("UploadPart answer without ETag", Some(response.status))
-    })?;
-    Ok(Part {
+    let sent = s3.start(request.body(body, BodyChecksum::None))?;
+    Ok(PartUpload {
         number,
-        etag,
         size,
         checksum,
+        sent,
     })
+}
+
+impl<F> PartUpload<F> {
+    /// The part's number.
+    pub fn number(&self) -> u32 {
+        self.number
+    }
+
+    /// Waits for the answer: the stored part.
+    pub fn finish<T: Transport<InFlight = F>>(
+        self,
+        s3: &S3Client<T>,
+    ) -> Result<Part, BackendError> {
+        let response = s3.finish_discard(self.sent)?;
+        let etag = response.header("etag").map(String::from).ok_or_else(|| {
+            BackendError::malformed("UploadPart answer without ETag", Some(response.status))
+        })?;
+        Ok(Part {
+            number: self.number,
+            etag,
+            size: self.size,
+            checksum: self.checksum,
+        })
+    }
 }
 
 /// Copies `[start, end]` of `source_key` into part `number` of an upload.

@@ -4,8 +4,14 @@
 //! not exactly `chunksize` cannot take more parts; the first write after such a resume
 //! completes it, starts a new upload and rebuilds it from the completed object: whole chunks
 //! by ranged UploadPartCopy, the tail by a ranged GET into the buffer.
+//!
+//! A full part is handed to the host and its answer awaited only when the next part is
+//! ready (or at close, commit and cancel), so the next chunk fills while the last one is on
+//! the wire: one chunk in the guest, at most one part in flight in the host. A part that
+//! fails leaves the writer `failed`: the bytes accepted since the last stored part are gone,
+//! and only a new writer (`append`) can go on, from what S3 holds.
 
-use super::multipart::{self, MAX_PARTS, Part};
+use super::multipart::{self, MAX_PARTS, Part, PartUpload};
 use super::object::{self, FileInfo, put_object};
 use super::{Body, Method, S3Client, S3Request, Transport};
 use crate::error::{Error, Result, WriterState};
@@ -18,15 +24,17 @@ enum State {
     Closed,
     Committed,
     Canceled,
+    Failed,
 }
 
 /// One writer session of an upload.
-#[derive(Debug)]
-pub struct Writer {
+pub struct Writer<T: Transport> {
     key: String,
     upload_id: String,
     /// The stored parts, in order.
     parts: Vec<Part>,
+    /// The part after the stored ones, sent and not answered yet.
+    in_flight: Option<PartUpload<T::InFlight>>,
     buffer: Vec<u8>,
     /// Bytes accepted: stored parts plus the buffer.
     size: u64,
@@ -37,9 +45,9 @@ pub struct Writer {
     restarted: bool,
 }
 
-impl Writer {
+impl<T: Transport> Writer<T> {
     /// Opens a writer for `path`; see the WIT `writer` for the rules of `append`.
-    pub fn open<T: Transport>(s3: &S3Client<T>, path: &str, append: bool) -> Result<Writer> {
+    pub fn open(s3: &S3Client<T>, path: &str, append: bool) -> Result<Writer<T>> {
         path::check(path)?;
         let key = s3.key(path);
         if !append {
@@ -73,12 +81,13 @@ impl Writer {
         Ok(writer)
     }
 
-    fn new(key: String, upload_id: String, parts: Vec<Part>) -> Writer {
+    fn new(key: String, upload_id: String, parts: Vec<Part>) -> Writer<T> {
         let size = parts.iter().map(|p| p.size).sum();
         Writer {
             key,
             upload_id,
             parts,
+            in_flight: None,
             buffer: Vec::new(),
             size,
             state: State::Open,
@@ -93,6 +102,7 @@ impl Writer {
             State::Closed => Err(Error::WriterState(WriterState::Closed)),
             State::Committed => Err(Error::WriterState(WriterState::Committed)),
             State::Canceled => Err(Error::WriterState(WriterState::Canceled)),
+            State::Failed => Err(Error::WriterState(WriterState::Failed)),
         }
     }
 
@@ -102,7 +112,7 @@ impl Writer {
     }
 
     /// Accepts `data`, uploading every full chunk.
-    pub fn write<T: Transport>(&mut self, s3: &S3Client<T>, data: &[u8]) -> Result<()> {
+    pub fn write(&mut self, s3: &S3Client<T>, data: &[u8]) -> Result<()> {
         self.refuse_unless_open()?;
         if data.is_empty() {
             return Ok(());
@@ -128,26 +138,63 @@ impl Writer {
             self.size += take as u64;
             rest = &rest[take..];
             if self.buffer.len() == chunk {
-                self.flush(s3)?;
+                self.send_buffer(s3)?;
             }
         }
         Ok(())
     }
 
-    /// Uploads the buffer as the next part.
-    fn flush<T: Transport>(&mut self, s3: &S3Client<T>) -> Result<()> {
+    /// Waits for the part in flight, then sends the buffer as the next part without waiting
+    /// for its answer. A failure of either leaves the writer failed.
+    fn send_buffer(&mut self, s3: &S3Client<T>) -> Result<()> {
+        self.wait_in_flight(s3)?;
         if self.buffer.is_empty() {
             return Ok(());
         }
         let number = self.parts.last().map_or(1, |p| p.number + 1);
         let body = std::mem::take(&mut self.buffer);
-        let part = multipart::upload_part(s3, &self.key, &self.upload_id, number, body)?;
-        self.parts.push(part);
-        Ok(())
+        match multipart::start_upload_part(s3, &self.key, &self.upload_id, number, body) {
+            Ok(upload) => {
+                self.in_flight = Some(upload);
+                Ok(())
+            }
+            Err(e) => {
+                self.state = State::Failed;
+                Err(Error::Backend(e))
+            }
+        }
+    }
+
+    /// Waits for the answer of the part in flight, if any.
+    fn wait_in_flight(&mut self, s3: &S3Client<T>) -> Result<()> {
+        let Some(upload) = self.in_flight.take() else {
+            return Ok(());
+        };
+        let number = upload.number();
+        match upload.finish(s3) {
+            Ok(part) => {
+                self.parts.push(part);
+                Ok(())
+            }
+            Err(mut e) => {
+                self.state = State::Failed;
+                e.message = format!(
+                    "part {number} of the upload was not stored ({}); the writer can take no more bytes: open it again with append to resume from the stored parts",
+                    e.message
+                );
+                Err(Error::Backend(e))
+            }
+        }
+    }
+
+    /// Uploads the buffer as the last part of this session and waits for it.
+    fn flush(&mut self, s3: &S3Client<T>) -> Result<()> {
+        self.send_buffer(s3)?;
+        self.wait_in_flight(s3)
     }
 
     /// The restart rule: complete, re-create, copy whole chunks back, read the tail.
-    fn restart<T: Transport>(&mut self, s3: &S3Client<T>) -> Result<()> {
+    fn restart(&mut self, s3: &S3Client<T>) -> Result<()> {
         let chunk = s3.config.chunk_size;
         multipart::complete(s3, &self.key, &self.upload_id, &self.parts)?;
         self.restarted = true;
@@ -181,9 +228,10 @@ impl Writer {
     }
 
     /// Uploads the buffer and leaves the upload open for a later resume.
-    pub fn close<T: Transport>(&mut self, s3: &S3Client<T>) -> Result<()> {
+    pub fn close(&mut self, s3: &S3Client<T>) -> Result<()> {
         match self.state {
             State::Closed => return Err(Error::WriterState(WriterState::Closed)),
+            State::Failed => return Err(Error::WriterState(WriterState::Failed)),
             State::Canceled | State::Committed => return Ok(()),
             State::Open => {}
         }
@@ -191,9 +239,16 @@ impl Writer {
         self.flush(s3)
     }
 
-    /// Aborts the upload.
-    pub fn cancel<T: Transport>(&mut self, s3: &S3Client<T>) -> Result<()> {
-        self.refuse_unless_open()?;
+    /// Aborts the upload (also after a failed part).
+    pub fn cancel(&mut self, s3: &S3Client<T>) -> Result<()> {
+        if self.state != State::Failed {
+            self.refuse_unless_open()?;
+        }
+        // Abort after the part in flight has landed or failed: a part stored after the
+        // abort could keep the upload's storage alive on some servers.
+        if let Some(upload) = self.in_flight.take() {
+            let _ = upload.finish(s3);
+        }
         self.state = State::Canceled;
         self.buffer = Vec::new();
         multipart::abort(s3, &self.key, &self.upload_id)?;
@@ -206,7 +261,7 @@ impl Writer {
 
     /// Uploads the buffer and completes the upload. With no part at all, the upload is
     /// aborted and an empty object written.
-    pub fn commit<T: Transport>(&mut self, s3: &S3Client<T>) -> Result<()> {
+    pub fn commit(&mut self, s3: &S3Client<T>) -> Result<()> {
         self.refuse_unless_open()?;
         self.flush(s3)?;
         self.state = State::Committed;
@@ -219,5 +274,104 @@ impl Writer {
             return Err(Error::Backend(e));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::credentials::tests::Script;
+
+    const CHUNK: usize = 5 << 20;
+    const INITIATED: &str = "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>";
+    const NO_UPLOADS: &str = "<ListMultipartUploadsResult><Bucket>b</Bucket><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>";
+    const INTERNAL_ERROR: &str =
+        "<Error><Code>InternalError</Code><Message>try again</Message></Error>";
+
+    fn client(answers: &[(u16, &[(&str, &str)], &str)]) -> S3Client<Script> {
+        let params: Vec<(String, String)> = [
+            ("bucket", "b"),
+            ("region", "us-east-1"),
+            ("accesskey", "AK"),
+            ("secretkey", "SK"),
+            ("chunksize", "5242880"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        S3Client::new(
+            Config::from_params(&params).unwrap(),
+            Script::with_headers(answers),
+        )
+    }
+
+    fn requests(s3: &S3Client<Script>) -> Vec<String> {
+        s3.transport()
+            .seen
+            .borrow()
+            .iter()
+            .map(|r| format!("{} {}", r.method.as_str(), r.path_and_query))
+            .collect()
+    }
+
+    #[test]
+    fn parts_are_numbered_in_order_and_all_awaited_before_completion() {
+        let s3 = client(&[
+            (200, &[], INITIATED),
+            (200, &[], NO_UPLOADS),
+            (200, &[("etag", "\"e1\"")], ""),
+            (200, &[("etag", "\"e2\"")], ""),
+            (200, &[("etag", "\"e3\"")], ""),
+            (200, &[], "<CompleteMultipartUploadResult/>"),
+        ]);
+        let mut writer = Writer::open(&s3, "/a", false).unwrap();
+        writer.write(&s3, &vec![1; CHUNK * 2 + 7]).unwrap();
+        assert_eq!(writer.size(), (CHUNK * 2 + 7) as u64);
+        writer.commit(&s3).unwrap();
+        let seen = requests(&s3);
+        assert_eq!(seen[2], "PUT /a?partNumber=1&uploadId=u1");
+        assert_eq!(seen[3], "PUT /a?partNumber=2&uploadId=u1");
+        assert_eq!(seen[4], "PUT /a?partNumber=3&uploadId=u1");
+        assert_eq!(seen[5], "POST /a?uploadId=u1");
+        let completion = String::from_utf8(s3.transport().seen.borrow()[5].body.clone()).unwrap();
+        for etag in ["e1", "e2", "e3"] {
+            assert!(completion.contains(etag), "{completion}");
+        }
+    }
+
+    #[test]
+    fn a_failed_part_fails_the_writer_and_nothing_is_completed() {
+        let s3 = client(&[
+            (200, &[], INITIATED),
+            (200, &[], NO_UPLOADS),
+            (500, &[], INTERNAL_ERROR),
+            (200, &[("etag", "\"e2\"")], ""),
+            (204, &[], ""),
+        ]);
+        let mut writer = Writer::open(&s3, "/a", false).unwrap();
+        // Part 1 is sent and not awaited; its failure surfaces when part 2 is ready.
+        writer.write(&s3, &vec![1; CHUNK]).unwrap();
+        let error = writer.write(&s3, &vec![2; CHUNK]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("part 1 of the upload was not stored"),
+            "{error}"
+        );
+        for refused in [
+            writer.write(&s3, b"more"),
+            writer.close(&s3),
+            writer.commit(&s3),
+        ] {
+            assert_eq!(
+                refused.unwrap_err(),
+                Error::WriterState(WriterState::Failed)
+            );
+        }
+        writer.cancel(&s3).unwrap();
+        let seen = requests(&s3);
+        assert_eq!(seen.len(), 4, "{seen:?}");
+        assert_eq!(seen[3], "DELETE /a?uploadId=u1");
     }
 }

@@ -12,6 +12,7 @@ pub mod addresses;
 mod body;
 pub mod destinations;
 mod operation;
+mod replay;
 pub mod tls;
 
 use std::error::Error as _;
@@ -41,6 +42,7 @@ use adaptive::AdaptiveRate;
 use addresses::{AddressPolicy, AddressRefused, CheckedResolver};
 use body::WatchedBody;
 use destinations::Destinations;
+use replay::KeptBody;
 
 /// The body type wasmtime-wasi-http hands to and expects from the hooks.
 pub type WasiBody = wasmtime_wasi_http::WasiBody;
@@ -335,17 +337,15 @@ impl Outbound {
         // Held until the answer arrives; the semaphore is never closed.
         let _room = self.replay_memory.acquire_many(kept).await;
         let (parts, body) = request.into_parts();
-        let body = body.collect().await?.to_bytes();
+        let body = KeptBody::take(body).await?;
         let attempts = match self.policy.max_retries.saturating_add(1) {
             attempts if probe => attempts.min(2),
             attempts => attempts,
         };
         let mut attempt = 1;
         loop {
-            let replay = Full::new(body.clone())
-                .map_err(|never| match never {})
-                .boxed_unsync();
-            self.metrics.sent(body.len() as u64);
+            let replay = body.replay().boxed_unsync();
+            self.metrics.sent(body.len());
             let request = http::Request::from_parts(parts.clone(), replay);
             let outcome = self.attempt(request, deadline, operation).await;
             let random = std::time::SystemTime::now()
