@@ -31,12 +31,16 @@ pub struct WasiBody {
     failed: Option<String>,
 }
 
+/// A read returns once it holds this much (or `max`, or the end): large frames are handed on
+/// as they come, without copying them together; small ones are gathered so that one boundary
+/// crossing carries a useful amount.
+const ENOUGH: usize = 64 << 10;
+
 impl Body for WasiBody {
-    /// Reads until `max` bytes or the end: one boundary crossing per call should carry a full
-    /// chunk, not one HTTP frame.
+    /// Reads until `max` bytes, [`ENOUGH`] bytes or the end.
     fn read(&mut self, max: usize) -> Result<Vec<u8>, BackendError> {
         let mut data = Vec::new();
-        while data.len() < max {
+        while data.len() < max.min(ENOUGH) {
             let Some(stream) = &self.stream else { break };
             match stream.blocking_read((max - data.len()) as u64) {
                 Ok(chunk) if data.is_empty() => data = chunk,

@@ -222,33 +222,36 @@ impl Writer {
     /// [`Writer::cancel`] or [`Writer::commit`] it does nothing and succeeds.
     pub async fn close(&mut self) -> Result<()> {
         self.drain().await?;
-        self.call(Finish::Close).await
+        self.call(Call::Close).await
     }
 
     /// Uploads what is buffered and completes the upload: the object becomes visible.
     pub async fn commit(&mut self) -> Result<()> {
         self.drain().await?;
-        self.call(Finish::Commit).await
+        self.call(Call::Commit).await
     }
 
     /// Aborts the upload; bytes not yet handed to the guest are dropped.
     pub async fn cancel(&mut self) -> Result<()> {
         self.pending.clear();
         self.drain().await?;
-        self.call(Finish::Cancel).await
+        self.call(Call::Cancel).await
     }
 
-    async fn call(&mut self, how: Finish) -> Result<()> {
-        let (instance, resource) = self.held.as_mut().ok_or_else(broken)?;
+    /// Runs `call` on the held instance (the writer must be idle). The instance is out of the
+    /// writer while the call runs: a call cut short (its future dropped) or trapped leaves
+    /// the writer broken rather than holding an instance in the middle of a call.
+    async fn call(&mut self, call: Call) -> Result<()> {
+        let (mut instance, resource) = self.held.take().ok_or_else(broken)?;
         let api = instance.bindings.s3drv_storage_driver().writer();
         instance.store.data_mut().start_call();
-        let outcome = match how {
-            Finish::Close => api.call_close(&mut instance.store, *resource).await,
-            Finish::Commit => api.call_commit(&mut instance.store, *resource).await,
-            Finish::Cancel => api.call_cancel(&mut instance.store, *resource).await,
+        let outcome = match call {
+            Call::Close => api.call_close(&mut instance.store, resource).await,
+            Call::Commit => api.call_commit(&mut instance.store, resource).await,
+            Call::Cancel => api.call_cancel(&mut instance.store, resource).await,
         };
-        if outcome.is_err() {
-            self.held = None;
+        if outcome.is_ok() {
+            self.held = Some((instance, resource));
         }
         flatten(outcome)
     }
@@ -267,7 +270,8 @@ impl Drop for Writer {
     }
 }
 
-enum Finish {
+/// A call that ends a writer session.
+enum Call {
     Close,
     Commit,
     Cancel,
