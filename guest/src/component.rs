@@ -207,6 +207,23 @@ impl GuestWalker for WalkerResource {
         Ok(self.walker.borrow_mut().next(&self.s3)?.map(Into::into))
     }
 
+    fn next_batch(&self, max: u32) -> WitResult<Vec<wit_types::FileInfo>> {
+        let mut walker = self.walker.borrow_mut();
+        let Some(first) = walker.next(&self.s3)? else {
+            return Ok(Vec::new());
+        };
+        let mut last_is_dir = first.is_dir;
+        let mut batch = vec![wit_types::FileInfo::from(first)];
+        while !last_is_dir && batch.len() < max as usize {
+            let Some(entry) = walker.next_listed() else {
+                break;
+            };
+            last_is_dir = entry.is_dir;
+            batch.push(entry.into());
+        }
+        Ok(batch)
+    }
+
     fn skip_directory(&self) {
         self.walker.borrow_mut().skip_directory();
     }

@@ -5,6 +5,7 @@
 //! trapped is dropped, never reused. Every instance opens the driver from the same parameters
 //! and keeps no state between calls, so any instance can serve any call.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use std::time::{Duration, SystemTime};
@@ -319,44 +320,69 @@ impl Driver {
     /// Walks everything below `path` in key order, each directory before its contents.
     pub async fn walk(&self, path: &str, start_after: Option<&str>) -> Result<Walker> {
         let (instance, resource) = driver_call!(@with_resource self, call_walk, path, start_after)?;
-        Ok(Walker {
-            driver: self.clone(),
-            instance: Some((instance, resource)),
-        })
+        Ok(Walker::new(self.clone(), instance, resource))
     }
 
     /// Like [`Driver::walk`], sub-trees listed concurrently (with `parallelwalk: true`).
     pub async fn walk_parallel(&self, path: &str) -> Result<Walker> {
         let (instance, resource) = driver_call!(@with_resource self, call_walk_parallel, path)?;
-        Ok(Walker {
-            driver: self.clone(),
-            instance: Some((instance, resource)),
-        })
+        Ok(Walker::new(self.clone(), instance, resource))
     }
 }
+
+/// Entries asked of the guest per call.
+const WALK_BATCH: u32 = 1000;
 
 /// The entries of a walk. Dropping it stops the walk.
 pub struct Walker {
     driver: Driver,
     /// `None` once the walk ended (the instance went back to the pool) or failed.
     instance: Option<(Instance, ResourceAny)>,
+    /// Entries received and not yet delivered; a batch ends with its first directory.
+    batch: VecDeque<FileInfo>,
+    /// The entry delivered last is a directory (and so was the last of its batch).
+    after_directory: bool,
 }
 
 impl Walker {
+    fn new(driver: Driver, instance: Instance, resource: ResourceAny) -> Walker {
+        Walker {
+            driver,
+            instance: Some((instance, resource)),
+            batch: VecDeque::new(),
+            after_directory: false,
+        }
+    }
+
     /// The next entry, or `None` at the end of the walk.
     pub async fn next(&mut self) -> Result<Option<FileInfo>> {
+        if self.batch.is_empty() {
+            self.fetch().await?;
+        }
+        let entry = self.batch.pop_front();
+        self.after_directory = entry.as_ref().is_some_and(|e| e.is_dir);
+        Ok(entry)
+    }
+
+    /// Takes the next batch of entries from the guest.
+    async fn fetch(&mut self) -> Result<()> {
         let Some((instance, walker)) = self.instance.as_mut() else {
-            return Ok(None);
+            return Ok(());
         };
         let api = instance.bindings.s3drv_storage_driver().walker();
         instance.store.data_mut().start_call();
-        let outcome = api.call_next(&mut instance.store, *walker).await;
+        let outcome = api
+            .call_next_batch(&mut instance.store, *walker, WALK_BATCH)
+            .await;
         let trapped = outcome.is_err();
         match flatten(outcome) {
-            Ok(Some(info)) => Ok(Some(info.into())),
-            Ok(None) => {
+            Ok(batch) if !batch.is_empty() => {
+                self.batch.extend(batch.into_iter().map(FileInfo::from));
+                Ok(())
+            }
+            Ok(_) => {
                 self.finish().await;
-                Ok(None)
+                Ok(())
             }
             Err(e) => {
                 if trapped {
@@ -369,8 +395,12 @@ impl Walker {
         }
     }
 
-    /// Do not enter the directory returned by the last [`Walker::next`].
+    /// Do not enter the directory returned by the last [`Walker::next`] (no effect after a
+    /// file).
     pub async fn skip_directory(&mut self) -> Result<()> {
+        if !self.after_directory {
+            return Ok(());
+        }
         let Some((instance, walker)) = self.instance.as_mut() else {
             return Ok(());
         };

@@ -222,19 +222,27 @@ impl Walker {
     /// The next entry, or `None` at the end.
     pub fn next<T: Transport>(&mut self, s3: &S3Client<T>) -> Result<Option<FileInfo>> {
         loop {
-            if self.ready.is_empty() {
-                self.fill(s3)?;
+            if let Some(entry) = self.next_listed() {
+                return Ok(Some(entry));
             }
-            let Some((origin, entry)) = self.ready.pop_front() else {
+            self.fill(s3)?;
+            if self.ready.is_empty() {
                 return Ok(None);
-            };
+            }
+        }
+    }
+
+    /// The next entry among those listed already, without a request.
+    pub fn next_listed(&mut self) -> Option<FileInfo> {
+        while let Some((origin, entry)) = self.ready.pop_front() {
             let skipped = origin.and_then(|i| self.cursors[i].skipped.as_deref());
             if skipped.is_some_and(|dir| path::is_under(&entry.path, dir)) {
                 continue;
             }
             self.last_dir = entry.is_dir.then(|| (origin, entry.path.clone()));
-            return Ok(Some(entry));
+            return Some(entry);
         }
+        None
     }
 
     /// Do not enter the directory delivered last.
