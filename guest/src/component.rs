@@ -65,7 +65,7 @@ struct WriterResource {
 /// The `walker` resource.
 struct WalkerResource {
     s3: Client,
-    walker: RefCell<Walker>,
+    walker: RefCell<Walker<WasiTransport>>,
 }
 
 type WitResult<T> = Result<T, wit_types::DriverError>;

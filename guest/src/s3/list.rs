@@ -63,6 +63,19 @@ pub fn next_token(page: &ListBucketResult) -> Result<Option<String>, BackendErro
     }
 }
 
+/// The `NextContinuationToken` of a ListObjectsV2 answer body, found without parsing the
+/// document, so that the next page can be requested while this one is parsed. The parsed
+/// page remains the authority: a token found here that differs from it is not used.
+pub fn peek_continuation(body: &[u8]) -> Option<String> {
+    const OPEN: &[u8] = b"<NextContinuationToken>";
+    const CLOSE: &[u8] = b"</NextContinuationToken>";
+    let start = memchr::memmem::find(body, OPEN)? + OPEN.len();
+    let length = memchr::memmem::find(&body[start..], CLOSE)?;
+    let text = std::str::from_utf8(&body[start..start + length]).ok()?;
+    let token = quick_xml::escape::unescape(text).ok()?;
+    (!token.is_empty()).then(|| token.into_owned())
+}
+
 /// list: the direct children of `path`, files first, then directories.
 pub fn list<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<Vec<String>> {
     path::check_or_root(path)?;
@@ -131,6 +144,23 @@ mod tests {
             ]
         );
         assert_eq!(request.key, "");
+    }
+
+    #[test]
+    fn continuation_is_found_without_parsing() {
+        let body = b"<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>a</Key></Contents><NextContinuationToken>1/a&amp;b=</NextContinuationToken></ListBucketResult>";
+        assert_eq!(peek_continuation(body).as_deref(), Some("1/a&b="));
+        assert_eq!(
+            peek_continuation(
+                b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"
+            ),
+            None
+        );
+        assert_eq!(peek_continuation(b"<NextContinuationToken>cut"), None);
+        assert_eq!(
+            peek_continuation(b"<NextContinuationToken></NextContinuationToken>"),
+            None
+        );
     }
 
     #[test]

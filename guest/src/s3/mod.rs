@@ -531,7 +531,18 @@ impl<T: Transport> S3Client<T> {
         what: &str,
         request: S3Request,
     ) -> Result<R, BackendError> {
-        let mut response = self.send(request)?;
+        let answer = self.finish_read(what, self.start(request)?)?;
+        parse_xml(what, &answer)
+    }
+
+    /// The answer of a started request with its body read (up to [`XML_BODY_LIMIT`]); parse
+    /// it with [`parse_xml`].
+    pub fn finish_read(
+        &self,
+        what: &str,
+        sent: Sent<T::InFlight>,
+    ) -> Result<HttpResponse<Vec<u8>>, BackendError> {
+        let mut response = self.finish(sent)?;
         let body = response.body.read_to_end(XML_BODY_LIMIT)?;
         if self.config.log.http_bodies {
             log::emit(
@@ -540,7 +551,11 @@ impl<T: Transport> S3Client<T> {
                 &format!("answer body: {}", log::body_excerpt(&body, BODY_LOG_LIMIT)),
             );
         }
-        parse_success(what, response.status, &response.headers, &body)
+        Ok(HttpResponse {
+            status: response.status,
+            headers: response.headers,
+            body,
+        })
     }
 
     /// Sends `request`, reads and discards the answer body.
@@ -691,6 +706,14 @@ pub fn address(config: &Config, key: &str, query: &str) -> Address {
         path_and_query,
         url,
     }
+}
+
+/// The XML document of a successful answer read by [`S3Client::finish_read`].
+pub fn parse_xml<R: for<'de> serde::Deserialize<'de>>(
+    what: &str,
+    answer: &HttpResponse<Vec<u8>>,
+) -> Result<R, BackendError> {
+    parse_success(what, answer.status, &answer.headers, &answer.body)
 }
 
 fn parse_success<R: for<'de> serde::Deserialize<'de>>(

@@ -74,7 +74,8 @@ fn instructions(
 
 /// The headers to add to a request (`authorization`, `x-amz-date`, `x-amz-content-sha256`,
 /// and `x-amz-security-token` for temporary credentials). The payload is not hashed
-/// (`UNSIGNED-PAYLOAD`); bodies carry a signed Content-MD5 instead.
+/// (`UNSIGNED-PAYLOAD`); bodies carry a signed checksum the server verifies instead
+/// (`x-amz-checksum-*` or Content-MD5).
 pub fn sign_headers(
     method: &str,
     url: &str,

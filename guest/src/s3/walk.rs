@@ -4,14 +4,16 @@
 //! one it emitted and the next file before that file. `walk` is one cursor over the whole
 //! tree; `walk-parallel` lists the first level with a delimiter and then advances one cursor
 //! per sub-directory, several listing requests in flight at a time. Each cursor's entries are
-//! contiguous in its own order, so each keeps its own "skipped directory".
+//! contiguous in its own order, so each keeps its own "skipped directory". A walk with one
+//! cursor requests its next page as soon as the current page's answer is in, before parsing
+//! it: the server works on page n + 1 while the driver parses page n.
 
 use std::collections::VecDeque;
 
-use super::list::{ListRequest, list_page, next_token};
+use super::list::{ListRequest, list_page, next_token, peek_continuation};
 use super::object::FileInfo;
 use super::xml::ListBucketResult;
-use super::{S3Client, Transport, parse_time};
+use super::{S3Client, Sent, Transport, parse_time, parse_xml};
 use crate::error::{Error, Result};
 use crate::path::{self, KeyMapper};
 
@@ -110,23 +112,23 @@ fn parent(path: &str) -> &str {
 /// Which cursor an entry came from; `None` for the first level of walk-parallel.
 type Origin = Option<usize>;
 
+/// A listing page requested ahead: its continuation token and the request in flight.
+type NextPage<F> = (String, Sent<F>);
+
 /// The entries of a walk, fetched page by page as the caller asks for them.
-#[derive(Debug)]
-pub struct Walker {
+pub struct Walker<T: Transport> {
     cursors: Vec<Cursor>,
     ready: VecDeque<(Origin, FileInfo)>,
     /// The origin and path of the last directory delivered.
     last_dir: Option<(Origin, String)>,
     in_flight: usize,
+    /// With one cursor: its next page, requested before the current one was parsed.
+    next_page: Option<NextPage<T::InFlight>>,
 }
 
-impl Walker {
+impl<T: Transport> Walker<T> {
     /// walk: one flat listing of everything below `from`.
-    pub fn walk<T: Transport>(
-        s3: &S3Client<T>,
-        from: &str,
-        start_after: Option<&str>,
-    ) -> Result<Walker> {
+    pub fn walk(s3: &S3Client<T>, from: &str, start_after: Option<&str>) -> Result<Walker<T>> {
         path::check_or_root(from)?;
         if let Some(hint) = start_after {
             path::check(hint)?;
@@ -137,6 +139,7 @@ impl Walker {
             ready: VecDeque::new(),
             last_dir: None,
             in_flight: 1,
+            next_page: None,
         };
         walker.fill(s3)?;
         if start_after.is_none() && walker.ready.is_empty() {
@@ -146,7 +149,7 @@ impl Walker {
     }
 
     /// walk-parallel: the first level of `from`, then one cursor per sub-directory.
-    pub fn walk_parallel<T: Transport>(s3: &S3Client<T>, from: &str) -> Result<Walker> {
+    pub fn walk_parallel(s3: &S3Client<T>, from: &str) -> Result<Walker<T>> {
         if !s3.config.parallel_walk {
             return Walker::walk(s3, from, None);
         }
@@ -163,6 +166,7 @@ impl Walker {
             ready: VecDeque::new(),
             last_dir: None,
             in_flight: PARALLEL_LISTINGS,
+            next_page: None,
         };
         loop {
             let page = list_page(s3, &request)?;
@@ -195,8 +199,15 @@ impl Walker {
     }
 
     /// Fetches pages until entries are ready or every cursor is done.
-    fn fill<T: Transport>(&mut self, s3: &S3Client<T>) -> Result<()> {
+    fn fill(&mut self, s3: &S3Client<T>) -> Result<()> {
         while self.ready.is_empty() {
+            if let [cursor] = self.cursors.as_slice() {
+                if cursor.done {
+                    return Ok(());
+                }
+                self.next_page_of_one(s3)?;
+                continue;
+            }
             let active: Vec<usize> = (0..self.cursors.len())
                 .filter(|&i| !self.cursors[i].done)
                 .take(self.in_flight)
@@ -219,8 +230,36 @@ impl Walker {
         Ok(())
     }
 
+    /// The one cursor's next page: the one requested ahead, or requested now. The page after
+    /// it is requested before this one is parsed.
+    fn next_page_of_one(&mut self, s3: &S3Client<T>) -> Result<()> {
+        const WHAT: &str = "ListObjectsV2";
+        let sent = match self.next_page.take() {
+            Some((_, sent)) => sent,
+            None => s3.start(self.cursors[0].request.to_s3())?,
+        };
+        let answer = s3.finish_read(WHAT, sent)?;
+        if let Some(token) = peek_continuation(&answer.body) {
+            let mut request = self.cursors[0].request.clone();
+            request.continuation = Some(token.clone());
+            // A request that cannot be sent now is sent again when its page is needed.
+            self.next_page = s3.start(request.to_s3()).ok().map(|sent| (token, sent));
+        }
+        let page: ListBucketResult = parse_xml(WHAT, &answer)?;
+        let mut entries = Vec::new();
+        let cursor = &mut self.cursors[0];
+        cursor.consume(&s3.config.keys, page, &mut entries)?;
+        if self.next_page.as_ref().map(|(token, _)| token) != cursor.request.continuation.as_ref()
+            || cursor.done
+        {
+            self.next_page = None;
+        }
+        self.ready.extend(entries.into_iter().map(|e| (Some(0), e)));
+        Ok(())
+    }
+
     /// The next entry, or `None` at the end.
-    pub fn next<T: Transport>(&mut self, s3: &S3Client<T>) -> Result<Option<FileInfo>> {
+    pub fn next(&mut self, s3: &S3Client<T>) -> Result<Option<FileInfo>> {
         loop {
             if let Some(entry) = self.next_listed() {
                 return Ok(Some(entry));
@@ -341,5 +380,54 @@ mod tests {
             .map(|(p, d)| (p.to_string(), *d))
             .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_next_page_is_requested_before_this_one_is_delivered() {
+        use crate::config::Config;
+        use crate::credentials::tests::Script;
+        let page = |keys: &[&str], next: Option<&str>| {
+            let contents: String = keys
+                .iter()
+                .map(|k| format!("<Contents><Key>{k}</Key><Size>1</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>"))
+                .collect();
+            let tail = next.map_or(String::new(), |t| {
+                format!("<NextContinuationToken>{t}</NextContinuationToken>")
+            });
+            format!(
+                "<ListBucketResult><IsTruncated>{}</IsTruncated>{contents}{tail}</ListBucketResult>",
+                next.is_some()
+            )
+        };
+        let (first, second) = (page(&["a/1", "a/2"], Some("t&amp;2")), page(&["b/3"], None));
+        let params: Vec<(String, String)> = [
+            ("bucket", "b"),
+            ("region", "us-east-1"),
+            ("accesskey", "AK"),
+            ("secretkey", "SK"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let s3 = S3Client::new(
+            Config::from_params(&params).unwrap(),
+            Script::new(&[(200, first.as_str()), (200, second.as_str())]),
+        );
+        let mut walker = Walker::walk(&s3, "/", None).unwrap();
+        let seen: Vec<String> = s3
+            .transport()
+            .seen
+            .borrow()
+            .iter()
+            .map(|r| r.path_and_query.clone())
+            .collect();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert!(seen[1].contains("continuation-token=t%262"), "{seen:?}");
+        let mut paths = Vec::new();
+        while let Some(entry) = walker.next(&s3).unwrap() {
+            paths.push(entry.path);
+        }
+        assert_eq!(paths, ["/a", "/a/1", "/a/2", "/b", "/b/3"]);
+        assert_eq!(s3.transport().seen.borrow().len(), 2);
     }
 }
