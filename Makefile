@@ -51,10 +51,13 @@ demo: build garage
 ## Benchmarks: s3drv, the native floor and aws-sdk-s3 side by side on a Garage started here
 ## (or the S3DRV_TEST_* store); results in target/bench (results.json, report.md), summarised
 ## in BENCHMARKS.md. BENCH_ARGS="--quick" for a short run, "--param KEY=VALUE" to vary s3drv.
+## Only the bench package is built for the host: aws-sdk-s3 turns on features of shared crates
+## (futures, hyper-util, semver, ...), so `make build`'s package set would compile wasmtime a
+## second time with other features.
 BENCH_ARGS ?=
-bench: build garage
+bench: guest garage
 	cargo build --release -p s3drv-bench
-	$(TEST_ENV) target/release/s3drv-bench --component $(abspath target/release/s3drv.wasm) $(BENCH_ARGS)
+	$(TEST_ENV) target/release/s3drv-bench --component $(abspath $(GUEST_WASM)) $(BENCH_ARGS)
 
 ## Fuzzes the S3 XML, configuration and path parsers, FUZZ_SECONDS each (default 10 minutes),
 ## one after another. A crash stops the run; its input is in guest/fuzz/artifacts/TARGET.
