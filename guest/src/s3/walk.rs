@@ -245,15 +245,20 @@ impl<T: Transport> Walker<T> {
             // A request that cannot be sent now is sent again when its page is needed.
             self.next_page = s3.start(request.to_s3()).ok().map(|sent| (token, sent));
         }
-        let page: ListBucketResult = parse_xml(WHAT, &answer)?;
         let mut entries = Vec::new();
         let cursor = &mut self.cursors[0];
-        cursor.consume(&s3.config.keys, page, &mut entries)?;
-        if self.next_page.as_ref().map(|(token, _)| token) != cursor.request.continuation.as_ref()
+        let consumed = parse_xml::<ListBucketResult>(WHAT, &answer)
+            .map_err(Error::from)
+            .and_then(|page| cursor.consume(&s3.config.keys, page, &mut entries));
+        // The page after this one is used only if this one was taken in whole and named it.
+        if consumed.is_err()
             || cursor.done
+            || self.next_page.as_ref().map(|(token, _)| token)
+                != cursor.request.continuation.as_ref()
         {
             self.next_page = None;
         }
+        consumed?;
         self.ready.extend(entries.into_iter().map(|e| (Some(0), e)));
         Ok(())
     }
@@ -429,5 +434,33 @@ mod tests {
         }
         assert_eq!(paths, ["/a", "/a/1", "/a/2", "/b", "/b/3"]);
         assert_eq!(s3.transport().seen.borrow().len(), 2);
+
+        // A page that names its successor but cannot be parsed: the successor requested
+        // ahead is dropped, and the failed page is asked for again, so nothing is skipped.
+        let broken = "<ListBucketResult><IsTruncated>maybe</IsTruncated><NextContinuationToken>t3</NextContinuationToken></ListBucketResult>";
+        let (second, third) = (page(&["b/3"], Some("t3")), page(&["c/4"], None));
+        let s3 = S3Client::new(
+            Config::from_params(&params).unwrap(),
+            Script::new(&[
+                (200, first.as_str()),
+                (200, broken),
+                (200, third.as_str()),
+                (200, second.as_str()),
+                (200, third.as_str()),
+            ]),
+        );
+        let mut walker = Walker::walk(&s3, "/", None).unwrap();
+        let mut paths = Vec::new();
+        loop {
+            match walker.next(&s3) {
+                Ok(Some(entry)) => paths.push(entry.path),
+                Ok(None) => break,
+                Err(_) => paths.push("error".to_string()),
+            }
+        }
+        assert_eq!(
+            paths,
+            ["/a", "/a/1", "/a/2", "error", "/b", "/b/3", "/c", "/c/4"]
+        );
     }
 }
