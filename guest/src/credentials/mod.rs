@@ -364,6 +364,22 @@ pub(crate) mod tests {
         }
     }
 
+    /// An S3 client configured by `params` whose requests are answered from `answers`
+    /// (status, headers, body), in order.
+    pub fn scripted_client(
+        params: &[(&str, &str)],
+        answers: &[(u16, &[(&str, &str)], &str)],
+    ) -> crate::s3::S3Client<Script> {
+        let params: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        crate::s3::S3Client::new(
+            crate::config::Config::from_params(&params).unwrap(),
+            Script::with_headers(answers),
+        )
+    }
+
     impl Transport for Script {
         type Body = Cursor<Vec<u8>>;
         type InFlight = HttpResponse<Self::Body>;

@@ -827,21 +827,15 @@ mod tests {
     }
 
     fn client(extra: &[(&str, &str)]) -> S3Client<crate::credentials::tests::Script> {
-        let mut params: Vec<(String, String)> = [
+        let mut params = vec![
             ("bucket", "b"),
             ("region", "us-east-1"),
             ("accesskey", "AK"),
             ("secretkey", "SK"),
-        ]
-        .iter()
-        .chain(extra)
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        ];
+        params.extend_from_slice(extra);
         params.dedup();
-        S3Client::new(
-            Config::from_params(&params).unwrap(),
-            crate::credentials::tests::Script::new(&[]),
-        )
+        crate::credentials::tests::scripted_client(&params, &[])
     }
 
     fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {

@@ -364,23 +364,16 @@ pub fn copy_large<T: Transport>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::credentials::tests::Script;
+    use crate::credentials::tests::{Script, scripted_client};
 
     fn client(answers: &[(u16, &[(&str, &str)], &str)]) -> S3Client<Script> {
-        let params: Vec<(String, String)> = [
+        let params = [
             ("bucket", "b"),
             ("regionendpoint", "http://s3:9000"),
             ("accesskey", "AK"),
             ("secretkey", "SK"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        S3Client::new(
-            Config::from_params(&params).unwrap(),
-            Script::with_headers(answers),
-        )
+        ];
+        scripted_client(&params, answers)
     }
 
     fn parts() -> Vec<Part> {

@@ -389,8 +389,7 @@ mod tests {
 
     #[test]
     fn the_next_page_is_requested_before_this_one_is_delivered() {
-        use crate::config::Config;
-        use crate::credentials::tests::Script;
+        use crate::credentials::tests::scripted_client;
         let page = |keys: &[&str], next: Option<&str>| {
             let contents: String = keys
                 .iter()
@@ -405,19 +404,13 @@ mod tests {
             )
         };
         let (first, second) = (page(&["a/1", "a/2"], Some("t&amp;2")), page(&["b/3"], None));
-        let params: Vec<(String, String)> = [
+        let params = [
             ("bucket", "b"),
             ("region", "us-east-1"),
             ("accesskey", "AK"),
             ("secretkey", "SK"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let s3 = S3Client::new(
-            Config::from_params(&params).unwrap(),
-            Script::new(&[(200, first.as_str()), (200, second.as_str())]),
-        );
+        ];
+        let s3 = scripted_client(&params, &[(200, &[], &first), (200, &[], &second)]);
         let mut walker = Walker::walk(&s3, "/", None).unwrap();
         let seen: Vec<String> = s3
             .transport()
@@ -439,15 +432,15 @@ mod tests {
         // ahead is dropped, and the failed page is asked for again, so nothing is skipped.
         let broken = "<ListBucketResult><IsTruncated>maybe</IsTruncated><NextContinuationToken>t3</NextContinuationToken></ListBucketResult>";
         let (second, third) = (page(&["b/3"], Some("t3")), page(&["c/4"], None));
-        let s3 = S3Client::new(
-            Config::from_params(&params).unwrap(),
-            Script::new(&[
-                (200, first.as_str()),
-                (200, broken),
-                (200, third.as_str()),
-                (200, second.as_str()),
-                (200, third.as_str()),
-            ]),
+        let s3 = scripted_client(
+            &params,
+            &[
+                (200, &[], &first),
+                (200, &[], broken),
+                (200, &[], &third),
+                (200, &[], &second),
+                (200, &[], &third),
+            ],
         );
         let mut walker = Walker::walk(&s3, "/", None).unwrap();
         let mut paths = Vec::new();

@@ -280,8 +280,7 @@ impl<T: Transport> Writer<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::credentials::tests::Script;
+    use crate::credentials::tests::{Script, scripted_client};
 
     const CHUNK: usize = 5 << 20;
     const INITIATED: &str = "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>";
@@ -290,20 +289,14 @@ mod tests {
         "<Error><Code>InternalError</Code><Message>try again</Message></Error>";
 
     fn client(answers: &[(u16, &[(&str, &str)], &str)]) -> S3Client<Script> {
-        let params: Vec<(String, String)> = [
+        let params = [
             ("bucket", "b"),
             ("region", "us-east-1"),
             ("accesskey", "AK"),
             ("secretkey", "SK"),
             ("chunksize", "5242880"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        S3Client::new(
-            Config::from_params(&params).unwrap(),
-            Script::with_headers(answers),
-        )
+        ];
+        scripted_client(&params, answers)
     }
 
     fn requests(s3: &S3Client<Script>) -> Vec<String> {
