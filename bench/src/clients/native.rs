@@ -96,7 +96,9 @@ impl NativeTransport {
 /// as the host sends the component's requests while the guest goes on; small requests are
 /// answered at once.
 pub enum NativeInFlight {
+    /// A small request, answered while it was started.
     Answered(Result<HttpResponse<NativeBody>, BackendError>),
+    /// A large body being sent by its own thread.
     Sending(std::thread::JoinHandle<Result<HttpResponse<NativeBody>, BackendError>>),
 }
 

@@ -179,8 +179,8 @@ impl<T: Transport> Writer<T> {
             Err(mut e) => {
                 self.state = State::Failed;
                 e.message = format!(
-                    "part {number} of the upload was not stored ({}); the writer can take no more bytes: open it again with append to resume from the stored parts",
-                    e.message
+                    "part {number} of the upload of {} was not stored ({}); the writer can take no more bytes: open it again with append to resume from the stored parts",
+                    self.key, e.message
                 );
                 Err(Error::Backend(e))
             }
@@ -349,7 +349,7 @@ mod tests {
         assert!(
             error
                 .to_string()
-                .contains("part 1 of the upload was not stored"),
+                .contains("part 1 of the upload of a was not stored"),
             "{error}"
         );
         for refused in [
