@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 mod bindings;
+pub mod check;
 mod checksum;
 pub mod config_file;
 mod driver;

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use s3drv_host::check::Store;
 
 /// What a server checks, so cases that need a check run only where it is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,23 +46,35 @@ pub struct Endpoint {
     pub region: String,
     /// What the server checks.
     pub capabilities: Capabilities,
+    /// A key (access key, secret key) that may read the bucket but not write to it.
+    pub read_only_key: Option<(String, String)>,
 }
 
 impl Endpoint {
-    /// Driver parameters for this bucket under `root`.
+    /// Driver parameters for this bucket under `root` (`chunksize` 5 MiB).
     pub fn params(&self, root: &str) -> Vec<(String, String)> {
-        [
+        self.store().params(root)
+    }
+
+    /// The bucket as the [`s3drv_host::check`] cases see it.
+    pub fn store(&self) -> Store {
+        let params = [
             ("regionendpoint", self.url.as_str()),
             ("bucket", &self.bucket),
             ("accesskey", &self.access_key),
             ("secretkey", &self.secret_key),
             ("region", &self.region),
-            ("rootdirectory", root),
-            ("chunksize", "5242880"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+        .collect();
+        Store {
+            verifies_signatures: self.capabilities.verifies_signatures,
+            stores_huge_objects: self.capabilities.stores_huge_objects,
+            // Garage's and moto's buckets are the test's own.
+            whole_bucket: self.name != "external",
+            ..Store::new(self.name.clone(), params)
+        }
     }
 }
 
@@ -164,6 +177,7 @@ pub fn external() -> Result<Option<Endpoint>> {
             accepts_sigv2: flag("S3DRV_TEST_ACCEPTS_SIGV2"),
             can_start_tls_copy: false,
         },
+        read_only_key: None,
     }))
 }
 
@@ -256,6 +270,10 @@ admin_token = "s3drv-test-admin-token"
                 accepts_sigv2: false,
                 can_start_tls_copy: false,
             },
+            read_only_key: Some((
+                "GKfedcba9876543210fedcba98".into(),
+                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
+            )),
         },
         child: None,
         dir: None,
@@ -300,6 +318,18 @@ admin_token = "s3drv-test-admin-token"
         "--key",
         &e.access_key,
     ])?;
+    if let Some((access_key, secret_key)) = &e.read_only_key {
+        garage(&[
+            "key",
+            "import",
+            "--yes",
+            "-n",
+            "s3drv-read-only",
+            access_key,
+            secret_key,
+        ])?;
+        garage(&["bucket", "allow", "--read", &e.bucket, "--key", access_key])?;
+    }
     server.child = Some(child);
     server.dir = Some(dir);
     Ok(server)
@@ -370,6 +400,8 @@ fn start_moto_with(tls: &[&str]) -> Result<Server> {
                 accepts_sigv2: true,
                 can_start_tls_copy: true,
             },
+            // moto does not enforce key permissions.
+            read_only_key: None,
         },
         child: Some(child),
         dir: Some(dir),

@@ -6,15 +6,12 @@
 //! are taken from `S3DRV_COMPONENT` and `S3DRV_CLI`, else from the workspace's `target/`.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use s3drv_host::Runtime;
 use s3drv_tests::servers::{self, Endpoint, Server};
-use s3drv_tests::suite::{Case, Ctx, Needs, cases, random_name};
-
-/// A case that runs longer than this failed.
-const CASE_TIMEOUT: Duration = Duration::from_secs(900);
+use s3drv_tests::suite::{Outcome, cases, random_name, run_case};
 
 fn artifact(variable: &str, relative: &str) -> Result<PathBuf> {
     let path = std::env::var_os(variable)
@@ -33,83 +30,6 @@ fn artifact(variable: &str, relative: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-enum Outcome {
-    Passed,
-    Failed(String),
-    NotApplicable(&'static str),
-}
-
-async fn run_case(
-    case: &Case,
-    endpoint: &Endpoint,
-    runtime: &Runtime,
-    cli: &Path,
-    run_id: &str,
-    large: bool,
-) -> Outcome {
-    match case.needs {
-        Needs::SignatureChecks if !endpoint.capabilities.verifies_signatures => {
-            return Outcome::NotApplicable("the server does not verify signatures");
-        }
-        Needs::LargeHugeObjects if !large => {
-            return Outcome::NotApplicable("full size only: make test-large");
-        }
-        Needs::LargeHugeObjects if !endpoint.capabilities.stores_huge_objects => {
-            return Outcome::NotApplicable("the server keeps objects in memory");
-        }
-        Needs::ObjectAttributes if !endpoint.capabilities.reports_object_attributes => {
-            return Outcome::NotApplicable("the server does not report object attributes");
-        }
-        Needs::CredentialEndpoints if !endpoint.capabilities.serves_credential_endpoints => {
-            return Outcome::NotApplicable("the server serves no STS or instance metadata");
-        }
-        Needs::SigV2 if !endpoint.capabilities.accepts_sigv2 => {
-            return Outcome::NotApplicable("the server does not accept Signature Version 2");
-        }
-        Needs::TlsCopy if !endpoint.capabilities.can_start_tls_copy => {
-            return Outcome::NotApplicable("no TLS copy of this server can be started here");
-        }
-        Needs::PlainHttp if !endpoint.url.starts_with("http://") => {
-            return Outcome::NotApplicable("the fault proxy forwards plain HTTP only");
-        }
-        _ => {}
-    }
-    let root = format!("s3drv-test/{run_id}/{}", case.name);
-    let driver = match runtime.open(endpoint.params(&root)).await {
-        Ok(driver) => driver,
-        Err(e) => return Outcome::Failed(format!("cannot open the driver: {e}")),
-    };
-    let ctx = Ctx {
-        driver: driver.clone(),
-        root,
-        endpoint: endpoint.clone(),
-        runtime: runtime.clone(),
-        large,
-        cli: cli.to_path_buf(),
-    };
-    let result = match tokio::time::timeout(CASE_TIMEOUT, (case.run)(&ctx)).await {
-        Ok(result) => result,
-        Err(_) => Err(anyhow::anyhow!("timed out after {CASE_TIMEOUT:?}")),
-    };
-    // As in the reference suites: every case leaves its root empty.
-    let leftovers = driver.list("/").await;
-    let cleanup = match &leftovers {
-        Ok(children) if children.is_empty() => None,
-        Ok(children) => {
-            for child in children {
-                let _ = driver.delete(child).await;
-            }
-            Some(format!("left {children:?} behind"))
-        }
-        Err(e) => Some(format!("list(/) after the case failed: {e}")),
-    };
-    match (result, cleanup) {
-        (Ok(()), None) => Outcome::Passed,
-        (Ok(()), Some(problem)) => Outcome::Failed(problem),
-        (Err(e), _) => Outcome::Failed(format!("{e:#}")),
-    }
-}
-
 struct Tally {
     passed: usize,
     failed: Vec<String>,
@@ -120,6 +40,7 @@ async fn run_server(
     endpoint: Endpoint,
     runtime: Runtime,
     cli: PathBuf,
+    component: PathBuf,
     filter: Option<String>,
     large: bool,
 ) -> Tally {
@@ -134,7 +55,8 @@ async fn run_server(
         .filter(|c| filter.as_deref().is_none_or(|f| c.name.contains(f)))
     {
         let start = Instant::now();
-        let outcome = run_case(case, &endpoint, &runtime, &cli, &run_id, large).await;
+        let root = format!("s3drv-test/{run_id}/{}", case.name);
+        let outcome = run_case(case, &endpoint, &runtime, &cli, &component, &root, large).await;
         let time = start.elapsed().as_secs_f64();
         match outcome {
             Outcome::Passed => {
@@ -189,6 +111,7 @@ fn main() -> Result<()> {
                 e,
                 runtime.clone(),
                 cli.clone(),
+                component.clone(),
                 filter.clone(),
                 large,
             ))

@@ -122,16 +122,31 @@ fn main() -> Result<()> {
         true,
     )?;
     let url = String::from_utf8(url)?.trim().to_string();
-    let body = ureq::get(&url).call()?.into_body().read_to_string()?;
-    println!("# fetched with a plain HTTP client: {body:?}\n");
+    println!("$ curl --silent --fail \"$URL\"    # no credentials: the URL carries a signature");
+    let curl = Command::new("curl")
+        .args(["--silent", "--show-error", "--fail", &url])
+        .output()
+        .context("running curl")?;
+    if !curl.status.success() {
+        bail!(
+            "curl failed: {}",
+            String::from_utf8_lossy(&curl.stderr).trim()
+        );
+    }
+    println!("{}", String::from_utf8_lossy(&curl.stdout));
     step(&cli, &config, &["rm", "/blobs"], None, true)?;
     step(&cli, &config, &["rm-files", "/hello.txt"], None, true)?;
     step(&cli, &config, &["ls", "/"], None, true)?;
 
     println!("Done; the Garage server stops now.");
-    println!("To use your own bucket, write its parameters (regionendpoint, bucket, region,");
-    println!("accesskey, secretkey, rootdirectory) to a YAML file, or point --config at your");
-    println!("registry's configuration file (its storage: s3: block), and run for example:");
+    println!();
+    println!("To use your own bucket (AWS, MinIO, Ceph, R2, Garage), write its parameters");
+    println!("(regionendpoint, bucket, region, accesskey, secretkey, rootdirectory) to a YAML");
+    println!("file, or point --config at your registry's configuration file (its storage: s3:");
+    println!("block). Then check that the bucket does everything a registry needs (every case");
+    println!("runs under a fresh prefix, deleted afterwards):");
+    println!("  target/release/s3drv check --config registry.yml");
+    println!("and use it:");
     println!("  target/release/s3drv --config registry.yml ls /");
     drop(server);
     Ok(())

@@ -2,11 +2,10 @@
 
 use std::process::Output;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use tokio::process::Command;
 
 use super::{Ctx, random_bytes, sha256};
-use crate::check;
 
 /// Runs `s3drv` with the case's bucket and root, `args`, and `stdin`.
 async fn s3drv(
@@ -55,16 +54,16 @@ pub async fn cli_writer_resumed_by_another_process(c: &Ctx) -> Result<()> {
     let data = random_bytes((7 << 20) + 12345, 60);
     let (first, second) = data.split_at(3 << 20);
     let out = s3drv(c, &["write", "/resumed", "--close-only"], Some(first), &[]).await?;
-    check!(
+    ensure!(
         out.status.success(),
         "write --close-only: {}",
         describe(&out)
     );
     let out = s3drv(c, &["write", "/resumed", "--append"], Some(second), &[]).await?;
-    check!(out.status.success(), "write --append: {}", describe(&out));
+    ensure!(out.status.success(), "write --append: {}", describe(&out));
     let out = s3drv(c, &["get", "/resumed"], None, &[]).await?;
-    check!(out.status.success(), "get: {}", describe(&out));
-    check!(
+    ensure!(out.status.success(), "get: {}", describe(&out));
+    ensure!(
         sha256(&out.stdout) == sha256(&data),
         "SHA-256 of the resumed upload differs ({} bytes read)",
         out.stdout.len()
@@ -73,10 +72,10 @@ pub async fn cli_writer_resumed_by_another_process(c: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// put, stat (JSON), ls, walk, mv, url, rm-files and rm through the CLI.
+/// put, stat, ls, walk, mv, url, rm-files and rm through the CLI, as text and as JSON.
 pub async fn cli_operations(c: &Ctx) -> Result<()> {
     let ok = |out: Output, what: &str| -> Result<String> {
-        check!(out.status.success(), "{what}: {}", describe(&out));
+        ensure!(out.status.success(), "{what}: {}", describe(&out));
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
     ok(
@@ -84,19 +83,41 @@ pub async fn cli_operations(c: &Ctx) -> Result<()> {
         "put",
     )?;
     let stat = ok(s3drv(c, &["stat", "/dir/a"], None, &[]).await?, "stat")?;
-    check!(
+    ensure!(stat.starts_with("f /dir/a 5 "), "stat text: {stat}");
+    let json = ["--output", "json"];
+    let stat = ok(
+        s3drv(c, &[&json[..], &["stat", "/dir/a"]].concat(), None, &[]).await?,
+        "stat --output json",
+    )?;
+    ensure!(
         stat.contains("\"path\":\"/dir/a\"")
             && stat.contains("\"size\":5")
             && stat.contains("\"is_dir\":false"),
         "stat JSON: {stat}"
     );
-    check!(
+    ensure!(
         ok(s3drv(c, &["ls", "/dir"], None, &[]).await?, "ls")? == "/dir/a\n",
         "ls output"
     );
-    check!(
+    ensure!(
         ok(s3drv(c, &["walk", "/"], None, &[]).await?, "walk")? == "d /dir\nf /dir/a 5\n",
         "walk output"
+    );
+    let walk = ok(
+        s3drv(c, &[&json[..], &["walk", "/"]].concat(), None, &[]).await?,
+        "walk --output json",
+    )?;
+    ensure!(
+        walk == "{\"is_dir\":true,\"path\":\"/dir\",\"size\":0}\n\
+                 {\"is_dir\":false,\"path\":\"/dir/a\",\"size\":5}\n",
+        "walk --output json: {walk}"
+    );
+    ensure!(
+        ok(
+            s3drv(c, &[&json[..], &["ls", "/dir"]].concat(), None, &[]).await?,
+            "ls --output json"
+        )? == "[\"/dir/a\"]\n",
+        "ls --output json"
     );
     ok(
         s3drv(c, &["mv", "/dir/a", "/dir/b"], None, &[]).await?,
@@ -106,8 +127,8 @@ pub async fn cli_operations(c: &Ctx) -> Result<()> {
         s3drv(c, &["url", "/dir/b", "--expiry", "60"], None, &[]).await?,
         "url",
     )?;
-    check!(url.contains("X-Amz-Expires=60"), "url: {url}");
-    check!(
+    ensure!(url.contains("X-Amz-Expires=60"), "url: {url}");
+    ensure!(
         ok(
             s3drv(c, &["rm-files", "/dir/b", "/dir/missing"], None, &[]).await?,
             "rm-files"
@@ -119,37 +140,44 @@ pub async fn cli_operations(c: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// Bad input: a clear message on stderr and exit status 1 (2 for usage errors); never a
-/// panic or a trap.
+/// Bad input: a clear message on stderr and the documented exit status (1 failed, 2 usage
+/// or invalid parameters, 3 path not found); never a panic or a trap. `--output json` turns
+/// the message into `{"error": {"kind", "message"}}`.
 pub async fn cli_errors(c: &Ctx) -> Result<()> {
-    let cases: [(&[&str], i32, &str); 5] = [
+    let cases: [(&[&str], i32, &str); 7] = [
         (&["get", "/bad path"], 1, "s3aws: invalid path: /bad path"),
         (
             &["get", "/x", "--offset", "-1"],
             1,
             "s3aws: invalid offset: -1 for path: /x",
         ),
-        (&["get", "/missing"], 1, "s3aws: Path not found: /missing"),
-        (&["stat", "/missing"], 1, "s3aws: Path not found: /missing"),
+        (&["get", "/missing"], 3, "s3aws: Path not found: /missing"),
+        (&["stat", "/missing"], 3, "s3aws: Path not found: /missing"),
+        (
+            &["--output", "json", "stat", "/missing"],
+            3,
+            r#"{"error":{"kind":"path-not-found","message":"s3aws: Path not found: /missing"}}"#,
+        ),
+        (&["get", "/missing", "--output", "json"], 2, "needs a FILE"),
         (&["frobnicate"], 2, "unrecognized subcommand"),
     ];
     for (args, status, message) in cases {
         let out = s3drv(c, args, None, &[]).await?;
         let stderr = String::from_utf8_lossy(&out.stderr);
-        check!(
+        ensure!(
             out.status.code() == Some(status) && stderr.contains(message),
             "{args:?}: {}",
             describe(&out)
         );
-        check!(
+        ensure!(
             !stderr.contains("panicked") && !stderr.contains("wasm trap"),
             "{args:?} crashed: {stderr}"
         );
     }
     let out = s3drv(c, &["stat", "/x"], None, &[("chunksize", "1")]).await?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    check!(
-        out.status.code() == Some(1) && stderr.contains("chunksize"),
+    ensure!(
+        out.status.code() == Some(2) && stderr.contains("s3aws: invalid configuration: chunksize"),
         "bad chunksize: {}",
         describe(&out)
     );
@@ -160,7 +188,7 @@ pub async fn cli_errors(c: &Ctx) -> Result<()> {
 pub async fn cli_wrong_secret_key(c: &Ctx) -> Result<()> {
     let out = s3drv(c, &["stat", "/x"], None, &[("secretkey", "not-the-secret")]).await?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    check!(
+    ensure!(
         out.status.code() == Some(1) && stderr.starts_with("s3aws: ") && stderr.contains("403"),
         "wrong secret: {}",
         describe(&out)
@@ -214,19 +242,122 @@ pub async fn cli_metrics_endpoint(c: &Ctx) -> Result<()> {
         "s3drv_bytes_sent_total{tenant=\"cli\"}",
         "s3drv_instances_live{tenant=\"cli\"} 1",
     ] {
-        check!(
+        ensure!(
             text.contains(expected),
             "no {expected} in the metrics:\n{text}"
         );
     }
     drop(input);
     let out = child.wait_with_output().await?;
-    check!(out.status.success(), "write: {}", describe(&out));
+    ensure!(out.status.success(), "write: {}", describe(&out));
     let stored = c.driver.get_content("/metered").await?;
-    check!(
+    ensure!(
         sha256(&stored) == sha256(&data),
         "/metered differs from what was sent"
     );
     c.driver.delete("/metered").await?;
+    Ok(())
+}
+
+/// `s3drv check` against the case's bucket passes, prints a table of every case, and leaves
+/// nothing behind; `--output json` gives the same as one document.
+pub async fn cli_check_passes(c: &Ctx) -> Result<()> {
+    let out = s3drv(c, &["check"], None, &[]).await?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    ensure!(out.status.success(), "check: {}\n{stdout}", describe(&out));
+    for case in s3drv_host::check::cases() {
+        ensure!(
+            stdout.contains(case.name),
+            "no row for {} in:\n{stdout}",
+            case.name
+        );
+    }
+    ensure!(
+        stdout.contains(" 0 failed") && stdout.contains("nothing left behind"),
+        "summary: {stdout}"
+    );
+    let out = s3drv(
+        c,
+        &["check", "--only", "write_read", "--output", "json"],
+        None,
+        &[],
+    )
+    .await?;
+    ensure!(
+        out.status.success(),
+        "check --output json: {}",
+        describe(&out)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("check JSON: {}", String::from_utf8_lossy(&out.stdout)))?;
+    let cases = report["cases"].as_array().context("no cases array")?;
+    ensure!(
+        cases.len() >= 3 && cases.iter().all(|case| case["result"] == "passed"),
+        "check JSON cases: {cases:?}"
+    );
+    ensure!(
+        report["cleanup"]["ok"] == true,
+        "check JSON cleanup: {report}"
+    );
+    ensure!(
+        c.driver.list("/").await?.is_empty(),
+        "check left objects under the root"
+    );
+    Ok(())
+}
+
+/// With a key that may read the bucket but not write to it, `s3drv check` fails before any
+/// case runs, says why, and leaves nothing behind.
+pub async fn cli_check_refused_without_write_access(c: &Ctx) -> Result<()> {
+    let (access_key, secret_key) = c
+        .endpoint
+        .read_only_key
+        .clone()
+        .context("no read-only key")?;
+    let overrides = [
+        ("accesskey", access_key.as_str()),
+        ("secretkey", secret_key.as_str()),
+    ];
+    let out = s3drv(c, &["check"], None, &overrides).await?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        out.status.code() == Some(1)
+            && stderr.contains("cannot write to bucket")
+            && stderr.contains("AccessDenied"),
+        "check with a read-only key: {}",
+        describe(&out)
+    );
+    ensure!(
+        c.driver.list("/").await?.is_empty(),
+        "check left objects under the root"
+    );
+    Ok(())
+}
+
+/// `host/examples/embed.rs`, the embedding a registry developer copies, runs as documented
+/// against the case's bucket.
+pub async fn embedding_example_runs(c: &Ctx) -> Result<()> {
+    let example = std::env::var_os("S3DRV_EMBED_EXAMPLE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| c.cli.with_file_name("examples").join("embed"));
+    let out = Command::new(&example)
+        .arg(&c.component)
+        .env("AWS_ENDPOINT_URL", &c.endpoint.url)
+        .env("AWS_REGION", &c.endpoint.region)
+        .env("S3_BUCKET", &c.endpoint.bucket)
+        .env("AWS_ACCESS_KEY_ID", &c.endpoint.access_key)
+        .env("AWS_SECRET_ACCESS_KEY", &c.endpoint.secret_key)
+        .env("S3DRV_ROOT", &c.root)
+        .output()
+        .await
+        .with_context(|| format!("running {}", example.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    ensure!(
+        out.status.success()
+            && stdout.contains("wrote and read back 12582912 bytes")
+            && stdout.contains("file /blobs/example 12582912"),
+        "embed example: {}\n{stdout}",
+        describe(&out)
+    );
     Ok(())
 }

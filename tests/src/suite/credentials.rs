@@ -2,11 +2,10 @@
 //! signature verification), and instance-role, web-identity and container credentials served
 //! by moto's instance metadata and STS.
 
-use anyhow::Result;
+use anyhow::{Result, ensure};
 use s3drv_host::{Error, Tenant};
 
 use super::Ctx;
-use crate::check;
 
 /// The case's parameters without `accesskey` and `secretkey`.
 fn params_without_keys(c: &Ctx) -> Vec<(String, String)> {
@@ -22,7 +21,7 @@ async fn round_trip(driver: &s3drv_host::Driver) -> Result<String> {
     driver
         .put_content("/creds/file", b"credentials".to_vec())
         .await?;
-    check!(
+    ensure!(
         driver.get_content("/creds/file").await? == b"credentials",
         "read other data"
     );
@@ -40,7 +39,7 @@ pub async fn credentials_from_granted_environment(c: &Ctx) -> Result<()> {
         .with_var("AWS_EC2_METADATA_DISABLED", "true");
     let driver = c.runtime.open_for(&tenant, params_without_keys(c)).await?;
     let url = round_trip(&driver).await?;
-    check!(
+    ensure!(
         url.contains(&format!("X-Amz-Credential={}%2F", c.endpoint.access_key)),
         "the environment's key did not sign: {url}"
     );
@@ -60,7 +59,7 @@ pub async fn no_credentials_named_clearly(c: &Ctx) -> Result<()> {
                 "AWS_CONTAINER_CREDENTIALS",
                 "instance metadata",
             ] {
-                check!(
+                ensure!(
                     e.message.contains(source),
                     "{source} not named: {}",
                     e.message
@@ -69,7 +68,7 @@ pub async fn no_credentials_named_clearly(c: &Ctx) -> Result<()> {
         }
         other => anyhow::bail!("expected NoCredentials, got {other:?}"),
     }
-    check!(
+    ensure!(
         started.elapsed() < std::time::Duration::from_secs(5),
         "took {:?}",
         started.elapsed()
@@ -86,7 +85,7 @@ pub async fn instance_role_credentials(c: &Ctx) -> Result<()> {
     .with_var("AWS_EC2_METADATA_SERVICE_ENDPOINT", &c.endpoint.url);
     let driver = c.runtime.open_for(&tenant, params_without_keys(c)).await?;
     let url = round_trip(&driver).await?;
-    check!(
+    ensure!(
         url.contains("X-Amz-Credential=test-key%2F")
             && url.contains("X-Amz-Security-Token=test-session-token"),
         "the instance role's credentials did not sign: {url}"
@@ -106,7 +105,7 @@ pub async fn web_identity_credentials(c: &Ctx) -> Result<()> {
         .with_var("AWS_EC2_METADATA_DISABLED", "true");
     let driver = c.runtime.open_for(&tenant, params_without_keys(c)).await?;
     let url = round_trip(&driver).await?;
-    check!(
+    ensure!(
         url.contains("X-Amz-Credential=ASIA") && url.contains("X-Amz-Security-Token="),
         "STS credentials did not sign: {url}"
     );
@@ -126,7 +125,7 @@ pub async fn container_credentials(c: &Ctx) -> Result<()> {
         .with_var("AWS_EC2_METADATA_DISABLED", "true");
     let driver = c.runtime.open_for(&tenant, params_without_keys(c)).await?;
     let url = round_trip(&driver).await?;
-    check!(
+    ensure!(
         url.contains("X-Amz-Credential=test-key%2F"),
         "container credentials did not sign: {url}"
     );

@@ -6,14 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Result, bail, ensure};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use s3drv_host::{Driver, Error, Limits, Tenant};
 
 use super::{Ctx, random_bytes, random_name, read_stream, same_bytes, sha256, uploads_under_root};
-use crate::check;
 use crate::faults::{Fault, FaultPlan, FaultProxy};
 
 const KIB: usize = 1024;
@@ -108,7 +107,7 @@ pub async fn reader_resumes_after_a_cut_body(c: &Ctx) -> Result<()> {
         same_bytes("read at an offset", &tail, &data[5 * MIB..])?;
     }
     let counts = proxy.counts();
-    check!(
+    ensure!(
         counts.total() == 4,
         "expected 4 cut bodies, the proxy injected {counts}"
     );
@@ -171,7 +170,7 @@ async fn resumed_write(driver: &Driver, path: &str, data: &[u8]) -> Result<()> {
     writer.close().await?;
     let mut writer = driver.writer(path, true).await?;
     let size = writer.size().await?;
-    check!(
+    ensure!(
         size == split as u64,
         "resumed writer of {path} has {size} bytes, expected {split}"
     );
@@ -216,7 +215,7 @@ async fn perform(
         }
         Operation::Stat(path) => {
             let info = driver.stat(path).await?;
-            check!(
+            ensure!(
                 info.size == expected(path).len() as u64 && !info.is_dir,
                 "stat {path}: {info:?}"
             );
@@ -253,7 +252,7 @@ async fn perform(
                 .iter()
                 .map(|(p, d)| (p.clone(), d.len() as u64))
                 .collect();
-            check!(
+            ensure!(
                 files == expected,
                 "walk found {files:?}, expected {expected:?}"
             );
@@ -267,7 +266,7 @@ async fn perform(
                 .cloned()
                 .collect();
             expected.sort();
-            check!(
+            ensure!(
                 children == expected,
                 "list {dir}: {children:?}, expected {expected:?}"
             );
@@ -289,19 +288,19 @@ async fn verify_bucket(c: &Ctx, driver: &Driver, model: &Model) -> Result<()> {
         .map(|info| info.path)
         .collect();
     let expected: Vec<String> = model.keys().cloned().collect();
-    check!(
+    ensure!(
         stored == expected,
         "stored {stored:?}, expected {expected:?}"
     );
     for (path, data) in model {
         let read = driver.get_content(path).await?;
-        check!(
+        ensure!(
             sha256(&read) == sha256(data),
             "{path}: SHA-256 differs from what was written"
         );
     }
     let uploads = uploads_under_root(c).await?;
-    check!(uploads.is_empty(), "multipart uploads left: {uploads:?}");
+    ensure!(uploads.is_empty(), "multipart uploads left: {uploads:?}");
     Ok(())
 }
 
@@ -353,11 +352,11 @@ pub async fn mixed_operations_under_faults(c: &Ctx) -> Result<()> {
         elapsed.as_secs_f64(),
         model.len()
     );
-    check!(
+    ensure!(
         counts.total() >= counts.requests / 10,
         "too few faults injected: {counts}"
     );
-    check!(retries > 0, "no retry was counted (metrics of {tenant})");
+    ensure!(retries > 0, "no retry was counted (metrics of {tenant})");
     let paths: Vec<String> = model.into_keys().collect();
     c.driver.delete_files(&paths).await?;
     Ok(())
@@ -416,7 +415,7 @@ pub async fn faults_without_retries_never_corrupt(c: &Ctx) -> Result<()> {
     // Written objects are exact; a failed write left nothing, or (its answer lost) exact bytes.
     for (path, data) in &attempted {
         match driver.get_content(path).await {
-            Ok(stored) => check!(
+            Ok(stored) => ensure!(
                 sha256(&stored) == sha256(data),
                 "{path}: stored bytes differ"
             ),
@@ -428,7 +427,7 @@ pub async fn faults_without_retries_never_corrupt(c: &Ctx) -> Result<()> {
         "      maxretries 0: {} writes succeeded, {errors} operations failed with typed errors, {reads} reads exact; proxy: {counts}",
         written.len()
     );
-    check!(
+    ensure!(
         errors > 0,
         "20 % faults without retries surfaced no error: {counts}"
     );
@@ -475,7 +474,7 @@ pub async fn slow_down_lowers_the_rate(c: &Ctx) -> Result<()> {
         elapsed.as_secs_f64(),
         counts.requests,
     );
-    check!(
+    ensure!(
         share < 25,
         "{share} % of the requests were refused: the rate did not adapt"
     );

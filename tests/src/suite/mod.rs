@@ -1,64 +1,51 @@
-//! The cases, their context and shared helpers.
+//! The conformance suite: every case of [`s3drv_host::check`] (what `s3drv check` runs
+//! against an operator's bucket) plus the cases that need this crate's servers, proxies,
+//! CLI binary or raw S3 requests.
 
 mod cli;
-mod content;
 mod credentials;
 mod faults;
 mod options;
 mod sandbox;
 mod tree;
-mod writer;
 
-use std::future::Future;
-use std::path::PathBuf;
-use std::pin::Pin;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use s3drv_host::{Driver, Error, Runtime};
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+pub use s3drv_host::check::{
+    CaseFuture, Outcome, expect_invalid_path, expect_not_found, random_bytes, random_name,
+    read_stream, same_bytes, sha256, sorted, walk_set, write_stream,
+};
 
 use crate::servers::Endpoint;
 
-/// What one case gets: a driver rooted at a fresh prefix, and the means to open others.
+/// What a harness case gets: the context of a [`s3drv_host::check`] case, plus the server it
+/// runs against and the `s3drv` CLI.
 pub struct Ctx {
-    /// The driver of this case (`rootdirectory` = [`Ctx::root`], `chunksize` 5 MiB).
-    pub driver: Driver,
-    /// The case's root directory in the bucket.
-    pub root: String,
-    /// The bucket.
+    /// The case's driver, root, store and runtime.
+    pub check: s3drv_host::check::Ctx,
+    /// The bucket, with its keys and what the server checks.
     pub endpoint: Endpoint,
-    /// The runtime, to open more drivers.
-    pub runtime: Runtime,
-    /// Full-size cases (`make test-large`) instead of reduced ones.
-    pub large: bool,
     /// The `s3drv` CLI binary, for the CLI cases.
     pub cli: PathBuf,
+    /// The component the runtime loaded, for programs the cases start.
+    pub component: PathBuf,
 }
 
-impl Ctx {
-    /// A driver on the same bucket with `root` and extra parameters.
-    pub async fn open(&self, root: &str, extra: &[(&str, &str)]) -> Result<Driver> {
-        let mut params = self.endpoint.params(root);
-        params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        Ok(self.runtime.open(params).await?)
+impl Deref for Ctx {
+    type Target = s3drv_host::check::Ctx;
+
+    fn deref(&self) -> &Self::Target {
+        &self.check
     }
 }
 
-/// A boxed case future.
-pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
-
-/// When a case applies.
+/// When a harness case applies, beyond [`s3drv_host::check::Needs`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
-    /// Any S3 server.
-    Nothing,
-    /// A server that verifies signatures.
-    SignatureChecks,
-    /// Full-size runs only (`make test-large`), on a server that stores 10 GiB objects.
-    LargeHugeObjects,
+    /// What a library case needs.
+    Check(s3drv_host::check::Needs),
     /// A server reporting storage class, SSE and ACL of objects.
     ObjectAttributes,
     /// A server whose URL serves STS and instance metadata too.
@@ -69,226 +56,168 @@ pub enum Needs {
     TlsCopy,
     /// A plain-HTTP endpoint the fault-injection proxy can stand in front of.
     PlainHttp,
+    /// A server on which keys with read-only access can be made.
+    ReadOnlyKeys,
+}
+
+impl Needs {
+    /// `Err(why)` when a case with these needs does not apply to `endpoint`.
+    pub fn applies(self, endpoint: &Endpoint, large: bool) -> Result<(), &'static str> {
+        let has = &endpoint.capabilities;
+        match self {
+            Needs::Check(needs) => needs.applies(&endpoint.store(), large),
+            Needs::ObjectAttributes if !has.reports_object_attributes => {
+                Err("the server does not report object attributes")
+            }
+            Needs::CredentialEndpoints if !has.serves_credential_endpoints => {
+                Err("the server serves no STS or instance metadata")
+            }
+            Needs::SigV2 if !has.accepts_sigv2 => {
+                Err("the server does not accept Signature Version 2")
+            }
+            Needs::TlsCopy if !has.can_start_tls_copy => {
+                Err("no TLS copy of this server can be started here")
+            }
+            Needs::PlainHttp if !endpoint.url.starts_with("http://") => {
+                Err("the fault proxy forwards plain HTTP only")
+            }
+            Needs::ReadOnlyKeys if endpoint.read_only_key.is_none() => {
+                Err("no read-only key can be made on this server")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// How a case runs: with the library's context, or with this crate's.
+pub enum Run {
+    /// A case of [`s3drv_host::check::cases`].
+    Check(for<'a> fn(&'a s3drv_host::check::Ctx) -> CaseFuture<'a>),
+    /// A case of this crate.
+    Harness(for<'a> fn(&'a Ctx) -> CaseFuture<'a>),
 }
 
 /// One test case.
 pub struct Case {
     /// `reference_name`: the name of the distribution / GitLab test it ports.
     pub name: &'static str,
-    /// What the server must check for the case to mean anything.
+    /// What the server must offer for the case to mean anything.
     pub needs: Needs,
     /// The case.
-    pub run: for<'a> fn(&'a Ctx) -> CaseFuture<'a>,
+    pub run: Run,
 }
 
 macro_rules! case {
     ($module:ident :: $name:ident) => {
-        Case {
-            name: stringify!($name),
-            needs: Needs::Nothing,
-            run: |c| Box::pin($module::$name(c)),
-        }
+        case!(
+            $module::$name,
+            Needs::Check(s3drv_host::check::Needs::Nothing)
+        )
     };
     ($module:ident :: $name:ident, $needs:expr) => {
         Case {
             name: stringify!($name),
             needs: $needs,
-            run: |c| Box::pin($module::$name(c)),
+            run: Run::Harness(|c| Box::pin($module::$name(c))),
         }
     };
 }
 
-/// Every case, in the order they run.
+/// Every case, in the order they run: the library's, then this crate's.
 pub fn cases() -> Vec<Case> {
-    vec![
-        case!(content::root_exists),
-        case!(content::valid_paths),
-        case!(content::invalid_paths),
-        case!(content::write_read),
-        case!(content::truncate),
-        case!(content::read_nonexistent),
-        case!(content::write_read_streams),
-        case!(content::write_read_large_stream),
-        case!(content::reader_with_offset),
-        case!(content::read_nonexistent_stream),
-        case!(content::put_content_multiple_times),
-        case!(content::put_content_zero_size_file),
-        case!(content::concurrent_stream_reads),
-        case!(content::url_for),
-        case!(content::redirect_url),
-        case!(writer::continue_stream_append_large),
-        case!(writer::continue_stream_append_uneven),
-        case!(writer::continue_stream_append_small),
-        case!(writer::flush_object_twice_chunk_size),
-        case!(writer::write_zero_byte_stream_then_append),
-        case!(writer::write_zero_byte_content_then_append),
-        case!(writer::continue_append_zero_size_blob),
-        case!(writer::zero_byte_blob_upload_session),
-        case!(writer::append_inexistent_blob),
-        case!(writer::append_to_committed_content),
-        case!(writer::writer_state_transitions),
-        case!(writer::writer_cancel),
-        case!(writer::concurrent_write_causes_error),
-        case!(writer::concurrent_file_streams),
-        case!(writer::write_read_small_stream),
-        case!(writer::max_upload_size, Needs::LargeHugeObjects),
-        case!(tree::list),
-        case!(tree::list_1200_files),
-        case!(tree::list_overlapping_paths),
-        case!(tree::list_unprefixed),
-        case!(tree::list_objects_v2),
-        case!(tree::stat_call),
-        case!(tree::move_content),
-        case!(tree::move_overwrite),
-        case!(tree::move_nonexistent),
-        case!(tree::move_invalid),
-        case!(tree::move_onto_itself),
-        case!(tree::move_with_multipart_copy),
-        case!(tree::delete),
-        case!(tree::delete_nonexistent),
-        case!(tree::delete_folder),
-        case!(tree::delete_only_deletes_subpaths),
-        case!(tree::delete_table),
-        case!(tree::delete_file_equal_folder_file_name),
-        case!(tree::over_thousand_blobs),
-        case!(tree::delete_files),
-        case!(tree::delete_files_not_found),
-        case!(tree::create_list_delete_tight_loop),
-        case!(tree::walk_table),
-        case!(tree::walk_skip_dir),
-        case!(tree::walk_error_path_not_found),
-        case!(tree::walk_overlapping_paths),
-        case!(tree::walk_parallel_matches_walk),
-        case!(tree::walk_empty_dir),
-        case!(cli::cli_writer_resumed_by_another_process),
-        case!(cli::cli_operations),
-        case!(cli::cli_errors),
-        case!(cli::cli_wrong_secret_key, Needs::SignatureChecks),
-        case!(cli::cli_metrics_endpoint),
-        case!(
-            options::attributes_of_every_new_object,
-            Needs::ObjectAttributes
-        ),
-        case!(
-            options::object_ownership_sends_no_acl,
-            Needs::ObjectAttributes
-        ),
-        case!(options::checksum_algorithms, Needs::SignatureChecks),
-        case!(options::corrupted_bodies_refused, Needs::SignatureChecks),
-        case!(options::loglevels_never_print_secrets),
-        case!(options::signature_version_2, Needs::SigV2),
-        case!(options::tls_verification, Needs::TlsCopy),
-        case!(options::max_retries_and_retry_log),
-        case!(options::multipart_etag_is_md5_of_part_md5s),
-        case!(options::request_rate_limited),
-        case!(credentials::credentials_from_granted_environment),
-        case!(credentials::no_credentials_named_clearly),
-        case!(
-            credentials::instance_role_credentials,
-            Needs::CredentialEndpoints
-        ),
-        case!(
-            credentials::web_identity_credentials,
-            Needs::CredentialEndpoints
-        ),
-        case!(
-            credentials::container_credentials,
-            Needs::CredentialEndpoints
-        ),
-        case!(sandbox::memory_cap_fails_that_call_only),
-        case!(sandbox::call_deadline_fails_that_call_only),
-        case!(sandbox::concurrent_writers_wait_for_instances),
-        case!(faults::reader_resumes_after_a_cut_body, Needs::PlainHttp),
-        case!(faults::mixed_operations_under_faults, Needs::PlainHttp),
-        case!(
-            faults::faults_without_retries_never_corrupt,
-            Needs::PlainHttp
-        ),
-        case!(faults::slow_down_lowers_the_rate, Needs::PlainHttp),
-    ]
-}
-
-/// Deterministic pseudo-random bytes.
-pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut data = vec![0u8; len];
-    rng.fill(&mut data[..]);
-    data
-}
-
-/// A random path component of `[a-z0-9]`.
-pub fn random_name(len: usize) -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    (0..len)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+    let library = s3drv_host::check::cases().into_iter().map(|case| Case {
+        name: case.name,
+        needs: Needs::Check(case.needs),
+        run: Run::Check(case.run),
+    });
+    let signature_checks = Needs::Check(s3drv_host::check::Needs::SignatureChecks);
+    library
+        .chain([
+            case!(tree::walk_empty_dir),
+            case!(cli::cli_writer_resumed_by_another_process),
+            case!(cli::cli_operations),
+            case!(cli::cli_errors),
+            case!(cli::cli_wrong_secret_key, signature_checks),
+            case!(cli::cli_metrics_endpoint),
+            case!(cli::cli_check_passes),
+            case!(
+                cli::cli_check_refused_without_write_access,
+                Needs::ReadOnlyKeys
+            ),
+            case!(cli::embedding_example_runs),
+            case!(
+                options::attributes_of_every_new_object,
+                Needs::ObjectAttributes
+            ),
+            case!(
+                options::object_ownership_sends_no_acl,
+                Needs::ObjectAttributes
+            ),
+            case!(options::checksum_algorithms, signature_checks),
+            case!(options::corrupted_bodies_refused, signature_checks),
+            case!(options::loglevels_never_print_secrets),
+            case!(options::signature_version_2, Needs::SigV2),
+            case!(options::tls_verification, Needs::TlsCopy),
+            case!(options::max_retries_and_retry_log),
+            case!(options::multipart_etag_is_md5_of_part_md5s),
+            case!(options::request_rate_limited),
+            case!(credentials::credentials_from_granted_environment),
+            case!(credentials::no_credentials_named_clearly),
+            case!(
+                credentials::instance_role_credentials,
+                Needs::CredentialEndpoints
+            ),
+            case!(
+                credentials::web_identity_credentials,
+                Needs::CredentialEndpoints
+            ),
+            case!(
+                credentials::container_credentials,
+                Needs::CredentialEndpoints
+            ),
+            case!(sandbox::memory_cap_fails_that_call_only),
+            case!(sandbox::call_deadline_fails_that_call_only),
+            case!(sandbox::concurrent_writers_wait_for_instances),
+            case!(faults::reader_resumes_after_a_cut_body, Needs::PlainHttp),
+            case!(faults::mixed_operations_under_faults, Needs::PlainHttp),
+            case!(
+                faults::faults_without_retries_never_corrupt,
+                Needs::PlainHttp
+            ),
+            case!(faults::slow_down_lowers_the_rate, Needs::PlainHttp),
+        ])
         .collect()
 }
 
-/// SHA-256 of `data`, hex.
-pub fn sha256(data: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(data))
-}
-
-/// Writes `data` through a new writer in `piece`-sized writes and commits.
-pub async fn write_stream(driver: &Driver, path: &str, data: &[u8], piece: usize) -> Result<()> {
-    let mut writer = driver.writer(path, false).await?;
-    for chunk in data.chunks(piece.max(1)) {
-        writer.write_all(chunk).await?;
+/// Runs `case` against `endpoint` in a driver rooted at `root`, and cleans up after it.
+pub async fn run_case(
+    case: &Case,
+    endpoint: &Endpoint,
+    runtime: &s3drv_host::Runtime,
+    cli: &Path,
+    component: &Path,
+    root: &str,
+    large: bool,
+) -> Outcome {
+    if let Err(why) = case.needs.applies(endpoint, large) {
+        return Outcome::NotApplicable(why);
     }
-    let size = writer.size().await?;
-    if size != data.len() as u64 {
-        bail!("writer size {size} before commit, expected {}", data.len());
-    }
-    writer.commit().await?;
-    Ok(())
-}
-
-/// Reads `path` from `offset` to the end through a reader.
-pub async fn read_stream(driver: &Driver, path: &str, offset: i64) -> Result<Vec<u8>> {
-    let mut content = Vec::new();
-    driver
-        .reader(path, offset)
-        .await?
-        .read_to_end(&mut content)
-        .await?;
-    Ok(content)
-}
-
-/// Fails unless `data` equals `expected`, comparing SHA-256 digests for large data.
-pub fn same_bytes(what: &str, data: &[u8], expected: &[u8]) -> Result<()> {
-    if data.len() != expected.len() || sha256(data) != sha256(expected) {
-        bail!(
-            "{what}: got {} bytes (sha256 {}), expected {} bytes (sha256 {})",
-            data.len(),
-            sha256(data),
-            expected.len(),
-            sha256(expected)
-        );
-    }
-    Ok(())
-}
-
-/// Fails unless `result` is `path-not-found` for exactly `path`, displayed with the driver name.
-pub fn expect_not_found<T: std::fmt::Debug>(result: Result<T, Error>, path: &str) -> Result<()> {
-    match result {
-        Err(Error::PathNotFound(p)) if p == path => {
-            let text = Error::PathNotFound(p).to_string();
-            if !text.starts_with("s3aws: ") {
-                bail!("error text {text:?} does not start with the driver name");
-            }
-            Ok(())
-        }
-        other => bail!("expected path-not-found for {path}, got {other:?}"),
-    }
-}
-
-/// Fails unless `result` is `invalid-path` for `path`.
-pub fn expect_invalid_path<T: std::fmt::Debug>(result: Result<T, Error>, path: &str) -> Result<()> {
-    match result {
-        Err(Error::InvalidPath(p)) if p == path => Ok(()),
-        other => bail!("expected invalid-path for {path:?}, got {other:?}"),
-    }
+    let check = match s3drv_host::check::Ctx::new(runtime, &endpoint.store(), root, large).await {
+        Ok(check) => check,
+        Err(e) => return Outcome::Failed(format!("{e:#}")),
+    };
+    let ctx = Ctx {
+        check,
+        endpoint: endpoint.clone(),
+        cli: cli.to_path_buf(),
+        component: component.to_path_buf(),
+    };
+    let result = s3drv_host::check::within_case_timeout(match &case.run {
+        Run::Check(run) => run(&ctx.check),
+        Run::Harness(run) => run(&ctx),
+    })
+    .await;
+    ctx.conclude(result).await
 }
 
 /// An answer of [`raw_request`]: status, headers (lower-case names) and body text.
@@ -428,14 +357,4 @@ pub async fn raw_put(c: &Ctx, key: &str, body: Vec<u8>) -> Result<()> {
         bail!("raw PUT {key}: status {}: {}", answer.status, answer.body);
     }
     Ok(())
-}
-
-/// Checks a condition inside a case.
-#[macro_export]
-macro_rules! check {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            anyhow::bail!($($msg)+);
-        }
-    };
 }

@@ -1,12 +1,11 @@
 //! The S3 options of the configuration on real servers: object attributes (moto reports
 //! them), checksums (Garage verifies them), log levels, Signature Version 2 and TLS.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use s3drv_guest::s3::checksum::{ChecksumAlgorithm, Crc};
 use s3drv_host::{Driver, Tenant};
 
 use super::{Ctx, random_bytes, raw_request, read_stream, same_bytes, write_stream};
-use crate::check;
 use crate::logs;
 
 const MIB: usize = 1024 * 1024;
@@ -81,7 +80,7 @@ pub async fn attributes_of_every_new_object(c: &Ctx) -> Result<()> {
     create_every_way(&driver).await?;
     for key in CREATED {
         let head = raw_request(c, "HEAD", key, &[], Vec::new()).await?;
-        check!(head.status == 200, "HEAD {key}: {}", head.status);
+        ensure!(head.status == 200, "HEAD {key}: {}", head.status);
         let expect = [
             ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
             ("x-amz-server-side-encryption", "aws:kms"),
@@ -91,14 +90,14 @@ pub async fn attributes_of_every_new_object(c: &Ctx) -> Result<()> {
             ),
         ];
         for (name, value) in expect {
-            check!(
+            ensure!(
                 head.header(name).is_some_and(|v| v.ends_with(value)),
                 "{key}: {name} is {:?}, expected {value}",
                 head.header(name)
             );
         }
         let acl = raw_request(c, "GET", &format!("{key}?acl"), &[], Vec::new()).await?;
-        check!(
+        ensure!(
             acl.body
                 .contains("http://acs.amazonaws.com/groups/global/AllUsers")
                 && acl.body.contains("<Permission>READ</Permission>"),
@@ -134,18 +133,18 @@ pub async fn object_ownership_sends_no_acl(c: &Ctx) -> Result<()> {
         .iter()
         .filter(|l| l.contains("signed (V4) headers"))
         .count();
-    check!(
+    ensure!(
         signed >= 10,
         "only {signed} signing lines logged for {tenant}"
     );
-    check!(
+    ensure!(
         !lines.iter().any(|l| l.contains("x-amz-acl")),
         "an x-amz-acl header was sent: {:?}",
         lines.iter().find(|l| l.contains("x-amz-acl"))
     );
     for key in CREATED {
         let head = raw_request(c, "HEAD", key, &[], Vec::new()).await?;
-        check!(
+        ensure!(
             head.header("x-amz-server-side-encryption") == Some("AES256")
                 && head.header("x-amz-storage-class") == Some("STANDARD_IA"),
             "{key}: headers {:?}",
@@ -186,14 +185,14 @@ pub async fn checksum_algorithms(c: &Ctx) -> Result<()> {
             let sent = |header: &str| lines.iter().any(|l| l.contains(header));
             match ChecksumAlgorithm::from_name(value) {
                 Some(ChecksumAlgorithm::Md5) => {
-                    check!(!sent("x-amz-checksum-"), "MD5 sent x-amz-checksum headers")
+                    ensure!(!sent("x-amz-checksum-"), "MD5 sent x-amz-checksum headers")
                 }
-                Some(algorithm) => check!(
+                Some(algorithm) => ensure!(
                     sent(algorithm.header()) && sent("x-amz-checksum-algorithm"),
                     "{value}: {} or x-amz-checksum-algorithm never sent",
                     algorithm.header()
                 ),
-                None => check!(
+                None => ensure!(
                     !sent("x-amz-checksum-"),
                     "checksum_disabled sent x-amz-checksum headers"
                 ),
@@ -221,14 +220,14 @@ pub async fn corrupted_bodies_refused(c: &Ctx) -> Result<()> {
         let key = format!("corrupt-{name}");
         let headers = [(algorithm.header(), checksum.as_str())];
         let refused = raw_request(c, "PUT", &key, &headers, corrupted.clone()).await?;
-        check!(
+        ensure!(
             (400..500).contains(&refused.status),
             "{name}: corrupted body answered {}: {}",
             refused.status,
             refused.body
         );
         let accepted = raw_request(c, "PUT", &key, &headers, body.clone()).await?;
-        check!(
+        ensure!(
             accepted.status == 200,
             "{name}: intact body answered {}: {}",
             accepted.status,
@@ -265,7 +264,7 @@ pub async fn loglevels_never_print_secrets(c: &Ctx) -> Result<()> {
         driver.put_content("/log/b", b"b".to_vec()).await?;
         driver.stat("/log/a").await?;
         driver.list("/log").await?;
-        check!(
+        ensure!(
             driver.get_content("/log/missing").await.is_err(),
             "missing file read"
         );
@@ -278,8 +277,8 @@ pub async fn loglevels_never_print_secrets(c: &Ctx) -> Result<()> {
             .filter(|line| line.contains("s3drv::driver"))
             .collect();
         match expected {
-            None => check!(lines.is_empty(), "{level} logged {lines:?}"),
-            Some(text) => check!(
+            None => ensure!(lines.is_empty(), "{level} logged {lines:?}"),
+            Some(text) => ensure!(
                 lines.iter().any(|l| l.contains(text)),
                 "{level} logged nothing with {text:?}: {lines:?}"
             ),
@@ -287,10 +286,10 @@ pub async fn loglevels_never_print_secrets(c: &Ctx) -> Result<()> {
     }
     let all = logs::captured();
     for secret in [c.endpoint.secret_key.as_str(), session_token] {
-        check!(!all.contains(secret), "a secret appears in the log");
+        ensure!(!all.contains(secret), "a secret appears in the log");
     }
     for (i, _) in all.match_indices("Signature=") {
-        check!(
+        ensure!(
             all[i..].starts_with("Signature=<redacted>"),
             "a signature appears in the log: {}",
             &all[i..(i + 60).min(all.len())]
@@ -303,7 +302,7 @@ pub async fn loglevels_never_print_secrets(c: &Ctx) -> Result<()> {
 /// warning, and URLs are presigned the SigV2 way.
 pub async fn signature_version_2(c: &Ctx) -> Result<()> {
     let driver = c.open(&c.root, &[("v4auth", "false")]).await?;
-    check!(
+    ensure!(
         driver.warnings().iter().any(|w| w.contains("deprecated")),
         "no deprecation warning: {:?}",
         driver.warnings()
@@ -317,7 +316,7 @@ pub async fn signature_version_2(c: &Ctx) -> Result<()> {
     )?;
     driver.move_("/v2/blob", "/v2/moved").await?;
     let url = driver.url_for("/v2/moved", "GET", None).await?;
-    check!(
+    ensure!(
         url.contains("AWSAccessKeyId=") && url.contains("&Signature="),
         "not a SigV2 URL: {url}"
     );
@@ -358,7 +357,7 @@ pub async fn tls_verification(c: &Ctx) -> Result<()> {
             .err()
             .context("an untrusted certificate was accepted")?
     );
-    check!(
+    ensure!(
         text.contains("TlsCertificateError"),
         "unclear TLS error: {text}"
     );
@@ -371,7 +370,7 @@ pub async fn tls_verification(c: &Ctx) -> Result<()> {
     trusted.put_content("/tls", b"trusted".to_vec()).await?;
 
     let skipping = c.runtime.open(params("true")).await?;
-    check!(
+    ensure!(
         skipping.get_content("/tls").await? == b"trusted",
         "skipverify read other data"
     );
@@ -402,7 +401,7 @@ pub async fn max_retries_and_retry_log(c: &Ctx) -> Result<()> {
             .await
             .err()
             .context("a closed port answered")?;
-        check!(
+        ensure!(
             format!("{error}").contains("ConnectionRefused"),
             "unexpected error: {error}"
         );
@@ -410,7 +409,7 @@ pub async fn max_retries_and_retry_log(c: &Ctx) -> Result<()> {
             .iter()
             .filter(|l| l.contains("retry "))
             .count();
-        check!(
+        ensure!(
             logged == retries,
             "{logged} retries logged with maxretries {retries}"
         );
@@ -462,11 +461,11 @@ pub async fn request_rate_limited(c: &Ctx) -> Result<()> {
     println!(
         "      500 stats at 50/s: {seconds:.2} s; 200 unlimited stats: {alone:.2?} alone, {fast:.2?} beside"
     );
-    check!(
+    ensure!(
         (9.5..=10.5).contains(&seconds),
         "500 stats at 50/s took {seconds:.2} s"
     );
-    check!(
+    ensure!(
         fast < alone * 2 + std::time::Duration::from_secs(1),
         "the unlimited tenant was slowed: 200 stats took {fast:?} beside the limited tenant, {alone:?} alone"
     );
@@ -486,7 +485,7 @@ pub async fn multipart_etag_is_md5_of_part_md5s(c: &Ctx) -> Result<()> {
     }
     let expected = format!("\"{:x}-3\"", md5::Md5::digest(&digests));
     let head = raw_request(c, "HEAD", "etag", &[], Vec::new()).await?;
-    check!(
+    ensure!(
         head.header("etag") == Some(expected.as_str()),
         "ETag {:?}, expected {expected}",
         head.header("etag")

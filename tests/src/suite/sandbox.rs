@@ -7,11 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Result, ensure};
 use s3drv_host::{Driver, Error, Limits, Tenant};
 
 use super::{Ctx, random_bytes, read_stream, same_bytes, write_stream};
-use crate::check;
 
 const MIB: usize = 1024 * 1024;
 
@@ -54,7 +53,7 @@ async fn with_bystanders<T>(c: &Ctx, during: impl Future<Output = T>) -> Result<
     stop.store(true, Ordering::Relaxed);
     for (i, bystander) in bystanders.into_iter().enumerate() {
         let served = bystander.await??;
-        check!(served > 0, "bystander {i} served nothing");
+        ensure!(served > 0, "bystander {i} served nothing");
     }
     Ok(outcome)
 }
@@ -77,11 +76,11 @@ pub async fn memory_cap_fails_that_call_only(c: &Ctx) -> Result<()> {
     .await?;
     match with_bystanders(c, capped.get_content("/big")).await? {
         Err(Error::LimitExceeded(message)) => {
-            check!(message.contains("reader"), "unhelpful message: {message}")
+            ensure!(message.contains("reader"), "unhelpful message: {message}")
         }
         other => anyhow::bail!("96 MiB fit in 64 MiB: {:?}", other.map(|v| v.len())),
     }
-    check!(
+    ensure!(
         capped.get_content("/small").await? == b"small",
         "small read"
     );
@@ -103,14 +102,14 @@ pub async fn memory_cap_fails_that_call_only(c: &Ctx) -> Result<()> {
     )
     .await?;
     let failed = with_bystanders(c, write_stream(&big_parts, "/parts", b"x", 1)).await?;
-    check!(
+    ensure!(
         matches!(
             failed.as_ref().map_err(|e| e.downcast_ref::<Error>()),
             Err(Some(Error::Component(_)))
         ),
         "a 100 MiB part buffer fit in 64 MiB: {failed:?}"
     );
-    check!(
+    ensure!(
         big_parts.get_content("/small").await? == b"small",
         "small read after the trap"
     );
@@ -134,20 +133,20 @@ pub async fn call_deadline_fails_that_call_only(c: &Ctx) -> Result<()> {
     .await?;
     let slow = hasty.put_content("/slow", random_bytes(64 * MIB, 12));
     match with_bystanders(c, slow).await? {
-        Err(Error::Component(e)) => check!(
+        Err(Error::Component(e)) => ensure!(
             format!("{e:#}").contains("deadline"),
             "unexpected trap: {e:#}"
         ),
         other => anyhow::bail!("64 MiB were checksummed within 60 ms: {other:?}"),
     }
     hasty.put_content("/quick", b"q".to_vec()).await?;
-    check!(
+    ensure!(
         c.driver.get_content("/quick").await? == b"q",
         "quick write lost"
     );
     c.driver.delete("/quick").await?;
     // The trap came before the upload: nothing was stored.
-    check!(c.driver.stat("/slow").await.is_err(), "/slow exists");
+    ensure!(c.driver.stat("/slow").await.is_err(), "/slow exists");
     Ok(())
 }
 

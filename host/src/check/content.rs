@@ -1,19 +1,19 @@
 //! put-content / get-content, readers and presigned URLs.
 
-use anyhow::{Result, bail};
-use s3drv_host::Error;
+use crate::Error;
+use anyhow::{Result, bail, ensure};
 
 use super::{
-    Ctx, expect_invalid_path, expect_not_found, random_bytes, read_stream, same_bytes, write_stream,
+    Ctx, expect_invalid_path, expect_not_found, fetch, random_bytes, read_stream, same_bytes,
+    write_stream,
 };
-use crate::check;
 
 const MIB: usize = 1 << 20;
 
 /// TestRootExists: list("/") works on an empty root.
 pub async fn root_exists(c: &Ctx) -> Result<()> {
     let children = c.driver.list("/").await?;
-    check!(
+    ensure!(
         children.is_empty(),
         "list(\"/\") of a fresh root returned {children:?}"
     );
@@ -54,7 +54,7 @@ pub async fn invalid_paths(c: &Ctx) -> Result<()> {
     for path in ["", "/", "abc", "123.abc", "//bcd", "/abc_123/"] {
         expect_invalid_path(c.driver.put_content(path, b"x".to_vec()).await, path)?;
         let err = c.driver.get_content(path).await;
-        check!(
+        ensure!(
             err.as_ref()
                 .is_err_and(|e| e.to_string().starts_with("s3aws: invalid path")),
             "get {path:?}: {err:?}"
@@ -132,7 +132,7 @@ pub async fn write_read_large_stream(c: &Ctx) -> Result<()> {
         written += data.len();
         seed += 1;
     }
-    check!(
+    ensure!(
         writer.size().await? == size as u64,
         "writer size before commit"
     );
@@ -150,8 +150,8 @@ pub async fn write_read_large_stream(c: &Ctx) -> Result<()> {
         sha2::Digest::update(&mut digest, &buf[..n]);
         read += n;
     }
-    check!(read == size, "read {read} bytes of {size}");
-    check!(
+    ensure!(read == size, "read {read} bytes of {size}");
+    ensure!(
         format!("{:x}", sha2::Digest::finalize(digest)) == expected,
         "SHA-256 of the large stream differs"
     );
@@ -172,7 +172,7 @@ pub async fn reader_with_offset(c: &Ctx) -> Result<()> {
     }
     match c.driver.reader("/offset", -1).await {
         Err(e @ Error::InvalidOffset { .. }) => {
-            check!(
+            ensure!(
                 e.to_string() == "s3aws: invalid offset: -1 for path: /offset",
                 "message: {e}"
             );
@@ -205,11 +205,11 @@ pub async fn put_content_multiple_times(c: &Ctx) -> Result<()> {
 /// TestPutContentZeroSizeFile.
 pub async fn put_content_zero_size_file(c: &Ctx) -> Result<()> {
     c.driver.put_content("/empty", Vec::new()).await?;
-    check!(
+    ensure!(
         c.driver.get_content("/empty").await?.is_empty(),
         "empty object is not empty"
     );
-    check!(
+    ensure!(
         c.driver.stat("/empty").await?.size == 0,
         "stat size of empty object"
     );
@@ -239,58 +239,37 @@ pub async fn concurrent_stream_reads(c: &Ctx) -> Result<()> {
     Ok(())
 }
 
-fn fetch(method: &str, url: &str) -> Result<(u16, Vec<u8>, Option<String>)> {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let response = match method {
-        "HEAD" => agent.head(url).call()?,
-        _ => agent.get(url).call()?,
-    };
-    let status = response.status().as_u16();
-    let length = response
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
-    let body = if method == "HEAD" {
-        Vec::new()
-    } else {
-        response.into_body().read_to_vec()?
-    };
-    Ok((status, body, length))
-}
-
 /// TestURLFor / TestS3DriverURLFor: presigned GET and HEAD work, each only for its method;
 /// default expiry 1200 s, custom 3600 s; POST is unsupported.
 pub async fn url_for(c: &Ctx) -> Result<()> {
     let data = random_bytes(32, 13);
     c.driver.put_content("/url", data.clone()).await?;
     let get = c.driver.url_for("/url", "GET", None).await?;
-    check!(get.contains("X-Amz-Expires=1200"), "default expiry: {get}");
-    let (get_url, head_url) = (get.clone(), c.driver.url_for("/url", "HEAD", None).await?);
-    let (status, body, _) = tokio::task::spawn_blocking(move || fetch("GET", &get_url)).await??;
-    check!(
-        status == 200 && body == data,
-        "GET of a GET URL: status {status}, {} bytes",
-        body.len()
+    ensure!(get.contains("X-Amz-Expires=1200"), "default expiry: {get}");
+    let head = c.driver.url_for("/url", "HEAD", None).await?;
+    let got = fetch("GET", &get).await?;
+    ensure!(
+        got.status == 200 && got.body == data,
+        "GET of a GET URL: status {}, {} bytes",
+        got.status,
+        got.body.len()
     );
-    let url = head_url.clone();
-    let (status, _, length) = tokio::task::spawn_blocking(move || fetch("HEAD", &url)).await??;
-    check!(
-        status == 200 && length.as_deref() == Some("32"),
-        "HEAD of a HEAD URL: status {status}, length {length:?}"
+    let got = fetch("HEAD", &head).await?;
+    ensure!(
+        got.status == 200 && got.length.as_deref() == Some("32"),
+        "HEAD of a HEAD URL: status {}, length {:?}",
+        got.status,
+        got.length
     );
-    if c.endpoint.capabilities.verifies_signatures {
-        let (status, _, _) = tokio::task::spawn_blocking(move || fetch("GET", &head_url)).await??;
-        check!(status == 403, "GET of a HEAD URL answered {status}");
+    if c.store.verifies_signatures {
+        let status = fetch("GET", &head).await?.status;
+        ensure!(status == 403, "GET of a HEAD URL answered {status}");
     }
     let custom = c
         .driver
         .url_for("/url", "GET", Some(std::time::Duration::from_secs(3600)))
         .await?;
-    check!(
+    ensure!(
         custom.contains("X-Amz-Expires=3600"),
         "custom expiry: {custom}"
     );
@@ -309,20 +288,22 @@ pub async fn redirect_url(c: &Ctx) -> Result<()> {
     let Some(url) = c.driver.redirect_url("GET", "/redirect").await? else {
         bail!("no redirect for GET")
     };
-    let (status, body, _) = tokio::task::spawn_blocking(move || fetch("GET", &url)).await??;
-    check!(
-        status == 200 && body == data,
-        "redirect GET: status {status}"
+    let got = fetch("GET", &url).await?;
+    ensure!(
+        got.status == 200 && got.body == data,
+        "redirect GET: status {}",
+        got.status
     );
     let Some(url) = c.driver.redirect_url("HEAD", "/redirect").await? else {
         bail!("no redirect for HEAD")
     };
-    let (status, _, length) = tokio::task::spawn_blocking(move || fetch("HEAD", &url)).await??;
-    check!(
-        status == 200 && length.as_deref() == Some("32"),
-        "redirect HEAD: status {status}"
+    let got = fetch("HEAD", &url).await?;
+    ensure!(
+        got.status == 200 && got.length.as_deref() == Some("32"),
+        "redirect HEAD: status {}",
+        got.status
     );
-    check!(
+    ensure!(
         c.driver.redirect_url("PUT", "/redirect").await?.is_none(),
         "PUT must not redirect"
     );

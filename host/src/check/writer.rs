@@ -1,11 +1,10 @@
 //! Writers: resume, the restart rule, zero-size blobs, the state machine, concurrency.
 
-use anyhow::{Result, bail};
-use s3drv_host::{Error, Writer, WriterState};
+use crate::{Error, Writer, WriterState};
+use anyhow::{Result, bail, ensure};
 use tokio::io::AsyncWriteExt;
 
 use super::{Ctx, expect_not_found, random_bytes, read_stream, same_bytes, write_stream};
-use crate::check;
 
 const CHUNK: usize = 5 << 20;
 
@@ -21,13 +20,13 @@ async fn session(
 ) -> Result<()> {
     let mut writer = c.driver.writer(path, append).await?;
     let size = writer.size().await?;
-    check!(
+    ensure!(
         size == starts_at as u64,
         "resumed writer size {size}, expected {starts_at}"
     );
     writer.write_all(data).await?;
     let size = writer.size().await?;
-    check!(
+    ensure!(
         size == (starts_at + data.len()) as u64,
         "size {size} after writing, expected {}",
         starts_at + data.len()
@@ -109,7 +108,7 @@ pub async fn write_zero_byte_stream_then_append(c: &Ctx) -> Result<()> {
     let mut writer = c.driver.writer("/zero", false).await?;
     writer.commit().await?;
     writer.close().await?;
-    check!(
+    ensure!(
         read_stream(&c.driver, "/zero", 0).await?.is_empty(),
         "zero-size object is not empty"
     );
@@ -140,11 +139,11 @@ pub async fn continue_append_zero_size_blob(c: &Ctx) -> Result<()> {
 pub async fn zero_byte_blob_upload_session(c: &Ctx) -> Result<()> {
     c.driver.writer("/zero", false).await?.commit().await?;
     let info = c.driver.stat("/zero").await?;
-    check!(
+    ensure!(
         info.size == 0 && !info.is_dir,
         "stat of empty blob: {info:?}"
     );
-    check!(
+    ensure!(
         c.driver.get_content("/zero").await?.is_empty(),
         "empty blob has content"
     );
@@ -229,7 +228,7 @@ pub async fn concurrent_write_causes_error(c: &Ctx) -> Result<()> {
         a.write(&data[..8 << 20]).await?;
         a.commit().await
     };
-    check!(late.await.is_err(), "the superseded writer kept writing");
+    ensure!(late.await.is_err(), "the superseded writer kept writing");
     b.commit().await?;
     same_bytes(
         "winner",
@@ -286,7 +285,7 @@ pub async fn max_upload_size(c: &Ctx) -> Result<()> {
     let mut offset = 0;
     for (i, length) in sessions.iter().enumerate() {
         let mut writer = c.driver.writer("/huge", i > 0).await?;
-        check!(
+        ensure!(
             writer.size().await? == offset as u64,
             "session {i} resumed at {}",
             writer.size().await?
@@ -310,12 +309,12 @@ pub async fn max_upload_size(c: &Ctx) -> Result<()> {
     for index in 0..total.div_ceil(PIECE) {
         let length = PIECE.min(total - index * PIECE);
         tokio::io::AsyncReadExt::read_exact(&mut reader, &mut buffer[..length]).await?;
-        check!(
+        ensure!(
             buffer[..length] == piece(index)[..length],
             "content differs in piece {index}"
         );
     }
-    check!(
+    ensure!(
         tokio::io::AsyncReadExt::read(&mut reader, &mut buffer).await? == 0,
         "more than {total} bytes read"
     );

@@ -1,0 +1,208 @@
+//! `s3drv check`: the conformance cases of [`s3drv_host::check`] against the operator's
+//! bucket, under a fresh prefix that is deleted afterwards whatever happened.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use s3drv_host::check::{self, Outcome, Store};
+use s3drv_host::{Driver, Error, Runtime, Tenant};
+
+use crate::output::{Failure, Format};
+use crate::progress;
+
+/// What `s3drv check` was asked to do.
+pub struct Request {
+    /// The driver parameters (configuration file and `--param`s).
+    pub params: Vec<(String, String)>,
+    /// Whose grants the drivers get.
+    pub tenant: Tenant,
+    /// Run the long cases at full size (multi-GiB objects).
+    pub large: bool,
+    /// Only the cases whose name contains this.
+    pub only: Option<String>,
+}
+
+/// One line of the report.
+struct Row {
+    name: &'static str,
+    outcome: Outcome,
+    seconds: f64,
+}
+
+/// Runs the check and prints its report; fails when a case failed or the prefix could not be
+/// emptied.
+pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<(), Failure> {
+    let base = request
+        .params
+        .iter()
+        .find(|(k, _)| k == "rootdirectory")
+        .map(|(_, v)| v.trim_matches('/').to_string())
+        .unwrap_or_default();
+    let run_name = format!(
+        "s3drv-check-{}-{}",
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        check::random_name(6)
+    );
+    let prefix = [base.as_str(), run_name.as_str()]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("/");
+    let bucket = request
+        .params
+        .iter()
+        .find(|(k, _)| k == "bucket")
+        .map_or("?", |(_, v)| v.as_str())
+        .to_string();
+    let mut store = Store {
+        tenant: request.tenant.clone(),
+        stores_huge_objects: true,
+        ..Store::new(bucket.clone(), request.params.clone())
+    };
+
+    // The parent of the run's prefix: it deletes the prefix at the end.
+    let parent = runtime.open_for(&store.tenant, store.params(&base)).await?;
+    for warning in parent.warnings() {
+        eprintln!("s3drv: warning: {warning}");
+    }
+    let run_path = format!("/{run_name}");
+    if let Err(e) = can_write(&parent, &run_path).await {
+        return Err(Failure::failed(
+            "check",
+            format!(
+                "s3drv check: cannot write to bucket {bucket} under {prefix}/, so no case was run \
+                 (the key needs s3:PutObject, s3:GetObject, s3:ListBucket, s3:DeleteObject and \
+                 the multipart-upload actions on it): {e}"
+            ),
+        ));
+    }
+    store.verifies_signatures = check::probe_signature_checks(runtime, &store, &prefix).await;
+
+    let cases: Vec<check::Case> = check::cases()
+        .into_iter()
+        .filter(|c| request.only.as_deref().is_none_or(|o| c.name.contains(o)))
+        .collect();
+    if format == Format::Text {
+        println!(
+            "s3drv check: {} cases against bucket {bucket} under {prefix}/ (server verifies \
+             signatures: {})",
+            cases.len(),
+            if store.verifies_signatures {
+                "yes"
+            } else {
+                "no"
+            }
+        );
+    }
+    let bar = progress::cases(format, cases.len());
+    let mut rows = Vec::new();
+    for case in &cases {
+        bar.set_message(case.name);
+        let start = Instant::now();
+        let root = format!("{prefix}/{}", case.name);
+        let outcome = check::run_case(case, runtime, &store, &root, request.large).await;
+        let row = Row {
+            name: case.name,
+            outcome,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        if format == Format::Text {
+            bar.suspend(|| println!("{}", text_row(&row)));
+        }
+        rows.push(row);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    let cleanup = clean_up(&parent, &run_path).await;
+    let failed = rows
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+        .count();
+    let passed = rows.iter().filter(|r| r.outcome == Outcome::Passed).count();
+    let not_applicable = rows.len() - passed - failed;
+    match format {
+        Format::Text => {
+            println!(
+                "\n{passed} passed, {failed} failed, {not_applicable} not applicable; {}",
+                match &cleanup {
+                    Ok(()) => format!("{prefix}/ deleted, nothing left behind"),
+                    Err(e) => format!("CLEANUP FAILED: {e}"),
+                }
+            );
+        }
+        Format::Json => println!("{}", json_report(&bucket, &prefix, &rows, &cleanup)),
+    }
+    match (failed, cleanup) {
+        (0, Ok(())) => Ok(()),
+        (0, Err(e)) => Err(Failure::failed("check", format!("s3drv check: {e}"))),
+        (n, _) => Err(Failure::failed(
+            "check",
+            format!("s3drv check: {n} of {} cases failed", rows.len()),
+        )),
+    }
+}
+
+/// Stores and deletes one small object at `path`/probe.
+async fn can_write(parent: &Driver, path: &str) -> Result<(), Error> {
+    let probe = format!("{path}/probe");
+    parent.put_content(&probe, b"s3drv check".to_vec()).await?;
+    parent.delete(&probe).await
+}
+
+/// Deletes the run's prefix and makes sure nothing is left under it.
+async fn clean_up(parent: &Driver, path: &str) -> Result<(), String> {
+    match parent.delete(path).await {
+        Ok(()) | Err(Error::PathNotFound(_)) => {}
+        Err(e) => return Err(format!("deleting {path}: {e}")),
+    }
+    match parent.list(path).await {
+        Err(Error::PathNotFound(_)) => Ok(()),
+        Ok(left) => Err(format!("{path} still holds {left:?}")),
+        Err(e) => Err(format!("listing {path} after deleting it: {e}")),
+    }
+}
+
+fn text_row(row: &Row) -> String {
+    let (result, detail) = match &row.outcome {
+        Outcome::Passed => ("ok", String::new()),
+        Outcome::Failed(why) => ("FAILED", format!("\n    {why}")),
+        Outcome::NotApplicable(why) => ("n/a", format!("  ({why})")),
+    };
+    format!("{:<44} {result:<7} {:8.2}s{detail}", row.name, row.seconds)
+}
+
+fn json_report(
+    bucket: &str,
+    prefix: &str,
+    rows: &[Row],
+    cleanup: &Result<(), String>,
+) -> serde_json::Value {
+    let cases: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|row| {
+            let (result, detail) = match &row.outcome {
+                Outcome::Passed => ("passed", None),
+                Outcome::Failed(why) => ("failed", Some(why.clone())),
+                Outcome::NotApplicable(why) => ("not-applicable", Some(why.to_string())),
+            };
+            serde_json::json!({
+                "name": row.name,
+                "result": result,
+                "seconds": row.seconds,
+                "detail": detail,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "bucket": bucket,
+        "prefix": format!("{prefix}/"),
+        "cases": cases,
+        "cleanup": match cleanup {
+            Ok(()) => serde_json::json!({ "ok": true }),
+            Err(e) => serde_json::json!({ "ok": false, "detail": e }),
+        },
+    })
+}

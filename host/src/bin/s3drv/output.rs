@@ -1,0 +1,118 @@
+//! How results and failures are printed (`--output text|json`) and the exit status each
+//! failure gives.
+
+use std::process::ExitCode;
+
+use s3drv_host::Error;
+
+/// `--output`: for people, or one JSON document per command (JSON Lines for `walk`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Plain text.
+    Text,
+    /// JSON on stdout; failures as a JSON object on stderr.
+    Json,
+}
+
+/// Exit statuses, as documented in `--help` and the README.
+pub const EXIT_STATUSES: &str = "Exit status:
+  0  success
+  1  the operation failed (S3 refused it, the network failed, the path is invalid), or
+     `check` found a failing case or could not clean up
+  2  usage error: bad flags, unreadable --config, invalid driver parameters
+  3  path not found";
+
+/// A failure and the exit status it gives.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad flags, an unreadable file, invalid driver parameters: exit 2. The whole message.
+    Usage(String),
+    /// Nothing at the path: exit 3.
+    NotFound(String),
+    /// Anything else the operation failed with: exit 1.
+    Failed {
+        /// The error's kind (the WIT variant name, or `io` / `check`).
+        kind: &'static str,
+        /// The message.
+        message: String,
+    },
+}
+
+impl Failure {
+    /// A usage error of s3drv itself (not of the driver).
+    pub fn usage(message: impl std::fmt::Display) -> Self {
+        Failure::Usage(format!("s3drv: {message}"))
+    }
+
+    /// A failure of kind `kind`.
+    pub fn failed(kind: &'static str, message: impl Into<String>) -> Self {
+        Failure::Failed {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Prints the failure on stderr in `format` and returns its exit status.
+    pub fn report(self, format: Format) -> ExitCode {
+        let (kind, message, status) = match self {
+            Failure::Usage(message) => ("usage", message, 2),
+            Failure::NotFound(message) => ("path-not-found", message, 3),
+            Failure::Failed { kind, message } => (kind, message, 1),
+        };
+        match format {
+            Format::Text => eprintln!("{message}"),
+            Format::Json => eprintln!(
+                "{}",
+                serde_json::json!({ "error": { "kind": kind, "message": message } })
+            ),
+        }
+        ExitCode::from(status)
+    }
+}
+
+impl From<&Error> for Failure {
+    fn from(e: &Error) -> Self {
+        let kind = match e {
+            Error::PathNotFound(_) => return Failure::NotFound(e.to_string()),
+            Error::Config(_) => return Failure::Usage(e.to_string()),
+            Error::InvalidPath(_) => "invalid-path",
+            Error::InvalidOffset { .. } => "invalid-offset",
+            Error::UnsupportedMethod => "unsupported-method",
+            Error::WriterState(_) => "writer-state",
+            Error::Backend(_) => "backend",
+            Error::LimitExceeded(_) => "limit-exceeded",
+            Error::InvalidAppend(_) => "invalid-append",
+            Error::Load { .. } | Error::Grant(_) | Error::Component(_) => "component",
+        };
+        Failure::failed(kind, e.to_string())
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::from(&e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        // The driver's own errors travel inside io errors through AsyncRead/AsyncWrite.
+        match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
+            Some(driver) => Failure::from(driver),
+            None => Failure::failed("io", format!("s3drv: {e}")),
+        }
+    }
+}
+
+/// Prints `json` in JSON mode, else `text` (nothing when it is empty).
+pub fn print(format: Format, text: impl FnOnce() -> String, json: serde_json::Value) {
+    match format {
+        Format::Json => println!("{json}"),
+        Format::Text => {
+            let text = text();
+            if !text.is_empty() {
+                println!("{text}");
+            }
+        }
+    }
+}
