@@ -8,7 +8,7 @@ CLI        := target/release/s3drv
 TEST_ENV   := S3DRV_COMPONENT=$(abspath $(GUEST_WASM)) S3DRV_CLI=$(abspath $(CLI)) \
               S3DRV_MOTO_SERVER=$(abspath $(VENV))/bin/moto_server
 
-.PHONY: all build guest test test-large demo bench fuzz wasm-target garage moto fmt lint clean
+.PHONY: all build guest test test-large demo bench fuzz wasm-target garage moto doc fmt lint clean
 
 all: build
 
@@ -36,9 +36,16 @@ $(VENV)/bin/moto_server:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
 
-## Unit tests (guest natively, host) and the conformance suite against Garage and moto.
-test: build garage moto
+## Unit tests (guest natively, host and its doc examples), the API docs without a warning,
+## and the conformance suite against Garage and moto (it also runs the CLI and
+## host/examples/embed.rs, which cargo test builds).
+test: build garage moto doc
 	$(TEST_ENV) cargo test --release -p s3drv-guest -p s3drv-host -p s3drv-tests
+
+## API documentation (target/doc, target/wasm32-wasip2/doc); a broken link or missing doc fails.
+doc: wasm-target
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --release -p s3drv-host -p s3drv-tests
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --release -p s3drv-guest --target wasm32-wasip2
 
 ## The same with the large cases at full size (5 GiB streams, 128 MiB concurrent reads).
 test-large: build garage moto

@@ -1,7 +1,7 @@
 //! s3drv's guest: the S3 storage driver of a container registry, compiled to a WebAssembly
 //! component (`cargo build --target wasm32-wasip2`).
 //!
-//! Everything but [`transport`] (the `wasi:http` client) and `component` (the WIT exports)
+//! Everything but `transport` (the `wasi:http` client, wasm32 only) and `component` (the WIT exports)
 //! is plain Rust that builds and unit-tests natively:
 //! - [`config`]: the registry's parameters, validated together;
 //! - [`credentials`]: static keys or the credential chain, refreshed before expiry;

@@ -37,7 +37,7 @@ pub struct WasiBody {
 const ENOUGH: usize = 64 << 10;
 
 impl Body for WasiBody {
-    /// Reads until `max` bytes, [`ENOUGH`] bytes or the end.
+    /// Reads until `max` bytes, `ENOUGH` bytes or the end.
     fn read(&mut self, max: usize) -> Result<Vec<u8>, BackendError> {
         let mut data = Vec::new();
         while data.len() < max.min(ENOUGH) {

@@ -28,6 +28,12 @@ pub enum ConfigFileError {
 }
 
 /// Reads parameters from the YAML file at `path`.
+///
+/// ```no_run
+/// # fn demo() -> Result<(), s3drv_host::config_file::ConfigFileError> {
+/// let params = s3drv_host::config_file::read("/etc/docker/registry/config.yml".as_ref())?;
+/// # Ok(()) }
+/// ```
 pub fn read(path: &Path) -> Result<Vec<(String, String)>, ConfigFileError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
         path: path.display().to_string(),
@@ -41,6 +47,13 @@ pub fn read(path: &Path) -> Result<Vec<(String, String)>, ConfigFileError> {
 
 /// Parses parameters from YAML text: `storage.s3` (or `storage.s3aws`) of a registry
 /// configuration when present, else the top-level map.
+///
+/// ```
+/// let yaml = "storage:\n  s3:\n    bucket: registry\n    secure: true\n";
+/// let params = s3drv_host::config_file::parse(yaml).unwrap();
+/// let expected = [("bucket", "registry"), ("secure", "true")].map(|(k, v)| (k.into(), v.into()));
+/// assert_eq!(params, expected);
+/// ```
 pub fn parse(text: &str) -> Result<Vec<(String, String)>, String> {
     let document: Value = serde_norway::from_str(text).map_err(|e| e.to_string())?;
     let storage = document.get("storage");

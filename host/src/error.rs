@@ -11,6 +11,18 @@ pub use wit::{BackendError, ConfigProblem, WriterState};
 pub const DRIVER_NAME: &str = "s3aws";
 
 /// Everything a driver operation can fail with.
+///
+/// ```no_run
+/// # async fn demo(driver: s3drv_host::Driver) -> s3drv_host::Result<()> {
+/// use s3drv_host::Error;
+/// match driver.stat("/uploads/u1/startedat").await {
+///     Ok(info) => println!("started, {} bytes", info.size),
+///     Err(Error::PathNotFound(path)) => println!("no upload at {path}"),
+///     Err(Error::Backend(e)) if e.status == Some(403) => println!("access denied: {}", e.message),
+///     Err(other) => return Err(other),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Nothing exists at the path.

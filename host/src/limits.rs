@@ -11,6 +11,17 @@ use std::time::Duration;
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Per-instance and per-driver limits of a tenant.
+///
+/// ```no_run
+/// # fn demo() -> Result<(), ()> {
+/// use std::time::Duration;
+/// let limits = s3drv_host::Limits {
+///     max_instances: 8,
+///     first_byte_timeout: Duration::from_secs(30),
+///     ..s3drv_host::Limits::default()
+/// };
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Linear memory of one instance, in bytes. A guest that needs more fails that call

@@ -21,7 +21,7 @@ use metrics::{Counter, Gauge, Histogram, counter, gauge, histogram};
 
 /// The metrics of one tenant; clones share the tenant's handles.
 #[derive(Clone)]
-pub struct TenantMetrics {
+pub(crate) struct TenantMetrics {
     tenant: Arc<str>,
     bytes_sent: Counter,
     bytes_received: Counter,
@@ -101,7 +101,7 @@ impl TenantMetrics {
 }
 
 /// Holds one count of `s3drv_instances_live`.
-pub struct LiveInstance(Gauge);
+pub(crate) struct LiveInstance(Gauge);
 
 impl Drop for LiveInstance {
     fn drop(&mut self) {

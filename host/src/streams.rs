@@ -49,6 +49,19 @@ type Held = (Instance, ResourceAny);
 type ReadTask = JoinHandle<(Option<Held>, Result<Vec<u8>>)>;
 
 /// A stream of an object's bytes.
+///
+/// ```no_run
+/// # async fn demo(driver: s3drv_host::Driver) -> Result<(), Box<dyn std::error::Error>> {
+/// use tokio::io::AsyncReadExt;
+/// let mut reader = driver.reader("/blobs/sha256/ab/abcd/data", 0).await?;
+/// let mut buffer = vec![0; 1 << 20];
+/// loop {
+///     let n = reader.read(&mut buffer).await?;
+///     if n == 0 { break; }
+///     // send buffer[..n] to the client
+/// }
+/// # Ok(()) }
+/// ```
 pub struct Reader {
     driver: Driver,
     /// The read in flight; its task owns the instance.
@@ -138,6 +151,16 @@ impl AsyncRead for Reader {
 }
 
 /// A writer of an S3 multipart upload.
+///
+/// ```no_run
+/// # async fn demo(driver: s3drv_host::Driver) -> Result<(), Box<dyn std::error::Error>> {
+/// use tokio::io::AsyncWriteExt;
+/// let mut writer = driver.writer("/uploads/u1/data", false).await?;
+/// let mut layer = tokio::fs::File::open("layer.tar.gz").await?;
+/// tokio::io::copy(&mut layer, &mut writer).await?;
+/// writer.commit().await?;
+/// # Ok(()) }
+/// ```
 pub struct Writer {
     driver: Driver,
     held: Option<Held>,
@@ -202,12 +225,28 @@ impl Writer {
 
     /// Hands `data` to the guest at once (after anything buffered): its error, if any,
     /// comes back here rather than from a later flush.
+    ///
+    /// ```no_run
+    /// # async fn demo(driver: s3drv_host::Driver) -> s3drv_host::Result<()> {
+    /// let mut writer = driver.writer("/uploads/u1/data", false).await?;
+    /// writer.write(b"bytes").await?;
+    /// writer.commit().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn write(&mut self, data: &[u8]) -> Result<()> {
         self.pending.extend_from_slice(data);
         self.drain().await
     }
 
     /// Every byte accepted so far, including earlier sessions of a resumed upload.
+    ///
+    /// ```no_run
+    /// # async fn demo(driver: s3drv_host::Driver) -> s3drv_host::Result<()> {
+    /// let mut writer = driver.writer("/uploads/u1/data", true).await?;
+    /// println!("the upload holds {} bytes", writer.size().await?);
+    /// writer.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn size(&mut self) -> Result<u64> {
         self.drain().await?;
         let (instance, resource) = self.held.as_mut().ok_or_else(broken)?;
@@ -220,18 +259,43 @@ impl Writer {
 
     /// Uploads what is buffered and leaves the upload open for a later resume. After
     /// [`Writer::cancel`] or [`Writer::commit`] it does nothing and succeeds.
+    ///
+    /// ```no_run
+    /// # async fn demo(driver: s3drv_host::Driver) -> s3drv_host::Result<()> {
+    /// let mut writer = driver.writer("/uploads/u1/data", false).await?;
+    /// writer.write(b"part of a blob").await?;
+    /// // The upload stays open: `driver.writer(path, true)` resumes it.
+    /// writer.close().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn close(&mut self) -> Result<()> {
         self.drain().await?;
         self.call(Call::Close).await
     }
 
     /// Uploads what is buffered and completes the upload: the object becomes visible.
+    ///
+    /// ```no_run
+    /// # async fn demo(driver: s3drv_host::Driver) -> s3drv_host::Result<()> {
+    /// let mut writer = driver.writer("/uploads/u1/data", false).await?;
+    /// writer.write(b"the whole blob").await?;
+    /// writer.commit().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn commit(&mut self) -> Result<()> {
         self.drain().await?;
         self.call(Call::Commit).await
     }
 
     /// Aborts the upload; bytes not yet handed to the guest are dropped.
+    ///
+    /// ```no_run
+    /// # async fn demo(driver: s3drv_host::Driver) -> s3drv_host::Result<()> {
+    /// let mut writer = driver.writer("/uploads/u1/data", true).await?;
+    /// // The client gave up: the upload and its parts are deleted.
+    /// writer.cancel().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn cancel(&mut self) -> Result<()> {
         self.pending.clear();
         self.drain().await?;

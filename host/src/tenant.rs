@@ -41,6 +41,18 @@ const CREDENTIAL_VARIABLES: &[&str] = &[
 ];
 
 /// What a tenant's drivers may see and reach.
+///
+/// ```no_run
+/// # fn demo() -> Result<(), ()> {
+/// use std::time::Duration;
+/// use s3drv_host::{Limits, Tenant};
+/// let tenant = Tenant {
+///     ca_bundle: Some("/etc/ssl/team-a-ca.pem".into()),
+///     limits: Limits { memory: 256 << 20, call_deadline: Duration::from_secs(300), ..Limits::default() },
+///     ..Tenant::new("team-a")
+/// };
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Tenant {
     /// The tenant's name: the `tenant` field of every log event of its drivers.
@@ -57,6 +69,13 @@ pub struct Tenant {
 
 impl Tenant {
     /// A tenant named `name` with no grants.
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), ()> {
+    /// let tenant = s3drv_host::Tenant::new("team-a");
+    /// assert!(tenant.environment.is_empty() && !tenant.instance_metadata);
+    /// # Ok(()) }
+    /// ```
     pub fn new(name: impl Into<String>) -> Self {
         Tenant {
             name: name.into(),
@@ -66,6 +85,12 @@ impl Tenant {
 
     /// What a registry or the CLI running as one tenant expects: the credential variables of
     /// this process, `AWS_CA_BUNDLE`, and instance metadata, as the AWS SDKs would use them.
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), ()> {
+    /// let tenant = s3drv_host::Tenant::from_process_environment("registry");
+    /// # Ok(()) }
+    /// ```
     pub fn from_process_environment(name: impl Into<String>) -> Self {
         let environment = CREDENTIAL_VARIABLES
             .iter()
@@ -81,6 +106,14 @@ impl Tenant {
     }
 
     /// Grants the variable `name`.
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), ()> {
+    /// let tenant = s3drv_host::Tenant::new("team-a")
+    ///     .with_var("AWS_ACCESS_KEY_ID", "AKIA...")
+    ///     .with_var("AWS_SECRET_ACCESS_KEY", "...");
+    /// # Ok(()) }
+    /// ```
     pub fn with_var(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.environment.push((name.into(), value.into()));
         self

@@ -1,6 +1,6 @@
 //! walk and walk-parallel: flat listings (no delimiter) with directories inferred from keys.
 //!
-//! A [`Cursor`] walks one sub-tree in S3 key order, emitting every directory between the last
+//! A `Cursor` walks one sub-tree in S3 key order, emitting every directory between the last
 //! one it emitted and the next file before that file. `walk` is one cursor over the whole
 //! tree; `walk-parallel` lists the first level with a delimiter and then advances one cursor
 //! per sub-directory, several listing requests in flight at a time. Each cursor's entries are

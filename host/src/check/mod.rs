@@ -39,6 +39,14 @@ use crate::{Driver, Error, Runtime, Tenant};
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// The bucket the cases run against, and what is known about its server.
+///
+/// ```no_run
+/// # fn demo() -> Result<(), ()> {
+/// use s3drv_host::check::Store;
+/// let params = s3drv_host::config_file::read("registry.yml".as_ref()).expect("a configuration");
+/// let store = Store { verifies_signatures: true, ..Store::new("production", params) };
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Store {
     /// Short name for reports (`garage`, `moto`, `mine`).
@@ -275,6 +283,19 @@ pub fn cases() -> Vec<Case> {
 
 /// Runs `case` in a driver rooted at `root` (which should be fresh), within [`CASE_TIMEOUT`],
 /// and cleans up after it.
+///
+/// ```no_run
+/// # async fn demo(runtime: s3drv_host::Runtime) -> Result<(), ()> {
+/// use s3drv_host::check::{self, Outcome, Store};
+/// let store = Store::new("mine", vec![("bucket".into(), "registry".into())]);
+/// for case in check::cases() {
+///     let root = format!("s3drv-check/{}", case.name);
+///     if let Outcome::Failed(why) = check::run_case(&case, &runtime, &store, &root, false).await {
+///         eprintln!("{}: {why}", case.name);
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 pub async fn run_case(
     case: &Case,
     runtime: &Runtime,
@@ -304,6 +325,14 @@ pub async fn within_case_timeout(case: CaseFuture<'_>) -> Result<()> {
 /// Whether the server of `store` refuses a request signed with a wrong secret key: stats the
 /// root of `root` with the last character of `secretkey` changed. `false` when the store has
 /// no static `secretkey` (nothing to alter).
+///
+/// ```no_run
+/// # async fn demo(runtime: s3drv_host::Runtime, params: Vec<(String, String)>) -> Result<(), ()> {
+/// use s3drv_host::check::{self, Store};
+/// let mut store = Store::new("mine", params);
+/// store.verifies_signatures = check::probe_signature_checks(&runtime, &store, "s3drv-check").await;
+/// # Ok(()) }
+/// ```
 pub async fn probe_signature_checks(runtime: &Runtime, store: &Store, root: &str) -> bool {
     let mut params = store.params(root);
     let Some((_, secret)) = params.iter_mut().find(|(k, _)| k == "secretkey") else {
@@ -441,6 +470,14 @@ pub struct Fetched {
 }
 
 /// Sends `method` (GET or HEAD) to `url`, as a browser or `curl` given a presigned URL would.
+///
+/// ```no_run
+/// # async fn demo(driver: s3drv_host::Driver) -> anyhow::Result<()> {
+/// let url = driver.url_for("/blob", "GET", None).await?;
+/// let answer = s3drv_host::check::fetch("GET", &url).await?;
+/// assert_eq!(answer.status, 200);
+/// # Ok(()) }
+/// ```
 pub async fn fetch(method: &str, url: &str) -> Result<Fetched> {
     let tls = crate::outbound::tls::client_config(false, None)?;
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
@@ -467,14 +504,4 @@ pub async fn fetch(method: &str, url: &str) -> Result<Fetched> {
         body,
         length,
     })
-}
-
-/// Checks a condition inside a case.
-#[macro_export]
-macro_rules! check {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            anyhow::bail!($($msg)+);
-        }
-    };
 }
