@@ -263,7 +263,7 @@ async fn run_operation(
             let mut content = Vec::new();
             tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut content).await?;
             let size = content.len();
-            driver.put_content(&path, content).await?;
+            driver.put_content(path, content).await?;
             bar.finish_and_clear();
             print(
                 format,
@@ -338,7 +338,7 @@ async fn run_operation(
             );
         }
         Operation::Stat { path } => {
-            let info = driver.stat(&path).await?;
+            let info = driver.stat(path).await?;
             let modified = info
                 .modified
                 .map(|t| humantime::format_rfc3339_millis(t).to_string());
@@ -362,11 +362,11 @@ async fn run_operation(
             );
         }
         Operation::Ls { path } => {
-            let children = driver.list(&path).await?;
+            let children = driver.list(path).await?;
             print(format, || children.join("\n"), serde_json::json!(children));
         }
         Operation::Mv { src, dst } => {
-            driver.move_(&src, &dst).await?;
+            driver.move_(src, dst).await?;
             print(
                 format,
                 String::new,
@@ -374,11 +374,11 @@ async fn run_operation(
             );
         }
         Operation::Rm { path } => {
-            driver.delete(&path).await?;
+            driver.delete(path).await?;
             print(format, String::new, serde_json::json!({ "deleted": path }));
         }
         Operation::RmFiles { paths } => {
-            let deleted = driver.delete_files(&paths).await?;
+            let deleted = driver.delete_files(paths).await?;
             print(
                 format,
                 || deleted.to_string(),
@@ -391,12 +391,12 @@ async fn run_operation(
             expiry,
         } => {
             let url = driver
-                .url_for(&path, &method, expiry.map(Duration::from_secs))
+                .url_for(path, method, expiry.map(Duration::from_secs))
                 .await?;
             print(format, || url.clone(), serde_json::json!({ "url": url }));
         }
         Operation::Walk { path, start_after } => {
-            let mut walker = driver.walk(&path, start_after.as_deref()).await?;
+            let mut walker = driver.walk(path, start_after.as_deref()).await?;
             while let Some(entry) = walker.next().await? {
                 print(
                     format,
