@@ -7,6 +7,11 @@ use std::path::Path;
 use serde_norway::Value;
 
 /// Why a configuration file could not be used.
+///
+/// ```
+/// let e = s3drv_host::config_file::read("/nonexistent/registry.yml".as_ref()).unwrap_err();
+/// assert!(e.to_string().starts_with("cannot read /nonexistent/registry.yml"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigFileError {
     /// The file could not be read.

@@ -8,6 +8,11 @@ use crate::bindings::s3drv::storage::types as wit;
 pub use wit::{BackendError, ConfigProblem, WriterState};
 
 /// The driver name prefixed to every driver error, as in the reference drivers.
+///
+/// ```
+/// let e = s3drv_host::Error::PathNotFound("/x".into());
+/// assert_eq!(e.to_string(), format!("{}: Path not found: /x", s3drv_host::DRIVER_NAME));
+/// ```
 pub const DRIVER_NAME: &str = "s3aws";
 
 /// Everything a driver operation can fail with.
@@ -127,4 +132,12 @@ impl From<wit::DriverError> for Error {
 }
 
 /// The host's result type.
+///
+/// ```no_run
+/// # fn demo() -> Result<(), ()> {
+/// async fn size_of(driver: &s3drv_host::Driver, path: &str) -> s3drv_host::Result<u64> {
+///     Ok(driver.stat(path).await?.size)
+/// }
+/// # Ok(()) }
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;

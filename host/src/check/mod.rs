@@ -36,6 +36,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::{Driver, Error, Runtime, Tenant};
 
 /// A case that runs longer than this failed.
+///
+/// ```
+/// assert_eq!(s3drv_host::check::CASE_TIMEOUT.as_secs(), 15 * 60);
+/// ```
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// The bucket the cases run against, and what is known about its server.
@@ -65,6 +69,11 @@ pub struct Store {
 
 impl Store {
     /// A store with `params`, the default tenant, and nothing assumed about the server.
+    ///
+    /// ```
+    /// let store = s3drv_host::check::Store::new("mine", vec![("bucket".into(), "registry".into())]);
+    /// assert!(!store.verifies_signatures && !store.whole_bucket);
+    /// ```
     pub fn new(name: impl Into<String>, params: Vec<(String, String)>) -> Self {
         Store {
             name: name.into(),
@@ -77,6 +86,13 @@ impl Store {
     }
 
     /// Driver parameters rooted at `root`, with `chunksize` 5 MiB (the cases' sizes assume it).
+    ///
+    /// ```
+    /// let store = s3drv_host::check::Store::new("mine", vec![("bucket".into(), "registry".into())]);
+    /// let params = store.params("s3drv-check/run1/write_read");
+    /// assert!(params.contains(&("rootdirectory".into(), "s3drv-check/run1/write_read".into())));
+    /// assert!(params.contains(&("chunksize".into(), "5242880".into())));
+    /// ```
     pub fn params(&self, root: &str) -> Vec<(String, String)> {
         let mut params: Vec<(String, String)> = self
             .params
@@ -91,6 +107,15 @@ impl Store {
 }
 
 /// What one case gets: a driver rooted at a fresh prefix, and the means to open others.
+///
+/// ```no_run
+/// # async fn demo(runtime: s3drv_host::Runtime, store: s3drv_host::check::Store) -> anyhow::Result<()> {
+/// use s3drv_host::check::Ctx;
+/// let ctx = Ctx::new(&runtime, &store, "s3drv-check/run1/mine", false).await?;
+/// ctx.driver.put_content("/a", b"x".to_vec()).await?;
+/// ctx.driver.delete("/a").await?;
+/// # Ok(()) }
+/// ```
 pub struct Ctx {
     /// The driver of this case (`rootdirectory` = [`Ctx::root`], `chunksize` 5 MiB).
     pub driver: Driver,
@@ -106,6 +131,12 @@ pub struct Ctx {
 
 impl Ctx {
     /// Opens the driver of a case rooted at `root`.
+    ///
+    /// ```no_run
+    /// # async fn demo(runtime: s3drv_host::Runtime, store: s3drv_host::check::Store) -> anyhow::Result<()> {
+    /// let ctx = s3drv_host::check::Ctx::new(&runtime, &store, "s3drv-check/run1/mine", false).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn new(runtime: &Runtime, store: &Store, root: &str, large: bool) -> Result<Ctx> {
         let driver = runtime
             .open_for(&store.tenant, store.params(root))
@@ -121,6 +152,13 @@ impl Ctx {
     }
 
     /// A driver on the same bucket with `root` and extra parameters.
+    ///
+    /// ```no_run
+    /// # async fn demo(runtime: s3drv_host::Runtime, store: s3drv_host::check::Store) -> anyhow::Result<()> {
+    /// let ctx = s3drv_host::check::Ctx::new(&runtime, &store, "s3drv-check/run1/walks", false).await?;
+    /// let parallel = ctx.open(&ctx.root, &[("parallelwalk", "true")]).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn open(&self, root: &str, extra: &[(&str, &str)]) -> Result<Driver> {
         let mut params = self.store.params(root);
         params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -129,6 +167,16 @@ impl Ctx {
 
     /// The outcome of a case that ended with `result`: as in the reference suites, a case must
     /// leave its root empty; whatever it left is deleted, and the case fails.
+    ///
+    /// ```no_run
+    /// # async fn demo(runtime: s3drv_host::Runtime, store: s3drv_host::check::Store) -> anyhow::Result<()> {
+    /// use s3drv_host::check::{Ctx, Outcome};
+    /// let ctx = Ctx::new(&runtime, &store, "s3drv-check/run1/mine", false).await?;
+    /// let result = ctx.driver.put_content("/left-behind", b"x".to_vec()).await.map_err(Into::into);
+    /// // The case left an object: it fails, and the object is deleted.
+    /// assert!(matches!(ctx.conclude(result).await, Outcome::Failed(_)));
+    /// # Ok(()) }
+    /// ```
     pub async fn conclude(&self, result: Result<()>) -> Outcome {
         let cleanup = match self.driver.list("/").await {
             Ok(children) if children.is_empty() => None,
@@ -149,6 +197,19 @@ impl Ctx {
 }
 
 /// How a case ended.
+///
+/// ```no_run
+/// # async fn demo(runtime: s3drv_host::Runtime, store: s3drv_host::check::Store) -> anyhow::Result<()> {
+/// use s3drv_host::check::{self, Outcome};
+/// for case in check::cases() {
+///     match check::run_case(&case, &runtime, &store, &format!("run1/{}", case.name), false).await {
+///         Outcome::Passed => println!("{} ok", case.name),
+///         Outcome::Failed(why) => println!("{} FAILED: {why}", case.name),
+///         Outcome::NotApplicable(why) => println!("{} n/a ({why})", case.name),
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// It passed and left nothing behind.
@@ -160,9 +221,29 @@ pub enum Outcome {
 }
 
 /// A boxed case future.
+///
+/// ```no_run
+/// # fn demo() -> Result<(), ()> {
+/// use s3drv_host::check::{CaseFuture, Ctx};
+/// async fn my_case(c: &Ctx) -> anyhow::Result<()> {
+///     c.driver.put_content("/mine", b"x".to_vec()).await?;
+///     Ok(c.driver.delete("/mine").await?)
+/// }
+/// fn boxed(c: &Ctx) -> CaseFuture<'_> {
+///     Box::pin(my_case(c))
+/// }
+/// # Ok(()) }
+/// ```
 pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 
 /// When a case applies.
+///
+/// ```
+/// use s3drv_host::check::{Needs, Store};
+/// let store = Store::new("mine", Vec::new());
+/// assert!(Needs::Nothing.applies(&store, false).is_ok());
+/// assert!(Needs::WholeBucket.applies(&store, false).is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
     /// Any bucket.
@@ -177,6 +258,13 @@ pub enum Needs {
 
 impl Needs {
     /// `Err(why)` when a case with these needs does not apply to `store`.
+    ///
+    /// ```
+    /// use s3drv_host::check::{Needs, Store};
+    /// let store = Store { stores_huge_objects: true, ..Store::new("mine", Vec::new()) };
+    /// assert_eq!(Needs::LargeHugeObjects.applies(&store, false), Err("full size only (--large)"));
+    /// assert!(Needs::LargeHugeObjects.applies(&store, true).is_ok());
+    /// ```
     pub fn applies(self, store: &Store, large: bool) -> Result<(), &'static str> {
         match self {
             Needs::SignatureChecks if !store.verifies_signatures => {
@@ -195,6 +283,13 @@ impl Needs {
 }
 
 /// One test case.
+///
+/// ```no_run
+/// # async fn demo(runtime: s3drv_host::Runtime, store: s3drv_host::check::Store) -> anyhow::Result<()> {
+/// let case = s3drv_host::check::cases().into_iter().find(|c| c.name == "write_read").expect("the case");
+/// let outcome = s3drv_host::check::run_case(&case, &runtime, &store, "run1/write_read", false).await;
+/// # Ok(()) }
+/// ```
 pub struct Case {
     /// `reference_name`: the name of the distribution / GitLab test it ports.
     pub name: &'static str,
@@ -218,6 +313,11 @@ macro_rules! case {
 }
 
 /// Every case, in the order they run.
+///
+/// ```
+/// let cases = s3drv_host::check::cases();
+/// assert!(cases.iter().any(|c| c.name == "continue_stream_append_large"));
+/// ```
 pub fn cases() -> Vec<Case> {
     vec![
         case!(content::root_exists),
@@ -315,6 +415,15 @@ pub async fn run_case(
 }
 
 /// `case`, failed when it runs longer than [`CASE_TIMEOUT`].
+///
+/// ```no_run
+/// # async fn demo(runtime: s3drv_host::Runtime, store: s3drv_host::check::Store) -> anyhow::Result<()> {
+/// use s3drv_host::check::{Ctx, within_case_timeout};
+/// let ctx = Ctx::new(&runtime, &store, "run1/mine", false).await?;
+/// let result = within_case_timeout(Box::pin(async { Ok(()) })).await;
+/// let outcome = ctx.conclude(result).await;
+/// # Ok(()) }
+/// ```
 pub async fn within_case_timeout(case: CaseFuture<'_>) -> Result<()> {
     match tokio::time::timeout(CASE_TIMEOUT, case).await {
         Ok(result) => result,
@@ -352,6 +461,12 @@ pub async fn probe_signature_checks(runtime: &Runtime, store: &Store, root: &str
 }
 
 /// Deterministic pseudo-random bytes.
+///
+/// ```
+/// use s3drv_host::check::random_bytes;
+/// assert_eq!(random_bytes(64, 7), random_bytes(64, 7));
+/// assert_ne!(random_bytes(64, 7), random_bytes(64, 8));
+/// ```
 pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut data = vec![0u8; len];
@@ -360,6 +475,11 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
 }
 
 /// A random path component of `[a-z0-9]`.
+///
+/// ```
+/// let name = s3drv_host::check::random_name(12);
+/// assert!(name.len() == 12 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+/// ```
 pub fn random_name(len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
@@ -369,11 +489,25 @@ pub fn random_name(len: usize) -> String {
 }
 
 /// SHA-256 of `data`, hex.
+///
+/// ```
+/// assert_eq!(
+///     s3drv_host::check::sha256(b""),
+///     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+/// );
+/// ```
 pub fn sha256(data: &[u8]) -> String {
     format!("{:x}", Sha256::digest(data))
 }
 
 /// Writes `data` through a new writer in `piece`-sized writes and commits.
+///
+/// ```no_run
+/// # async fn demo(driver: s3drv_host::Driver) -> anyhow::Result<()> {
+/// let blob = s3drv_host::check::random_bytes(12 << 20, 1);
+/// s3drv_host::check::write_stream(&driver, "/blob", &blob, 1 << 20).await?;
+/// # Ok(()) }
+/// ```
 pub async fn write_stream(driver: &Driver, path: &str, data: &[u8], piece: usize) -> Result<()> {
     let mut writer = driver.writer(path, false).await?;
     for chunk in data.chunks(piece.max(1)) {
@@ -388,6 +522,12 @@ pub async fn write_stream(driver: &Driver, path: &str, data: &[u8], piece: usize
 }
 
 /// Reads `path` from `offset` to the end through a reader.
+///
+/// ```no_run
+/// # async fn demo(driver: s3drv_host::Driver) -> anyhow::Result<()> {
+/// let tail = s3drv_host::check::read_stream(&driver, "/blob", 1 << 20).await?;
+/// # Ok(()) }
+/// ```
 pub async fn read_stream(driver: &Driver, path: &str, offset: i64) -> Result<Vec<u8>> {
     let mut content = Vec::new();
     driver
@@ -399,6 +539,12 @@ pub async fn read_stream(driver: &Driver, path: &str, offset: i64) -> Result<Vec
 }
 
 /// Fails unless `data` equals `expected`, comparing SHA-256 digests for large data.
+///
+/// ```
+/// use s3drv_host::check::same_bytes;
+/// assert!(same_bytes("read back", b"abc", b"abc").is_ok());
+/// assert!(same_bytes("read back", b"abc", b"abd").is_err());
+/// ```
 pub fn same_bytes(what: &str, data: &[u8], expected: &[u8]) -> Result<()> {
     if data.len() != expected.len() || sha256(data) != sha256(expected) {
         bail!(
@@ -413,6 +559,12 @@ pub fn same_bytes(what: &str, data: &[u8], expected: &[u8]) -> Result<()> {
 }
 
 /// Fails unless `result` is `path-not-found` for exactly `path`, displayed with the driver name.
+///
+/// ```no_run
+/// # async fn demo(driver: s3drv_host::Driver) -> anyhow::Result<()> {
+/// s3drv_host::check::expect_not_found(driver.stat("/missing").await, "/missing")?;
+/// # Ok(()) }
+/// ```
 pub fn expect_not_found<T: std::fmt::Debug>(result: Result<T, Error>, path: &str) -> Result<()> {
     match result {
         Err(Error::PathNotFound(p)) if p == path => {
@@ -427,6 +579,12 @@ pub fn expect_not_found<T: std::fmt::Debug>(result: Result<T, Error>, path: &str
 }
 
 /// Fails unless `result` is `invalid-path` for `path`.
+///
+/// ```no_run
+/// # async fn demo(driver: s3drv_host::Driver) -> anyhow::Result<()> {
+/// s3drv_host::check::expect_invalid_path(driver.stat("/bad path").await, "/bad path")?;
+/// # Ok(()) }
+/// ```
 pub fn expect_invalid_path<T: std::fmt::Debug>(result: Result<T, Error>, path: &str) -> Result<()> {
     match result {
         Err(Error::InvalidPath(p)) if p == path => Ok(()),
@@ -435,6 +593,13 @@ pub fn expect_invalid_path<T: std::fmt::Debug>(result: Result<T, Error>, path: &
 }
 
 /// Every entry of a walk (or walk-parallel) from `from`, as `(path, is_dir)`.
+///
+/// ```no_run
+/// # async fn demo(driver: s3drv_host::Driver) -> anyhow::Result<()> {
+/// let entries = s3drv_host::check::walk_set(&driver, "/", false).await?;
+/// assert!(entries.contains(&("/blob".to_string(), false)));
+/// # Ok(()) }
+/// ```
 pub async fn walk_set(
     driver: &Driver,
     from: &str,
@@ -454,12 +619,25 @@ pub async fn walk_set(
 }
 
 /// `paths`, sorted.
+///
+/// ```
+/// let paths = vec!["/b".to_string(), "/a".to_string()];
+/// assert_eq!(s3drv_host::check::sorted(paths), ["/a", "/b"]);
+/// ```
 pub fn sorted(mut paths: Vec<String>) -> Vec<String> {
     paths.sort();
     paths
 }
 
 /// An answer to a plain (unsigned) HTTP request: status, body, `content-length`.
+///
+/// ```no_run
+/// # async fn demo(driver: s3drv_host::Driver) -> anyhow::Result<()> {
+/// let url = driver.url_for("/blob", "HEAD", None).await?;
+/// let fetched: s3drv_host::check::Fetched = s3drv_host::check::fetch("HEAD", &url).await?;
+/// println!("{} {:?}", fetched.status, fetched.length);
+/// # Ok(()) }
+/// ```
 pub struct Fetched {
     /// HTTP status.
     pub status: u16,

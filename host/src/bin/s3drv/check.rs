@@ -68,16 +68,7 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
         eprintln!("s3drv: warning: {warning}");
     }
     let run_path = format!("/{run_name}");
-    if let Err(e) = can_write(&parent, &run_path).await {
-        return Err(Failure::failed(
-            "check",
-            format!(
-                "s3drv check: cannot write to bucket {bucket} under {prefix}/, so no case was run \
-                 (the key needs s3:PutObject, s3:GetObject, s3:ListBucket, s3:DeleteObject and \
-                 the multipart-upload actions on it): {e}"
-            ),
-        ));
-    }
+    can_write(&parent, &run_path, &bucket, &prefix).await?;
     store.verifies_signatures = check::probe_signature_checks(runtime, &store, &prefix).await;
 
     let cases: Vec<check::Case> = check::cases()
@@ -98,11 +89,19 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
     }
     let bar = progress::cases(format, cases.len());
     let mut rows = Vec::new();
+    let mut interrupted = false;
     for case in &cases {
         bar.set_message(case.name);
         let start = Instant::now();
         let root = format!("{prefix}/{}", case.name);
-        let outcome = check::run_case(case, runtime, &store, &root, request.large).await;
+        let outcome = tokio::select! {
+            outcome = check::run_case(case, runtime, &store, &root, request.large) => outcome,
+            _ = tokio::signal::ctrl_c() => {
+                bar.suspend(|| eprintln!("s3drv check: interrupted; deleting {prefix}/"));
+                interrupted = true;
+                break;
+            }
+        };
         let row = Row {
             name: case.name,
             outcome,
@@ -136,6 +135,7 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
         Format::Json => println!("{}", json_report(&bucket, &prefix, &rows, &cleanup)),
     }
     match (failed, cleanup) {
+        _ if interrupted => Err(Failure::failed("check", "s3drv check: interrupted")),
         (0, Ok(())) => Ok(()),
         (0, Err(e)) => Err(Failure::failed("check", format!("s3drv check: {e}"))),
         (n, _) => Err(Failure::failed(
@@ -145,11 +145,29 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
     }
 }
 
-/// Stores and deletes one small object at `path`/probe.
-async fn can_write(parent: &Driver, path: &str) -> Result<(), Error> {
+/// Stores and deletes one small object at `path`/probe: a key that cannot write (or cannot
+/// delete what it wrote) stops the check before any case runs.
+async fn can_write(parent: &Driver, path: &str, bucket: &str, prefix: &str) -> Result<(), Failure> {
     let probe = format!("{path}/probe");
-    parent.put_content(&probe, b"s3drv check".to_vec()).await?;
-    parent.delete(&probe).await
+    if let Err(e) = parent.put_content(&probe, b"s3drv check".to_vec()).await {
+        return Err(Failure::failed(
+            "check",
+            format!(
+                "s3drv check: cannot write to bucket {bucket} under {prefix}/, so no case was \
+                 run (the key needs s3:PutObject, s3:GetObject, s3:ListBucket, s3:DeleteObject \
+                 and the multipart-upload actions on it): {e}"
+            ),
+        ));
+    }
+    parent.delete(&probe).await.map_err(|e| {
+        Failure::failed(
+            "check",
+            format!(
+                "s3drv check: stored {prefix}/probe in bucket {bucket} but cannot delete it, so \
+                 no case was run (the key needs s3:DeleteObject; delete the object by hand): {e}"
+            ),
+        )
+    })
 }
 
 /// Deletes the run's prefix and makes sure nothing is left under it.
