@@ -55,7 +55,8 @@ pub const CASE_TIMEOUT: Duration = Duration::from_secs(900);
 pub struct Store {
     /// Short name for reports (`garage`, `moto`, `mine`).
     pub name: String,
-    /// The driver parameters of the bucket, without `rootdirectory` (each case has its own).
+    /// The driver parameters of the bucket (a `rootdirectory` or `chunksize` in them is replaced
+    /// per case, see [`Store::params`]).
     pub params: Vec<(String, String)>,
     /// Whose grants (environment, CA bundle, instance metadata) the drivers get.
     pub tenant: Tenant,
@@ -97,7 +98,9 @@ impl Store {
         let mut params: Vec<(String, String)> = self
             .params
             .iter()
-            .filter(|(k, _)| k != "rootdirectory" && k != "chunksize")
+            .filter(|(k, _)| {
+                !k.eq_ignore_ascii_case("rootdirectory") && !k.eq_ignore_ascii_case("chunksize")
+            })
             .cloned()
             .collect();
         params.push(("rootdirectory".into(), root.into()));
@@ -444,7 +447,10 @@ pub async fn within_case_timeout(case: CaseFuture<'_>) -> Result<()> {
 /// ```
 pub async fn probe_signature_checks(runtime: &Runtime, store: &Store, root: &str) -> bool {
     let mut params = store.params(root);
-    let Some((_, secret)) = params.iter_mut().find(|(k, _)| k == "secretkey") else {
+    let Some((_, secret)) = params
+        .iter_mut()
+        .rfind(|(k, _)| k.eq_ignore_ascii_case("secretkey"))
+    else {
         return false;
     };
     let last = if secret.ends_with('A') { 'B' } else { 'A' };

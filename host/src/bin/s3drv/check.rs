@@ -31,11 +31,8 @@ struct Row {
 /// Runs the check and prints its report; fails when a case failed or the prefix could not be
 /// emptied.
 pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<(), Failure> {
-    let base = request
-        .params
-        .iter()
-        .find(|(k, _)| k == "rootdirectory")
-        .map(|(_, v)| v.trim_matches('/').to_string())
+    let base = param(&request.params, "rootdirectory")
+        .map(|root| root.trim_matches('/').to_string())
         .unwrap_or_default();
     let run_name = format!(
         "s3drv-check-{}-{}",
@@ -44,18 +41,11 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
             .map_or(0, |d| d.as_secs()),
         check::random_name(6)
     );
-    let prefix = [base.as_str(), run_name.as_str()]
-        .iter()
-        .filter(|p| !p.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join("/");
-    let bucket = request
-        .params
-        .iter()
-        .find(|(k, _)| k == "bucket")
-        .map_or("?", |(_, v)| v.as_str())
-        .to_string();
+    let prefix = match base.as_str() {
+        "" => run_name.clone(),
+        base => format!("{base}/{run_name}"),
+    };
+    let bucket = param(&request.params, "bucket").unwrap_or("?").to_string();
     let mut store = Store {
         tenant: request.tenant.clone(),
         stores_huge_objects: true,
@@ -143,6 +133,15 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
             format!("s3drv check: {n} of {} cases failed", rows.len()),
         )),
     }
+}
+
+/// The value of `key` as the driver reads it: the last one given (a `--param` overrides the
+/// file), whatever the case of the key.
+fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .rfind(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
 }
 
 /// Stores and deletes one small object at `path`/probe: a key that cannot write (or cannot

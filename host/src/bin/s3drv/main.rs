@@ -63,6 +63,14 @@ enum Command {
     Operation(Operation),
     /// Run the conformance cases against the bucket under a fresh prefix, print a table
     /// (case, result, time), delete the prefix; fail if any case fails.
+    #[command(after_help = "Examples:
+  s3drv check --config /etc/docker/registry/config.yml
+  s3drv check --config params.yml --only walk
+  s3drv check --config params.yml --output json | jq '.cases[] | select(.result == \"failed\")'
+  s3drv check --config params.yml --large        # streams of GiBs: minutes, and storage
+
+The key needs s3:PutObject, s3:GetObject, s3:ListBucket, s3:DeleteObject and the
+multipart-upload actions under the configuration's rootdirectory.")]
     Check {
         /// Run the long cases at full size (streams of GiBs, a 10 GiB upload limit).
         #[arg(long)]
