@@ -72,7 +72,8 @@ pub async fn cli_writer_resumed_by_another_process(c: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// put, stat, ls, walk, mv, url, rm-files and rm through the CLI, as text and as JSON.
+/// put, stat, ls, walk, mv, url, rm-files and rm through the CLI, as text and as JSON; a
+/// shell completion script.
 pub async fn cli_operations(c: &Ctx) -> Result<()> {
     let ok = |out: Output, what: &str| -> Result<String> {
         ensure!(out.status.success(), "{what}: {}", describe(&out));
@@ -137,6 +138,14 @@ pub async fn cli_operations(c: &Ctx) -> Result<()> {
     );
     ok(s3drv(c, &["put", "/dir/c"], Some(b"x"), &[]).await?, "put")?;
     ok(s3drv(c, &["rm", "/dir"], None, &[]).await?, "rm")?;
+    let completions = ok(
+        s3drv(c, &["completions", "bash"], None, &[]).await?,
+        "completions",
+    )?;
+    ensure!(
+        completions.contains("complete -F _s3drv") && completions.contains("rm-files"),
+        "completions bash: {completions}"
+    );
     Ok(())
 }
 
