@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 pub use s3drv_host::check::{
-    CaseFuture, Outcome, expect_invalid_path, expect_not_found, random_bytes, random_name,
-    read_stream, same_bytes, sha256, sorted, walk_set, write_stream,
+    CaseFuture, Outcome, random_bytes, random_name, read_stream, same_bytes, sha256, sorted,
+    walk_set, write_stream,
 };
 
 use crate::servers::Endpoint;
