@@ -45,8 +45,8 @@ async fn release(driver: &Driver, mut instance: Instance, resource: ResourceAny)
 /// An instance and its resource, while no call runs on them.
 type Held = (Instance, ResourceAny);
 
-/// A read task: hands back the instance (unless it trapped) and the bytes read.
-type ReadTask = JoinHandle<(Option<Held>, Result<Vec<u8>>)>;
+/// Chunks a reader's task has read ahead of its consumer.
+const READ_AHEAD: usize = 2;
 
 /// A stream of an object's bytes.
 ///
@@ -63,61 +63,53 @@ type ReadTask = JoinHandle<(Option<Held>, Result<Vec<u8>>)>;
 /// # Ok(()) }
 /// ```
 pub struct Reader {
-    driver: Driver,
-    /// The read in flight; its task owns the instance.
-    next: Option<ReadTask>,
+    /// Chunks from the task that reads the object; closed after the last one or an error.
+    chunks: tokio::sync::mpsc::Receiver<Result<Vec<u8>>>,
     chunk: Vec<u8>,
     position: usize,
 }
 
 impl Reader {
-    pub(crate) fn new(driver: Driver, instance: Instance, resource: ResourceAny) -> Reader {
-        let mut reader = Reader {
-            driver,
-            next: None,
-            chunk: Vec::new(),
-            position: 0,
-        };
-        reader.read_ahead((instance, resource));
-        reader
-    }
-
-    fn read_ahead(&mut self, (mut instance, resource): Held) {
-        let driver = self.driver.clone();
-        self.next = Some(tokio::spawn(async move {
+    /// Starts the task that owns the instance and reads the object into the channel, up to
+    /// [`READ_AHEAD`] chunks ahead of the consumer. Dropping the reader stops it: the task's
+    /// next send fails, and the instance goes back to the pool.
+    pub(crate) fn new(driver: Driver, mut instance: Instance, resource: ResourceAny) -> Reader {
+        let (sender, chunks) = tokio::sync::mpsc::channel(READ_AHEAD);
+        tokio::spawn(async move {
             let api = instance.bindings.s3drv_storage_driver().reader();
-            instance.store.data_mut().start_call();
-            let outcome = api
-                .call_read(&mut instance.store, resource, CHUNK as u32)
-                .await;
-            let trapped = outcome.is_err();
-            match flatten(outcome) {
-                Ok(bytes) if !bytes.is_empty() => (Some((instance, resource)), Ok(bytes)),
-                // The end, or an error after which the stream is over.
-                result => {
-                    if !trapped {
-                        release(&driver, instance, resource).await;
+            loop {
+                instance.store.data_mut().start_call();
+                let outcome = api
+                    .call_read(&mut instance.store, resource, CHUNK as u32)
+                    .await;
+                let trapped = outcome.is_err();
+                match flatten(outcome) {
+                    Ok(bytes) if !bytes.is_empty() => {
+                        if sender.send(Ok(bytes)).await.is_err() {
+                            break;
+                        }
                     }
-                    (None, result)
+                    // The end, or an error after which the stream is over.
+                    result => {
+                        if trapped {
+                            // The instance is discarded with the task.
+                            let _ = sender.send(result).await;
+                            return;
+                        }
+                        release(&driver, instance, resource).await;
+                        if let Err(e) = result {
+                            let _ = sender.send(Err(e)).await;
+                        }
+                        return;
+                    }
                 }
             }
-        }));
-    }
-}
-
-impl Drop for Reader {
-    /// A read in flight finishes in the background; its instance is then dropped with it
-    /// unless the stream had ended (then it went back to the pool already).
-    fn drop(&mut self) {
-        if let Some(next) = self.next.take() {
-            let driver = self.driver.clone();
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(async move {
-                    if let Ok((Some((instance, resource)), _)) = next.await {
-                        release(&driver, instance, resource).await;
-                    }
-                });
-            }
+            release(&driver, instance, resource).await;
+        });
+        Reader {
+            chunks,
+            chunk: Vec::new(),
+            position: 0,
         }
     }
 }
@@ -136,15 +128,13 @@ impl AsyncRead for Reader {
                 this.position += n;
                 return Poll::Ready(Ok(()));
             }
-            let Some(next) = this.next.as_mut() else {
-                return Poll::Ready(Ok(()));
-            };
-            let (held, result) = ready!(Pin::new(next).poll(cx)).map_err(|e| io_error(lost(e)))?;
-            this.next = None;
-            this.chunk = result.map_err(io_error)?;
-            this.position = 0;
-            if let Some(held) = held {
-                this.read_ahead(held);
+            match ready!(this.chunks.poll_recv(cx)) {
+                Some(chunk) => {
+                    this.chunk = chunk.map_err(io_error)?;
+                    this.position = 0;
+                }
+                // The end of the object.
+                None => return Poll::Ready(Ok(())),
             }
         }
     }
