@@ -73,7 +73,7 @@ impl Endpoint {
             stores_huge_objects: self.capabilities.stores_huge_objects,
             // Garage's and moto's buckets are the test's own.
             whole_bucket: self.name != "external",
-            ..Store::new(self.name.clone(), params)
+            ..Store::new(params)
         }
     }
 }

@@ -8,7 +8,7 @@
 //! ```no_run
 //! # async fn demo(runtime: s3drv_host::Runtime) {
 //! use s3drv_host::check::{self, Store};
-//! let store = Store::new("mine", vec![("bucket".into(), "registry".into())]);
+//! let store = Store::new(vec![("bucket".into(), "registry".into())]);
 //! for case in check::cases() {
 //!     let outcome = check::run_case(&case, &runtime, &store, "s3drv-check/run1", false).await;
 //!     println!("{} {outcome:?}", case.name);
@@ -48,13 +48,11 @@ pub const CASE_TIMEOUT: Duration = Duration::from_secs(900);
 /// # fn demo() -> Result<(), ()> {
 /// use s3drv_host::check::Store;
 /// let params = s3drv_host::config_file::read("registry.yml".as_ref()).expect("a configuration");
-/// let store = Store { verifies_signatures: true, ..Store::new("production", params) };
+/// let store = Store { verifies_signatures: true, ..Store::new(params) };
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct Store {
-    /// Short name for reports (`garage`, `moto`, `mine`).
-    pub name: String,
     /// The driver parameters of the bucket (a `rootdirectory` or `chunksize` in them is replaced
     /// per case, see [`Store::params`]).
     pub params: Vec<(String, String)>,
@@ -72,12 +70,11 @@ impl Store {
     /// A store with `params`, the default tenant, and nothing assumed about the server.
     ///
     /// ```
-    /// let store = s3drv_host::check::Store::new("mine", vec![("bucket".into(), "registry".into())]);
+    /// let store = s3drv_host::check::Store::new(vec![("bucket".into(), "registry".into())]);
     /// assert!(!store.verifies_signatures && !store.whole_bucket);
     /// ```
-    pub fn new(name: impl Into<String>, params: Vec<(String, String)>) -> Self {
+    pub fn new(params: Vec<(String, String)>) -> Self {
         Store {
-            name: name.into(),
             params,
             tenant: Tenant::default(),
             verifies_signatures: false,
@@ -89,7 +86,7 @@ impl Store {
     /// Driver parameters rooted at `root`, with `chunksize` 5 MiB (the cases' sizes assume it).
     ///
     /// ```
-    /// let store = s3drv_host::check::Store::new("mine", vec![("bucket".into(), "registry".into())]);
+    /// let store = s3drv_host::check::Store::new(vec![("bucket".into(), "registry".into())]);
     /// let params = store.params("s3drv-check/run1/write_read");
     /// assert!(params.contains(&("rootdirectory".into(), "s3drv-check/run1/write_read".into())));
     /// assert!(params.contains(&("chunksize".into(), "5242880".into())));
@@ -243,7 +240,7 @@ pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 ///
 /// ```
 /// use s3drv_host::check::{Needs, Store};
-/// let store = Store::new("mine", Vec::new());
+/// let store = Store::new(Vec::new());
 /// assert!(Needs::Nothing.applies(&store, false).is_ok());
 /// assert!(Needs::WholeBucket.applies(&store, false).is_err());
 /// ```
@@ -264,7 +261,7 @@ impl Needs {
     ///
     /// ```
     /// use s3drv_host::check::{Needs, Store};
-    /// let store = Store { stores_huge_objects: true, ..Store::new("mine", Vec::new()) };
+    /// let store = Store { stores_huge_objects: true, ..Store::new(Vec::new()) };
     /// assert_eq!(Needs::LargeHugeObjects.applies(&store, false), Err("full size only (--large)"));
     /// assert!(Needs::LargeHugeObjects.applies(&store, true).is_ok());
     /// ```
@@ -390,7 +387,7 @@ pub fn cases() -> Vec<Case> {
 /// ```no_run
 /// # async fn demo(runtime: s3drv_host::Runtime) -> Result<(), ()> {
 /// use s3drv_host::check::{self, Outcome, Store};
-/// let store = Store::new("mine", vec![("bucket".into(), "registry".into())]);
+/// let store = Store::new(vec![("bucket".into(), "registry".into())]);
 /// for case in check::cases() {
 ///     let root = format!("s3drv-check/{}", case.name);
 ///     if let Outcome::Failed(why) = check::run_case(&case, &runtime, &store, &root, false).await {
@@ -441,7 +438,7 @@ pub async fn within_case_timeout(case: CaseFuture<'_>) -> Result<()> {
 /// ```no_run
 /// # async fn demo(runtime: s3drv_host::Runtime, params: Vec<(String, String)>) -> Result<(), ()> {
 /// use s3drv_host::check::{self, Store};
-/// let mut store = Store::new("mine", params);
+/// let mut store = Store::new(params);
 /// store.verifies_signatures = check::probe_signature_checks(&runtime, &store, "s3drv-check").await;
 /// # Ok(()) }
 /// ```

@@ -49,7 +49,7 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
     let mut store = Store {
         tenant: request.tenant.clone(),
         stores_huge_objects: true,
-        ..Store::new(bucket.clone(), request.params.clone())
+        ..Store::new(request.params.clone())
     };
 
     // The parent of the run's prefix: it deletes the prefix at the end.

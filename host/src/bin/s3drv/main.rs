@@ -276,7 +276,7 @@ async fn run_operation(
             print(
                 format,
                 String::new,
-                serde_json::json!({ "path": path, "size": size }),
+                || serde_json::json!({ "path": path, "size": size }),
             );
         }
         Operation::Get { path, offset, file } => {
@@ -316,7 +316,7 @@ async fn run_operation(
             print(
                 format,
                 String::new,
-                serde_json::json!({ "path": path, "offset": offset, "size": copied }),
+                || serde_json::json!({ "path": path, "offset": offset, "size": copied }),
             );
         }
         Operation::Write {
@@ -342,7 +342,7 @@ async fn run_operation(
             print(
                 format,
                 String::new,
-                serde_json::json!({ "path": path, "size": size, "committed": !close_only }),
+                || serde_json::json!({ "path": path, "size": size, "committed": !close_only }),
             );
         }
         Operation::Stat { path } => {
@@ -361,36 +361,46 @@ async fn run_operation(
                         modified.as_deref().unwrap_or("-")
                     )
                 },
-                serde_json::json!({
-                    "path": info.path,
-                    "size": info.size,
-                    "mod_time": modified,
-                    "is_dir": info.is_dir,
-                }),
+                || {
+                    serde_json::json!({
+                        "path": info.path,
+                        "size": info.size,
+                        "mod_time": modified,
+                        "is_dir": info.is_dir,
+                    })
+                },
             );
         }
         Operation::Ls { path } => {
             let children = driver.list(path).await?;
-            print(format, || children.join("\n"), serde_json::json!(children));
+            print(
+                format,
+                || children.join("\n"),
+                || serde_json::json!(children),
+            );
         }
         Operation::Mv { src, dst } => {
             driver.move_(src, dst).await?;
             print(
                 format,
                 String::new,
-                serde_json::json!({ "moved": src, "to": dst }),
+                || serde_json::json!({ "moved": src, "to": dst }),
             );
         }
         Operation::Rm { path } => {
             driver.delete(path).await?;
-            print(format, String::new, serde_json::json!({ "deleted": path }));
+            print(
+                format,
+                String::new,
+                || serde_json::json!({ "deleted": path }),
+            );
         }
         Operation::RmFiles { paths } => {
             let deleted = driver.delete_files(paths).await?;
             print(
                 format,
                 || deleted.to_string(),
-                serde_json::json!({ "deleted": deleted }),
+                || serde_json::json!({ "deleted": deleted }),
             );
         }
         Operation::Url {
@@ -401,7 +411,7 @@ async fn run_operation(
             let url = driver
                 .url_for(path, method, expiry.map(Duration::from_secs))
                 .await?;
-            print(format, || url.clone(), serde_json::json!({ "url": url }));
+            print(format, || url.clone(), || serde_json::json!({ "url": url }));
         }
         Operation::Walk { path, start_after } => {
             let mut walker = driver.walk(path, start_after.as_deref()).await?;
@@ -412,11 +422,13 @@ async fn run_operation(
                         true => format!("d {}", entry.path),
                         false => format!("f {} {}", entry.path, entry.size),
                     },
-                    serde_json::json!({
-                        "path": entry.path,
-                        "is_dir": entry.is_dir,
-                        "size": entry.size,
-                    }),
+                    || {
+                        serde_json::json!({
+                            "path": entry.path,
+                            "is_dir": entry.is_dir,
+                            "size": entry.size,
+                        })
+                    },
                 );
             }
         }

@@ -104,10 +104,15 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-/// Prints `json` in JSON mode, else `text` (nothing when it is empty).
-pub fn print(format: Format, text: impl FnOnce() -> String, json: serde_json::Value) {
+/// Prints `json()` in JSON mode, else `text()` (nothing when it is empty); only the one
+/// printed is built.
+pub fn print(
+    format: Format,
+    text: impl FnOnce() -> String,
+    json: impl FnOnce() -> serde_json::Value,
+) {
     match format {
-        Format::Json => println!("{json}"),
+        Format::Json => println!("{}", json()),
         Format::Text => {
             let text = text();
             if !text.is_empty() {
