@@ -90,13 +90,11 @@ impl Reader {
                         }
                     }
                     // The end, or an error after which the stream is over.
+                    // A trapped instance is discarded with the task.
                     result => {
-                        if trapped {
-                            // The instance is discarded with the task.
-                            let _ = sender.send(result).await;
-                            return;
+                        if !trapped {
+                            release(&driver, instance, resource).await;
                         }
-                        release(&driver, instance, resource).await;
                         if let Err(e) = result {
                             let _ = sender.send(Err(e)).await;
                         }

@@ -301,6 +301,12 @@ async fn run_operation(
                 // blocking thread for every small write).
                 None => Box::new(std::io::stdout().lock()),
             };
+            let destination = file
+                .as_ref()
+                .map_or("stdout".into(), |p| p.display().to_string());
+            let write_failed = |e: std::io::Error| {
+                Failure::failed("io", format!("s3drv: writing {destination}: {e}"))
+            };
             let mut buffer = vec![0; 1 << 20];
             let mut copied = 0u64;
             loop {
@@ -308,10 +314,10 @@ async fn run_operation(
                 if n == 0 {
                     break;
                 }
-                out.write_all(&buffer[..n])?;
+                out.write_all(&buffer[..n]).map_err(write_failed)?;
                 copied += n as u64;
             }
-            out.flush()?;
+            out.flush().map_err(write_failed)?;
             bar.finish_and_clear();
             print(
                 format,
