@@ -58,9 +58,8 @@ demo: build garage
 ## Benchmarks: s3drv, the native floor and aws-sdk-s3 side by side on a Garage started here
 ## (or the S3DRV_TEST_* store); results in target/bench (results.json, report.md), summarised
 ## in BENCHMARKS.md. BENCH_ARGS="--quick" for a short run, "--param KEY=VALUE" to vary s3drv.
-## Only the bench package is built for the host: aws-sdk-s3 turns on features of shared crates
-## (futures, hyper-util, semver, ...), so `make build`'s package set would compile wasmtime a
-## second time with other features.
+## Only the bench package is built for the host. It shares `make build`'s wasmtime: the features
+## the bench's dependencies turn on in wasmtime's crates are asked for by tests/Cargo.toml too.
 BENCH_ARGS ?=
 bench: guest garage
 	cargo build --release -p s3drv-bench
