@@ -13,7 +13,16 @@ use crate::s3::writer::Writer;
 use crate::s3::{S3Client, delete, list};
 use crate::transport::{WasiBody, WasiTransport};
 
-wit_bindgen::generate!({ world: "s3-driver", path: "../wit" });
+wit_bindgen::generate!({
+    world: "s3-driver",
+    path: "../wit",
+    // The host's streams are the ones the `wasip2` crate's HTTP bindings hand out.
+    with: {
+        "wasi:io/error@0.2.12": wasip2::io::error,
+        "wasi:io/poll@0.2.12": wasip2::io::poll,
+        "wasi:io/streams@0.2.12": wasip2::io::streams,
+    },
+});
 
 use exports::s3drv::storage::driver::{
     self as wit, Guest, GuestDriver, GuestReader, GuestWalker, GuestWriter,
@@ -175,8 +184,11 @@ impl GuestDriver for DriverResource {
 }
 
 impl GuestReader for ReaderResource {
-    fn read(&self, max: u32) -> WitResult<Vec<u8>> {
-        Ok(self.reader.borrow_mut().read(&self.s3, max as usize)?)
+    fn read_into(&self, to: &wit::OutputStream, max: u64) -> WitResult<u64> {
+        Ok(self
+            .reader
+            .borrow_mut()
+            .read_with(&self.s3, |body| body.pass(to, max))?)
     }
 }
 

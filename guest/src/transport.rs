@@ -12,11 +12,12 @@ use wasip2::http::types::{
     Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
 use wasip2::io::poll;
-use wasip2::io::streams::{InputStream, StreamError};
+use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 
 use crate::component::s3drv::storage::checksum as host_checksum;
 use crate::error::BackendError;
 use crate::s3::checksum::Crc;
+use crate::s3::object::Moved;
 use crate::s3::{Body, HttpRequest, HttpResponse, Method, Transport};
 
 /// Sends requests through the host's `wasi:http/outgoing-handler`.
@@ -39,17 +40,44 @@ const ENOUGH: usize = 64 << 10;
 impl Body for WasiBody {
     /// Reads until `max` bytes, `ENOUGH` bytes or the end.
     fn read(&mut self, max: usize) -> Result<Vec<u8>, BackendError> {
-        let mut data = Vec::new();
-        while data.len() < max.min(ENOUGH) {
+        self.take(max.min(ENOUGH) as u64, |stream, data: &mut Vec<u8>| {
+            let chunk = stream.blocking_read((max - data.len()) as u64)?;
+            if data.is_empty() {
+                *data = chunk;
+            } else {
+                data.extend_from_slice(&chunk);
+            }
+            Ok(())
+        })
+    }
+}
+
+impl WasiBody {
+    /// Moves up to `max` bytes into `to` with `splice`: from the host's HTTP body to the
+    /// host's stream, without copying them into this component's memory.
+    pub fn pass(&mut self, to: &OutputStream, max: u64) -> Result<u64, BackendError> {
+        self.take(max, |stream, moved: &mut u64| {
+            *moved += to.blocking_splice(stream, max - *moved)?;
+            Ok(())
+        })
+    }
+
+    /// Repeats `step` on the body stream until `enough` bytes moved or the body ended. A
+    /// failure after some bytes moved is kept for the next call, so those bytes count.
+    fn take<M: Moved>(
+        &mut self,
+        enough: u64,
+        mut step: impl FnMut(&InputStream, &mut M) -> Result<(), StreamError>,
+    ) -> Result<M, BackendError> {
+        let mut moved = M::default();
+        while moved.count() < enough {
             let Some(stream) = &self.stream else { break };
-            match stream.blocking_read((max - data.len()) as u64) {
-                Ok(chunk) if data.is_empty() => data = chunk,
-                Ok(chunk) => data.extend_from_slice(&chunk),
+            match step(stream, &mut moved) {
+                Ok(()) => {}
                 Err(StreamError::Closed) => self.stream = None,
                 Err(StreamError::LastOperationFailed(e)) => {
                     self.stream = None;
-                    // Bytes already read are delivered; the failure surfaces on the next read.
-                    if !data.is_empty() {
+                    if moved.count() > 0 {
                         self.failed = Some(e.to_debug_string());
                         break;
                     }
@@ -57,12 +85,12 @@ impl Body for WasiBody {
                 }
             }
         }
-        if data.is_empty()
+        if moved.count() == 0
             && let Some(message) = self.failed.take()
         {
             return Err(body_broke(message));
         }
-        Ok(data)
+        Ok(moved)
     }
 }
 

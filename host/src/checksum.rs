@@ -6,7 +6,7 @@ use crc_fast::CrcAlgorithm;
 use wasmtime::component::{Linker, WasmList};
 
 /// The import's name in the world (`wit/storage.wit`).
-const INTERFACE: &str = "s3drv:storage/checksum@0.3.0";
+const INTERFACE: &str = "s3drv:storage/checksum@0.4.0";
 
 /// Defines `crc32`, `crc32c` and `crc64nvme` for components linked with `linker`.
 pub(crate) fn add_to_linker<T: 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {

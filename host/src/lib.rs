@@ -40,6 +40,7 @@ mod error;
 pub mod limits;
 pub mod metrics;
 mod outbound;
+mod read_sink;
 mod retry;
 mod runtime;
 mod streams;

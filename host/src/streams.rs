@@ -10,14 +10,19 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
+use std::collections::VecDeque;
+
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::task::JoinHandle;
-use wasmtime::component::ResourceAny;
+use wasmtime::component::{Resource, ResourceAny};
+use wasmtime_wasi::WasiView;
 
 use crate::driver::{Driver, Instance, flatten};
 use crate::error::{Error, Result};
+use crate::read_sink::ReadSinkHandle;
 
-/// Bytes asked of the guest per read call, and handed to it per write call.
+/// Bytes handed to the guest per write call.
 const CHUNK: usize = 1 << 20;
 
 fn io_error(e: Error) -> io::Error {
@@ -45,10 +50,15 @@ async fn release(driver: &Driver, mut instance: Instance, resource: ResourceAny)
 /// An instance and its resource, while no call runs on them.
 type Held = (Instance, ResourceAny);
 
-/// Chunks a reader's task has read ahead of its consumer.
+/// Bytes the guest passes per `read-into` call.
+const READ_CHUNK: usize = 256 << 10;
+
+/// Calls' worth of bytes a reader's task has read ahead of its consumer.
 const READ_AHEAD: usize = 2;
 
-/// A stream of an object's bytes.
+/// A stream of an object's bytes. The guest splices them from the HTTP answer into an output
+/// stream of the host (`reader.read-into`), so they reach the reader as hyper received them,
+/// without passing through the component's memory.
 ///
 /// ```no_run
 /// # async fn demo(driver: s3drv_host::Driver) -> Result<(), Box<dyn std::error::Error>> {
@@ -63,53 +73,73 @@ const READ_AHEAD: usize = 2;
 /// # Ok(()) }
 /// ```
 pub struct Reader {
-    /// Chunks from the task that reads the object; closed after the last one or an error.
-    chunks: tokio::sync::mpsc::Receiver<Result<Vec<u8>>>,
-    chunk: Vec<u8>,
-    position: usize,
+    /// What each call passed, from the task that reads the object; closed after the last
+    /// call or an error.
+    passed: tokio::sync::mpsc::Receiver<Result<Vec<Bytes>>>,
+    /// The rest of the call being consumed.
+    chunks: VecDeque<Bytes>,
 }
 
 impl Reader {
     /// Starts the task that owns the instance and reads the object into the channel, up to
-    /// [`READ_AHEAD`] chunks ahead of the consumer. Dropping the reader stops it: the task's
+    /// [`READ_AHEAD`] calls ahead of the consumer. Dropping the reader stops it: the task's
     /// next send fails, and the instance goes back to the pool.
     pub(crate) fn new(driver: Driver, mut instance: Instance, resource: ResourceAny) -> Reader {
-        let (sender, chunks) = tokio::sync::mpsc::channel(READ_AHEAD);
+        let (sender, passed) = tokio::sync::mpsc::channel(READ_AHEAD);
         tokio::spawn(async move {
+            let sink = ReadSinkHandle::default();
+            let to = match instance.store.data_mut().ctx().table.push(sink.stream()) {
+                Ok(to) => to,
+                Err(e) => {
+                    let _ = sender.send(Err(Error::Component(e.into()))).await;
+                    return release(&driver, instance, resource).await;
+                }
+            };
             let api = instance.bindings.s3drv_storage_driver().reader();
-            loop {
+            let trapped = loop {
                 instance.store.data_mut().start_call();
+                sink.open(READ_CHUNK);
+                let borrowed = Resource::new_borrow(to.rep());
                 let outcome = api
-                    .call_read(&mut instance.store, resource, CHUNK as u32)
+                    .call_read_into(&mut instance.store, resource, borrowed, READ_CHUNK as u64)
                     .await;
                 let trapped = outcome.is_err();
-                match flatten(outcome) {
-                    Ok(bytes) if !bytes.is_empty() => {
-                        if sender.send(Ok(bytes)).await.is_err() {
-                            break;
+                let (chunks, len) = sink.take();
+                match flatten(outcome).and_then(|n| same_count(n, len)) {
+                    Ok(0) => break false,
+                    Ok(_) => {
+                        if sender.send(Ok(chunks)).await.is_err() {
+                            break false;
                         }
                     }
-                    // The end, or an error after which the stream is over.
-                    // A trapped instance is discarded with the task.
-                    result => {
-                        if !trapped {
-                            release(&driver, instance, resource).await;
-                        }
-                        if let Err(e) = result {
-                            let _ = sender.send(Err(e)).await;
-                        }
-                        return;
+                    // An error after which the stream is over.
+                    Err(e) => {
+                        let _ = sender.send(Err(e)).await;
+                        break trapped;
                     }
                 }
+            };
+            // A trapped instance is discarded with the task.
+            if !trapped {
+                let _ = instance.store.data_mut().ctx().table.delete(to);
+                release(&driver, instance, resource).await;
             }
-            release(&driver, instance, resource).await;
         });
         Reader {
-            chunks,
-            chunk: Vec::new(),
-            position: 0,
+            passed,
+            chunks: VecDeque::new(),
         }
     }
+}
+
+/// `n`, the count the guest returned, if it is what it passed into the sink.
+fn same_count(n: u64, passed: usize) -> Result<u64> {
+    if n == passed as u64 {
+        return Ok(n);
+    }
+    Err(Error::Component(wasmtime::format_err!(
+        "read-into said {n} bytes but passed {passed}"
+    )))
 }
 
 impl AsyncRead for Reader {
@@ -120,17 +150,16 @@ impl AsyncRead for Reader {
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         loop {
-            if this.position < this.chunk.len() {
-                let n = buf.remaining().min(this.chunk.len() - this.position);
-                buf.put_slice(&this.chunk[this.position..this.position + n]);
-                this.position += n;
+            if let Some(chunk) = this.chunks.front_mut() {
+                let n = buf.remaining().min(chunk.len());
+                buf.put_slice(&chunk.split_to(n));
+                if chunk.is_empty() {
+                    this.chunks.pop_front();
+                }
                 return Poll::Ready(Ok(()));
             }
-            match ready!(this.chunks.poll_recv(cx)) {
-                Some(chunk) => {
-                    this.chunk = chunk.map_err(io_error)?;
-                    this.position = 0;
-                }
+            match ready!(this.passed.poll_recv(cx)) {
+                Some(chunks) => this.chunks = chunks.map_err(io_error)?.into(),
                 // The end of the object.
                 None => return Poll::Ready(Ok(())),
             }

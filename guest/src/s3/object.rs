@@ -131,6 +131,24 @@ pub struct Reader<B> {
 /// Times a lost body is re-requested before the error is returned.
 const READ_RESUMES: u32 = 3;
 
+/// What one read step moved: the bytes themselves, or how many went on elsewhere.
+pub trait Moved: Default {
+    /// Bytes moved; 0 is the end of the body.
+    fn count(&self) -> u64;
+}
+
+impl Moved for Vec<u8> {
+    fn count(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
+impl Moved for u64 {
+    fn count(&self) -> u64 {
+        *self
+    }
+}
+
 impl<B: Body> Reader<B> {
     /// Opens `path` at `offset`. A missing object is `path-not-found`; an offset at or past
     /// the end gives an empty stream.
@@ -185,18 +203,29 @@ impl<B: Body> Reader<B> {
         s3: &S3Client<T>,
         max: usize,
     ) -> Result<Vec<u8>> {
+        self.read_with(s3, |body| body.read(max))
+    }
+
+    /// One step of reading: `step` takes the next bytes from the body (into memory, or on to
+    /// somewhere else); a step that moves nothing is the end. A body lost mid-way is
+    /// requested again from the current position, `READ_RESUMES` times at most.
+    pub fn read_with<T: Transport<Body = B>, M: Moved>(
+        &mut self,
+        s3: &S3Client<T>,
+        mut step: impl FnMut(&mut B) -> Result<M, BackendError>,
+    ) -> Result<M> {
         let mut resumes = 0;
         loop {
             let Some(body) = self.body.as_mut() else {
-                return Ok(Vec::new());
+                return Ok(M::default());
             };
-            match body.read(max) {
-                Ok(chunk) => {
-                    if chunk.is_empty() {
+            match step(body) {
+                Ok(moved) => {
+                    if moved.count() == 0 {
                         self.body = None;
                     }
-                    self.position += chunk.len() as u64;
-                    return Ok(chunk);
+                    self.position += moved.count();
+                    return Ok(moved);
                 }
                 Err(e) if e.retryable && resumes < READ_RESUMES && self.etag.is_some() => {
                     resumes += 1;
