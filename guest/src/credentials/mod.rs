@@ -395,13 +395,24 @@ pub(crate) mod tests {
         fn finish(&self, answer: Self::InFlight) -> Result<HttpResponse<Self::Body>, BackendError> {
             Ok(answer)
         }
+        /// One after another, answered in order.
         fn send_all(
             &self,
-            _: Vec<HttpRequest>,
+            requests: Vec<HttpRequest>,
             _: usize,
-            _: usize,
+            body_limit: usize,
         ) -> Vec<Result<HttpResponse<Vec<u8>>, BackendError>> {
-            unreachable!("credentials send one request at a time")
+            requests
+                .into_iter()
+                .map(|request| {
+                    let mut answer = self.start(request)?;
+                    Ok(HttpResponse {
+                        body: crate::s3::Body::read_to_end(&mut answer.body, body_limit)?,
+                        status: answer.status,
+                        headers: answer.headers,
+                    })
+                })
+                .collect()
         }
     }
 

@@ -1,10 +1,13 @@
 //! walk and walk-parallel: flat listings (no delimiter) with directories inferred from keys.
 //!
-//! A `Cursor` walks one sub-tree in S3 key order, emitting every directory between the last
-//! one it emitted and the next file before that file. `walk` is one cursor over the whole
-//! tree; `walk-parallel` lists the first level with a delimiter and then advances one cursor
-//! per sub-directory, several listing requests in flight at a time. Each cursor's entries are
-//! contiguous in its own order, so each keeps its own "skipped directory". A walk with one
+//! A `Cursor` walks a range of keys of one tree in S3 key order, emitting every directory
+//! between the last one it emitted and the next file before that file. `walk` is one cursor
+//! over the whole tree; `walk-parallel` lists the first level with a delimiter only to find
+//! where to cut the tree, then advances one cursor per range of first-level directories
+//! (up to `PARALLEL_LISTINGS`), their listing requests in flight together. A cut falls between
+//! two first-level directories, so each directory's keys, and its entry, belong to one cursor;
+//! a cursor lists at most one page past its range. Each cursor's entries are contiguous in its
+//! own order, so each keeps its own "skipped directory". A walk with one
 //! cursor requests its next page as soon as the current page's answer is in, before parsing
 //! it: the server works on page n + 1 while the driver parses page n.
 
@@ -17,14 +20,16 @@ use super::{S3Client, Sent, Transport, parse_time, parse_xml};
 use crate::error::{Error, Result};
 use crate::path::{self, KeyMapper};
 
-/// Listing requests in flight at most during walk-parallel.
+/// Cursors of walk-parallel, and so listing requests in flight at most.
 const PARALLEL_LISTINGS: usize = 8;
 
-/// A flat listing of the sub-tree below `root`.
+/// A flat listing of the keys below `root` after `request.start_after`, up to `end`.
 #[derive(Debug)]
 struct Cursor {
     root: String,
     request: ListRequest,
+    /// The last key of this cursor's range (`None`: to the end of the tree).
+    end: Option<String>,
     /// The directory of the last entry.
     previous_dir: String,
     /// Entries under this directory are not delivered.
@@ -33,7 +38,12 @@ struct Cursor {
 }
 
 impl Cursor {
-    fn new(keys: &KeyMapper, root: &str, start_after: Option<String>) -> Cursor {
+    fn new(
+        keys: &KeyMapper,
+        root: &str,
+        start_after: Option<String>,
+        end: Option<String>,
+    ) -> Cursor {
         Cursor {
             root: root.to_string(),
             request: ListRequest {
@@ -41,6 +51,7 @@ impl Cursor {
                 start_after,
                 ..Default::default()
             },
+            end,
             previous_dir: root.to_string(),
             skipped: None,
             done: false,
@@ -55,6 +66,10 @@ impl Cursor {
         out: &mut Vec<FileInfo>,
     ) -> Result<()> {
         for object in &page.contents {
+            if self.end.as_ref().is_some_and(|end| object.key > *end) {
+                self.done = true;
+                return Ok(());
+            }
             let Some(path) = keys.path(&object.key) else {
                 continue;
             };
@@ -109,8 +124,8 @@ fn parent(path: &str) -> &str {
     }
 }
 
-/// Which cursor an entry came from; `None` for the first level of walk-parallel.
-type Origin = Option<usize>;
+/// Which cursor an entry came from.
+type Origin = usize;
 
 /// A listing page requested ahead: its continuation token and the request in flight.
 type NextPage<F> = (String, Sent<F>);
@@ -133,7 +148,7 @@ impl<T: Transport> Walker<T> {
         if let Some(hint) = start_after {
             path::check(hint)?;
         }
-        let cursor = Cursor::new(&s3.config.keys, from, start_after.map(|h| s3.key(h)));
+        let cursor = Cursor::new(&s3.config.keys, from, start_after.map(|h| s3.key(h)), None);
         let mut walker = Walker {
             cursors: vec![cursor],
             ready: VecDeque::new(),
@@ -148,7 +163,8 @@ impl<T: Transport> Walker<T> {
         Ok(walker)
     }
 
-    /// walk-parallel: the first level of `from`, then one cursor per sub-directory.
+    /// walk-parallel: the first level of `from` (its directories only say where to cut),
+    /// then one cursor per range of first-level directories.
     pub fn walk_parallel(s3: &S3Client<T>, from: &str) -> Result<Walker<T>> {
         if !s3.config.parallel_walk {
             return Walker::walk(s3, from, None);
@@ -161,40 +177,43 @@ impl<T: Transport> Walker<T> {
             delimited: true,
             ..Default::default()
         };
+        let mut found = false;
+        let mut dirs = Vec::new();
+        loop {
+            let page = list_page(s3, &request)?;
+            let next = next_token(&page)?;
+            found |= page.contents.iter().any(|o| o.key != prefix);
+            dirs.extend(page.common_prefixes.into_iter().map(|c| c.prefix));
+            match next {
+                Some(token) => request.continuation = Some(token),
+                None => break,
+            }
+        }
+        if !found && dirs.is_empty() {
+            return Err(Error::PathNotFound(from.to_string()));
+        }
+        // Cut before evenly spaced first-level directories: `a/d7` (no `/`) sorts after every
+        // key of the directories before `a/d7/` and before every key below it.
+        let ranges = dirs.len().clamp(1, PARALLEL_LISTINGS);
+        let cuts: Vec<Option<String>> = (0..=ranges)
+            .map(|i| match i {
+                0 => None,
+                i if i == ranges => None,
+                i => Some(dirs[i * dirs.len() / ranges].trim_end_matches('/').to_string()),
+            })
+            .collect();
+        let cursors = cuts
+            .windows(2)
+            .map(|cut| Cursor::new(keys, from, cut[0].clone(), cut[1].clone()))
+            .collect();
         let mut walker = Walker {
-            cursors: Vec::new(),
+            cursors,
             ready: VecDeque::new(),
             last_dir: None,
             in_flight: PARALLEL_LISTINGS,
             next_page: None,
         };
-        loop {
-            let page = list_page(s3, &request)?;
-            for object in page.contents.iter().filter(|o| o.key != prefix) {
-                if let Some(path) = keys.path(&object.key) {
-                    let info = FileInfo {
-                        path,
-                        size: object.size,
-                        modified: parse_time(&object.last_modified),
-                        is_dir: false,
-                    };
-                    walker.ready.push_back((None, info));
-                }
-            }
-            for common in &page.common_prefixes {
-                if let Some(dir) = keys.path(common.prefix.trim_end_matches('/')) {
-                    walker.cursors.push(Cursor::new(keys, &dir, None));
-                    walker.ready.push_back((None, FileInfo::dir(dir)));
-                }
-            }
-            match next_token(&page)? {
-                Some(token) => request.continuation = Some(token),
-                None => break,
-            }
-        }
-        if walker.ready.is_empty() {
-            return Err(Error::PathNotFound(from.to_string()));
-        }
+        walker.fill(s3)?;
         Ok(walker)
     }
 
@@ -224,7 +243,7 @@ impl<T: Transport> Walker<T> {
             for (&i, page) in active.iter().zip(pages) {
                 let mut entries = Vec::new();
                 self.cursors[i].consume(&s3.config.keys, page?, &mut entries)?;
-                self.ready.extend(entries.into_iter().map(|e| (Some(i), e)));
+                self.ready.extend(entries.into_iter().map(|e| (i, e)));
             }
         }
         Ok(())
@@ -259,7 +278,7 @@ impl<T: Transport> Walker<T> {
             self.next_page = None;
         }
         consumed?;
-        self.ready.extend(entries.into_iter().map(|e| (Some(0), e)));
+        self.ready.extend(entries.into_iter().map(|e| (0, e)));
         Ok(())
     }
 
@@ -279,7 +298,7 @@ impl<T: Transport> Walker<T> {
     /// The next entry among those listed already, without a request.
     pub fn next_listed(&mut self) -> Option<FileInfo> {
         while let Some((origin, entry)) = self.ready.pop_front() {
-            let skipped = origin.and_then(|i| self.cursors[i].skipped.as_deref());
+            let skipped = self.cursors[origin].skipped.as_deref();
             if skipped.is_some_and(|dir| path::is_under(&entry.path, dir)) {
                 continue;
             }
@@ -291,15 +310,8 @@ impl<T: Transport> Walker<T> {
 
     /// Do not enter the directory delivered last.
     pub fn skip_directory(&mut self) {
-        match self.last_dir.take() {
-            Some((Some(i), dir)) => self.cursors[i].skipped = Some(dir),
-            // A first-level directory of walk-parallel: its cursor need not list at all.
-            Some((None, dir)) => self
-                .cursors
-                .iter_mut()
-                .filter(|c| c.root == dir)
-                .for_each(|c| c.done = true),
-            None => {}
+        if let Some((i, dir)) = self.last_dir.take() {
+            self.cursors[i].skipped = Some(dir);
         }
     }
 }
@@ -310,7 +322,7 @@ mod tests {
 
     fn entries(root: &str, dirs: &[&str]) -> Vec<(String, bool)> {
         let keys = KeyMapper::new("");
-        let mut cursor = Cursor::new(&keys, root, None);
+        let mut cursor = Cursor::new(&keys, root, None, None);
         let mut out = Vec::new();
         for d in dirs {
             cursor.enter(d, &mut out);
@@ -455,5 +467,64 @@ mod tests {
             paths,
             ["/a", "/a/1", "/a/2", "error", "/b", "/b/3", "/c", "/c/4"]
         );
+    }
+
+    #[test]
+    fn walk_parallel_cuts_between_first_level_directories() {
+        use crate::credentials::tests::scripted_client;
+        let page = |keys: &[&str], prefixes: &[&str], next: Option<&str>| {
+            let contents: String = keys
+                .iter()
+                .map(|k| format!("<Contents><Key>{k}</Key><Size>1</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>"))
+                .collect();
+            let prefixes: String = prefixes
+                .iter()
+                .map(|p| format!("<CommonPrefixes><Prefix>{p}</Prefix></CommonPrefixes>"))
+                .collect();
+            let tail = next.map_or(String::new(), |t| {
+                format!("<NextContinuationToken>{t}</NextContinuationToken>")
+            });
+            format!(
+                "<ListBucketResult><IsTruncated>{}</IsTruncated>{contents}{prefixes}{tail}</ListBucketResult>",
+                next.is_some()
+            )
+        };
+        let params = [
+            ("bucket", "b"),
+            ("region", "us-east-1"),
+            ("accesskey", "AK"),
+            ("secretkey", "SK"),
+            ("parallelwalk", "true"),
+        ];
+        // The first level (a file and three directories), then one page per range, each
+        // reaching past its range's end as a server would: the cursors stop there.
+        let answers = [
+            page(&["f"], &["a/", "b/", "c/"], None),
+            page(&["a/1", "a/2", "b/3"], &[], Some("more")),
+            page(&["b/3", "c/4", "f"], &[], None),
+            page(&["c/4", "f"], &[], None),
+        ];
+        let answers: Vec<(u16, &[(&str, &str)], &str)> =
+            answers.iter().map(|a| (200, &[][..], a.as_str())).collect();
+        let s3 = scripted_client(&params, &answers);
+        let mut walker = Walker::walk_parallel(&s3, "/").unwrap();
+        let mut paths = Vec::new();
+        while let Some(entry) = walker.next(&s3).unwrap() {
+            paths.push(entry.path);
+        }
+        paths.sort();
+        assert_eq!(paths, ["/a", "/a/1", "/a/2", "/b", "/b/3", "/c", "/c/4", "/f"]);
+        let seen: Vec<String> = s3
+            .transport()
+            .seen
+            .borrow()
+            .iter()
+            .map(|r| r.path_and_query.clone())
+            .collect();
+        assert_eq!(seen.len(), 4, "{seen:?}");
+        assert!(seen[0].contains("delimiter=%2F"), "{seen:?}");
+        assert!(!seen[1].contains("start-after"), "{seen:?}");
+        assert!(seen[2].contains("start-after=b"), "{seen:?}");
+        assert!(seen[3].contains("start-after=c"), "{seen:?}");
     }
 }
