@@ -199,7 +199,11 @@ impl<T: Transport> Walker<T> {
             .map(|i| match i {
                 0 => None,
                 i if i == ranges => None,
-                i => Some(dirs[i * dirs.len() / ranges].trim_end_matches('/').to_string()),
+                i => Some(
+                    dirs[i * dirs.len() / ranges]
+                        .trim_end_matches('/')
+                        .to_string(),
+                ),
             })
             .collect();
         let cursors = cuts
@@ -513,7 +517,10 @@ mod tests {
             paths.push(entry.path);
         }
         paths.sort();
-        assert_eq!(paths, ["/a", "/a/1", "/a/2", "/b", "/b/3", "/c", "/c/4", "/f"]);
+        assert_eq!(
+            paths,
+            ["/a", "/a/1", "/a/2", "/b", "/b/3", "/c", "/c/4", "/f"]
+        );
         let seen: Vec<String> = s3
             .transport()
             .seen
