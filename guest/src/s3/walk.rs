@@ -324,6 +324,25 @@ impl<T: Transport> Walker<T> {
 mod tests {
     use super::*;
 
+    /// A ListObjectsV2 answer with `keys`, `prefixes` and, if `next`, that continuation token.
+    fn listing(keys: &[&str], prefixes: &[&str], next: Option<&str>) -> String {
+        let contents: String = keys
+            .iter()
+            .map(|k| format!("<Contents><Key>{k}</Key><Size>1</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>"))
+            .collect();
+        let prefixes: String = prefixes
+            .iter()
+            .map(|p| format!("<CommonPrefixes><Prefix>{p}</Prefix></CommonPrefixes>"))
+            .collect();
+        let tail = next.map_or(String::new(), |t| {
+            format!("<NextContinuationToken>{t}</NextContinuationToken>")
+        });
+        format!(
+            "<ListBucketResult><IsTruncated>{}</IsTruncated>{contents}{prefixes}{tail}</ListBucketResult>",
+            next.is_some()
+        )
+    }
+
     fn entries(root: &str, dirs: &[&str]) -> Vec<(String, bool)> {
         let keys = KeyMapper::new("");
         let mut cursor = Cursor::new(&keys, root, None, None);
@@ -406,19 +425,7 @@ mod tests {
     #[test]
     fn the_next_page_is_requested_before_this_one_is_delivered() {
         use crate::credentials::tests::scripted_client;
-        let page = |keys: &[&str], next: Option<&str>| {
-            let contents: String = keys
-                .iter()
-                .map(|k| format!("<Contents><Key>{k}</Key><Size>1</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>"))
-                .collect();
-            let tail = next.map_or(String::new(), |t| {
-                format!("<NextContinuationToken>{t}</NextContinuationToken>")
-            });
-            format!(
-                "<ListBucketResult><IsTruncated>{}</IsTruncated>{contents}{tail}</ListBucketResult>",
-                next.is_some()
-            )
-        };
+        let page = |keys: &[&str], next: Option<&str>| listing(keys, &[], next);
         let (first, second) = (page(&["a/1", "a/2"], Some("t&amp;2")), page(&["b/3"], None));
         let params = [
             ("bucket", "b"),
@@ -476,23 +483,6 @@ mod tests {
     #[test]
     fn walk_parallel_cuts_between_first_level_directories() {
         use crate::credentials::tests::scripted_client;
-        let page = |keys: &[&str], prefixes: &[&str], next: Option<&str>| {
-            let contents: String = keys
-                .iter()
-                .map(|k| format!("<Contents><Key>{k}</Key><Size>1</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>"))
-                .collect();
-            let prefixes: String = prefixes
-                .iter()
-                .map(|p| format!("<CommonPrefixes><Prefix>{p}</Prefix></CommonPrefixes>"))
-                .collect();
-            let tail = next.map_or(String::new(), |t| {
-                format!("<NextContinuationToken>{t}</NextContinuationToken>")
-            });
-            format!(
-                "<ListBucketResult><IsTruncated>{}</IsTruncated>{contents}{prefixes}{tail}</ListBucketResult>",
-                next.is_some()
-            )
-        };
         let params = [
             ("bucket", "b"),
             ("region", "us-east-1"),
@@ -503,10 +493,10 @@ mod tests {
         // The first level (a file and three directories), then one page per range, each
         // reaching past its range's end as a server would: the cursors stop there.
         let answers = [
-            page(&["f"], &["a/", "b/", "c/"], None),
-            page(&["a/1", "a/2", "b/3"], &[], Some("more")),
-            page(&["b/3", "c/4", "f"], &[], None),
-            page(&["c/4", "f"], &[], None),
+            listing(&["f"], &["a/", "b/", "c/"], None),
+            listing(&["a/1", "a/2", "b/3"], &[], Some("more")),
+            listing(&["b/3", "c/4", "f"], &[], None),
+            listing(&["c/4", "f"], &[], None),
         ];
         let answers: Vec<(u16, &[(&str, &str)], &str)> =
             answers.iter().map(|a| (200, &[][..], a.as_str())).collect();
