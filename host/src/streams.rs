@@ -5,12 +5,11 @@
 //! own the instance, so the next chunk is read ahead while the caller consumes the current
 //! one, and a chunk is uploaded while the caller produces the next one.
 
+use std::collections::VecDeque;
 use std::future::Future as _;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-
-use std::collections::VecDeque;
 
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -96,7 +95,7 @@ impl Reader {
                 }
             };
             let api = instance.bindings.s3drv_storage_driver().reader();
-            let trapped = loop {
+            let (failure, reusable) = loop {
                 instance.store.data_mut().start_call();
                 sink.open(READ_CHUNK);
                 let borrowed = Resource::new_borrow(to.rep());
@@ -105,24 +104,29 @@ impl Reader {
                     .await;
                 let trapped = outcome.is_err();
                 let (chunks, len) = sink.take();
-                match flatten(outcome).and_then(|n| same_count(n, len)) {
-                    Ok(0) => break false,
+                let outcome = flatten(outcome);
+                // An instance that trapped, or miscounted what it passed, is not used again.
+                let miscounted = matches!(outcome, Ok(n) if n != len as u64);
+                let reusable = !trapped && !miscounted;
+                match outcome.and_then(|n| same_count(n, len)) {
+                    Ok(0) => break (None, true),
                     Ok(_) => {
                         if sender.send(Ok(chunks)).await.is_err() {
-                            break false;
+                            break (None, true);
                         }
                     }
                     // An error after which the stream is over.
-                    Err(e) => {
-                        let _ = sender.send(Err(e)).await;
-                        break trapped;
-                    }
+                    Err(e) => break (Some(e), reusable),
                 }
             };
-            // A trapped instance is discarded with the task.
-            if !trapped {
+            // The instance goes back to the pool before the caller hears of an error, so that
+            // its next call finds it there.
+            if reusable {
                 let _ = instance.store.data_mut().ctx().table.delete(to);
                 release(&driver, instance, resource).await;
+            }
+            if let Some(e) = failure {
+                let _ = sender.send(Err(e)).await;
             }
         });
         Reader {
