@@ -343,6 +343,12 @@ mod tests {
         )
     }
 
+    /// The path and query of every request `s3` sent so far.
+    fn requested(s3: &S3Client<crate::credentials::tests::Script>) -> Vec<String> {
+        let seen = s3.transport().seen.borrow();
+        seen.iter().map(|r| r.path_and_query.clone()).collect()
+    }
+
     fn entries(root: &str, dirs: &[&str]) -> Vec<(String, bool)> {
         let keys = KeyMapper::new("");
         let mut cursor = Cursor::new(&keys, root, None, None);
@@ -435,13 +441,7 @@ mod tests {
         ];
         let s3 = scripted_client(&params, &[(200, &[], &first), (200, &[], &second)]);
         let mut walker = Walker::walk(&s3, "/", None).unwrap();
-        let seen: Vec<String> = s3
-            .transport()
-            .seen
-            .borrow()
-            .iter()
-            .map(|r| r.path_and_query.clone())
-            .collect();
+        let seen = requested(&s3);
         assert_eq!(seen.len(), 2, "{seen:?}");
         assert!(seen[1].contains("continuation-token=t%262"), "{seen:?}");
         let mut paths = Vec::new();
@@ -511,13 +511,7 @@ mod tests {
             paths,
             ["/a", "/a/1", "/a/2", "/b", "/b/3", "/c", "/c/4", "/f"]
         );
-        let seen: Vec<String> = s3
-            .transport()
-            .seen
-            .borrow()
-            .iter()
-            .map(|r| r.path_and_query.clone())
-            .collect();
+        let seen = requested(&s3);
         assert_eq!(seen.len(), 4, "{seen:?}");
         assert!(seen[0].contains("delimiter=%2F"), "{seen:?}");
         assert!(!seen[1].contains("start-after"), "{seen:?}");
