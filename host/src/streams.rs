@@ -52,7 +52,9 @@ type Held = (Instance, ResourceAny);
 /// Bytes the guest passes per `read-into` call.
 const READ_CHUNK: usize = 256 << 10;
 
-/// Calls' worth of bytes a reader's task has read ahead of its consumer.
+/// Calls' worth of bytes a reader's task has read ahead of its consumer. A reader so holds
+/// at most `READ_AHEAD + 2` calls' worth (queued, being sent, being consumed) of
+/// [`READ_CHUNK`] bytes, outside the component's memory: 1 MiB.
 const READ_AHEAD: usize = 2;
 
 /// A stream of an object's bytes. The guest splices them from the HTTP answer into an output
