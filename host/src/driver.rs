@@ -303,7 +303,7 @@ impl Driver {
     /// ```
     pub async fn reader(&self, path: &str, offset: i64) -> Result<Reader> {
         let (instance, resource) = driver_call!(@with_resource self, call_reader, path, offset)?;
-        Ok(Reader::new(self.clone(), instance, resource))
+        Ok(Reader::new(self.clone(), instance, resource, path))
     }
 
     /// A writer for `path`, new (`append` false) or resuming the unfinished upload.

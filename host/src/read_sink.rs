@@ -13,7 +13,6 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 #[derive(Default)]
 struct Passed {
     chunks: Vec<Bytes>,
-    len: usize,
     room: usize,
 }
 
@@ -36,7 +35,8 @@ impl ReadSinkHandle {
     /// sink until it is opened again.
     pub(crate) fn take(&self) -> (Vec<Bytes>, usize) {
         let passed = std::mem::take(&mut *self.lock());
-        (passed.chunks, passed.len)
+        let len = passed.chunks.iter().map(Bytes::len).sum();
+        (passed.chunks, len)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Passed> {
@@ -59,7 +59,6 @@ impl OutputStream for ReadSink {
             )));
         }
         passed.room -= bytes.len();
-        passed.len += bytes.len();
         if !bytes.is_empty() {
             passed.chunks.push(bytes);
         }

@@ -85,14 +85,21 @@ impl Reader {
     /// Starts the task that owns the instance and reads the object into the channel, up to
     /// [`READ_AHEAD`] calls ahead of the consumer. Dropping the reader stops it: the task's
     /// next send fails, and the instance goes back to the pool.
-    pub(crate) fn new(driver: Driver, mut instance: Instance, resource: ResourceAny) -> Reader {
+    pub(crate) fn new(
+        driver: Driver,
+        mut instance: Instance,
+        resource: ResourceAny,
+        path: &str,
+    ) -> Reader {
+        let path = path.to_string();
         let (sender, passed) = tokio::sync::mpsc::channel(READ_AHEAD);
         tokio::spawn(async move {
             let sink = ReadSinkHandle::default();
             let to = match instance.store.data_mut().ctx().table.push(sink.stream()) {
                 Ok(to) => to,
                 Err(e) => {
-                    let _ = sender.send(Err(Error::Component(e.into()))).await;
+                    let e = wasmtime::format_err!("reading {path}: no room for a read sink: {e}");
+                    let _ = sender.send(Err(Error::Component(e))).await;
                     return release(&driver, instance, resource).await;
                 }
             };
@@ -110,7 +117,7 @@ impl Reader {
                 // An instance that trapped, or miscounted what it passed, is not used again.
                 let miscounted = matches!(outcome, Ok(n) if n != len as u64);
                 let reusable = !trapped && !miscounted;
-                match outcome.and_then(|n| same_count(n, len)) {
+                match outcome.and_then(|n| same_count(&path, n, len)) {
                     Ok(0) => break (None, true),
                     Ok(_) => {
                         if sender.send(Ok(chunks)).await.is_err() {
@@ -138,13 +145,13 @@ impl Reader {
     }
 }
 
-/// `n`, the count the guest returned, if it is what it passed into the sink.
-fn same_count(n: u64, passed: usize) -> Result<u64> {
+/// `n`, the count the guest returned reading `path`, if it is what it passed into the sink.
+fn same_count(path: &str, n: u64, passed: usize) -> Result<u64> {
     if n == passed as u64 {
         return Ok(n);
     }
     Err(Error::Component(wasmtime::format_err!(
-        "read-into said {n} bytes but passed {passed}"
+        "reading {path}: read-into said {n} bytes but passed {passed}"
     )))
 }
 
