@@ -2,18 +2,20 @@
 //!
 //! A `Cursor` walks a range of keys of one tree in S3 key order, emitting every directory
 //! between the last one it emitted and the next file before that file. `walk` is one cursor
-//! over the whole tree; `walk-parallel` lists the first level with a delimiter only to find
-//! where to cut the tree, then advances one cursor per range of first-level directories
-//! (up to `PARALLEL_LISTINGS`), their listing requests in flight together. A cut falls between
-//! two first-level directories, so each directory's keys, and its entry, belong to one cursor;
-//! a cursor lists at most one page past its range. Each cursor's entries are contiguous in its
-//! own order, so each keeps its own "skipped directory". A walk with one
+//! over the whole tree; `walk-parallel` lists directories with a delimiter only to find where
+//! to cut the tree (`Cuts`: the first level with enough directories, at most `CUT_LEVELS`
+//! down), then advances one cursor per range of that level's directories (up to
+//! `PARALLEL_LISTINGS`), their listing requests in flight together. A cut falls between two
+//! directories of that level, so each of them, its keys and its entry, belongs to one cursor;
+//! the directories above that level may be entered by several cursors and are delivered
+//! once. A cursor lists at most one page past its range. Each cursor's entries are
+//! contiguous in its own order, so each keeps its own "skipped directory". A walk with one
 //! cursor requests its next page as soon as the current page's answer is in, before parsing
 //! it: the server works on page n + 1 while the driver parses page n.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
-use super::list::{ListRequest, list_page, next_token, peek_continuation};
+use super::list::{ListRequest, next_token, peek_continuation};
 use super::object::FileInfo;
 use super::xml::ListBucketResult;
 use super::{S3Client, Sent, Transport, parse_time, parse_xml};
@@ -22,6 +24,9 @@ use crate::path::{self, KeyMapper};
 
 /// Cursors of walk-parallel, and so listing requests in flight at most.
 const PARALLEL_LISTINGS: usize = 8;
+
+/// Levels of directories walk-parallel lists at most to find where to cut.
+const CUT_LEVELS: usize = 4;
 
 /// A flat listing of the keys below `root` after `request.start_after`, up to `end`.
 #[derive(Debug)]
@@ -124,6 +129,80 @@ fn parent(path: &str) -> &str {
     }
 }
 
+/// Where walk-parallel cuts a tree: between the directories of the first level below the
+/// walked directory that has at least `PARALLEL_LISTINGS` of them. While a level has fewer,
+/// the level below it is listed too (down to `CUT_LEVELS` levels), so that a tree under one
+/// directory (`blobs/sha256/...` of a registry) is still walked by several cursors.
+struct Cuts {
+    /// Key prefixes (ending in `/`) of the directories to cut between, in key order.
+    level: Vec<String>,
+    /// Key prefixes of the directories above `level`: the keys below one of them may fall
+    /// into several ranges, so several cursors enter it.
+    above: Vec<String>,
+}
+
+impl Cuts {
+    /// The cuts below `prefix`, or `None` when nothing is stored below it.
+    fn find<T: Transport>(s3: &S3Client<T>, prefix: String) -> Result<Option<Cuts>> {
+        let (found, mut level) = subdirectories(s3, std::slice::from_ref(&prefix))?;
+        if !found && level.is_empty() {
+            return Ok(None);
+        }
+        let mut above = Vec::new();
+        for _ in 1..CUT_LEVELS {
+            if level.is_empty() || level.len() >= PARALLEL_LISTINGS {
+                break;
+            }
+            let (_, below) = subdirectories(s3, &level)?;
+            if below.len() < level.len() {
+                break;
+            }
+            above.extend(std::mem::replace(&mut level, below));
+        }
+        Ok(Some(Cuts { level, above }))
+    }
+}
+
+/// Lists each of `prefixes` with a delimiter, every page, the requests of all of them in
+/// flight together. Whether any holds a key other than its own directory marker, and the
+/// prefixes of their subdirectories in key order.
+fn subdirectories<T: Transport>(
+    s3: &S3Client<T>,
+    prefixes: &[String],
+) -> Result<(bool, Vec<String>)> {
+    let mut requests: Vec<ListRequest> = prefixes
+        .iter()
+        .map(|prefix| ListRequest {
+            prefix: prefix.clone(),
+            delimited: true,
+            ..Default::default()
+        })
+        .collect();
+    let mut found = false;
+    let mut dirs = vec![Vec::new(); prefixes.len()];
+    let mut unfinished: Vec<usize> = (0..prefixes.len()).collect();
+    while !unfinished.is_empty() {
+        let pages = s3.send_all_xml::<ListBucketResult>(
+            "ListObjectsV2",
+            unfinished.iter().map(|&i| requests[i].to_s3()).collect(),
+            PARALLEL_LISTINGS,
+        )?;
+        let mut next = Vec::new();
+        for (i, page) in unfinished.into_iter().zip(pages) {
+            let page = page?;
+            let token = next_token(&page)?;
+            found |= page.contents.iter().any(|o| o.key != requests[i].prefix);
+            dirs[i].extend(page.common_prefixes.into_iter().map(|c| c.prefix));
+            if token.is_some() {
+                requests[i].continuation = token;
+                next.push(i);
+            }
+        }
+        unfinished = next;
+    }
+    Ok((found, dirs.concat()))
+}
+
 /// Which cursor an entry came from.
 type Origin = usize;
 
@@ -139,6 +218,11 @@ pub struct Walker<T: Transport> {
     in_flight: usize,
     /// With one cursor: its next page, requested before the current one was parsed.
     next_page: Option<NextPage<T::InFlight>>,
+    /// walk-parallel: the directories that contain cuts, which several cursors enter, and
+    /// whether one was delivered already (it is delivered once).
+    shared: HashMap<String, bool>,
+    /// Skipped directories among `shared`: skipped by every cursor.
+    skipped_everywhere: Vec<String>,
 }
 
 impl<T: Transport> Walker<T> {
@@ -155,6 +239,8 @@ impl<T: Transport> Walker<T> {
             last_dir: None,
             in_flight: 1,
             next_page: None,
+            shared: HashMap::new(),
+            skipped_everywhere: Vec::new(),
         };
         walker.fill(s3)?;
         if start_after.is_none() && walker.ready.is_empty() {
@@ -163,44 +249,26 @@ impl<T: Transport> Walker<T> {
         Ok(walker)
     }
 
-    /// walk-parallel: the first level of `from` (its directories only say where to cut),
-    /// then one cursor per range of first-level directories.
+    /// walk-parallel: the directories below `from` say where to cut the tree ([`Cuts`]), then
+    /// one cursor per range.
     pub fn walk_parallel(s3: &S3Client<T>, from: &str) -> Result<Walker<T>> {
         if !s3.config.parallel_walk {
             return Walker::walk(s3, from, None);
         }
         path::check_or_root(from)?;
         let keys = &s3.config.keys;
-        let prefix = keys.dir_prefix(from);
-        let mut request = ListRequest {
-            prefix: prefix.clone(),
-            delimited: true,
-            ..Default::default()
-        };
-        let mut found = false;
-        let mut dirs = Vec::new();
-        loop {
-            let page = list_page(s3, &request)?;
-            let next = next_token(&page)?;
-            found |= page.contents.iter().any(|o| o.key != prefix);
-            dirs.extend(page.common_prefixes.into_iter().map(|c| c.prefix));
-            match next {
-                Some(token) => request.continuation = Some(token),
-                None => break,
-            }
-        }
-        if !found && dirs.is_empty() {
+        let Some(Cuts { level, above }) = Cuts::find(s3, keys.dir_prefix(from))? else {
             return Err(Error::PathNotFound(from.to_string()));
-        }
-        // Cut before evenly spaced first-level directories: `a/d7` (no `/`) sorts after every
+        };
+        // Cut before evenly spaced directories of one level: `a/d7` (no `/`) sorts after every
         // key of the directories before `a/d7/` and before every key below it.
-        let ranges = dirs.len().clamp(1, PARALLEL_LISTINGS);
+        let ranges = level.len().clamp(1, PARALLEL_LISTINGS);
         let cuts: Vec<Option<String>> = (0..=ranges)
             .map(|i| match i {
                 0 => None,
                 i if i == ranges => None,
                 i => Some(
-                    dirs[i * dirs.len() / ranges]
+                    level[i * level.len() / ranges]
                         .trim_end_matches('/')
                         .to_string(),
                 ),
@@ -210,12 +278,19 @@ impl<T: Transport> Walker<T> {
             .windows(2)
             .map(|cut| Cursor::new(keys, from, cut[0].clone(), cut[1].clone()))
             .collect();
+        let shared = above
+            .iter()
+            .filter_map(|prefix| keys.path(prefix.trim_end_matches('/')))
+            .map(|dir| (dir, false))
+            .collect();
         let mut walker = Walker {
             cursors,
             ready: VecDeque::new(),
             last_dir: None,
             in_flight: PARALLEL_LISTINGS,
             next_page: None,
+            shared,
+            skipped_everywhere: Vec::new(),
         };
         walker.fill(s3)?;
         Ok(walker)
@@ -303,7 +378,15 @@ impl<T: Transport> Walker<T> {
     pub fn next_listed(&mut self) -> Option<FileInfo> {
         while let Some((origin, entry)) = self.ready.pop_front() {
             let skipped = self.cursors[origin].skipped.as_deref();
-            if skipped.is_some_and(|dir| path::is_under(&entry.path, dir)) {
+            if skipped.is_some_and(|dir| path::is_under(&entry.path, dir))
+                || (self.skipped_everywhere.iter()).any(|dir| path::is_under(&entry.path, dir))
+            {
+                continue;
+            }
+            if entry.is_dir
+                && let Some(delivered) = self.shared.get_mut(&entry.path)
+                && std::mem::replace(delivered, true)
+            {
                 continue;
             }
             self.last_dir = entry.is_dir.then(|| (origin, entry.path.clone()));
@@ -315,7 +398,11 @@ impl<T: Transport> Walker<T> {
     /// Do not enter the directory delivered last.
     pub fn skip_directory(&mut self) {
         if let Some((i, dir)) = self.last_dir.take() {
-            self.cursors[i].skipped = Some(dir);
+            if self.shared.contains_key(&dir) {
+                self.skipped_everywhere.push(dir);
+            } else {
+                self.cursors[i].skipped = Some(dir);
+            }
         }
     }
 }
@@ -490,10 +577,14 @@ mod tests {
             ("secretkey", "SK"),
             ("parallelwalk", "true"),
         ];
-        // The first level (a file and three directories), then one page per range, each
-        // reaching past its range's end as a server would: the cursors stop there.
+        // The first level (a file and three directories); the level below it, which has no
+        // directories to cut between; then one page per range, each reaching past its
+        // range's end as a server would: the cursors stop there.
         let answers = [
             listing(&["f"], &["a/", "b/", "c/"], None),
+            listing(&["a/1", "a/2"], &[], None),
+            listing(&["b/3"], &[], None),
+            listing(&["c/4"], &[], None),
             listing(&["a/1", "a/2", "b/3"], &[], Some("more")),
             listing(&["b/3", "c/4", "f"], &[], None),
             listing(&["c/4", "f"], &[], None),
@@ -512,10 +603,78 @@ mod tests {
             ["/a", "/a/1", "/a/2", "/b", "/b/3", "/c", "/c/4", "/f"]
         );
         let seen = requested(&s3);
-        assert_eq!(seen.len(), 4, "{seen:?}");
+        assert_eq!(seen.len(), 7, "{seen:?}");
         assert!(seen[0].contains("delimiter=%2F"), "{seen:?}");
-        assert!(!seen[1].contains("start-after"), "{seen:?}");
-        assert!(seen[2].contains("start-after=b"), "{seen:?}");
-        assert!(seen[3].contains("start-after=c"), "{seen:?}");
+        assert!(seen[3].contains("prefix=c%2F"), "{seen:?}");
+        assert!(!seen[4].contains("start-after"), "{seen:?}");
+        assert!(seen[5].contains("start-after=b"), "{seen:?}");
+        assert!(seen[6].contains("start-after=c"), "{seen:?}");
+    }
+
+    #[test]
+    fn walk_parallel_cuts_below_a_single_directory() {
+        use crate::credentials::tests::{Script, scripted_client};
+        let params = [
+            ("bucket", "b"),
+            ("region", "us-east-1"),
+            ("accesskey", "AK"),
+            ("secretkey", "SK"),
+            ("parallelwalk", "true"),
+        ];
+        // A registry's `blobs`: one directory, `sha256`, with 16 directories below it. The
+        // first level has too few directories to cut between, so the second is listed; each
+        // of the 8 ranges holds two of its directories (and its answer reaches one key past).
+        let dirs: Vec<String> = (0..16).map(|i| format!("sha256/d{i:02}/")).collect();
+        let file = |i: usize| format!("sha256/d{i:02}/f");
+        let mut answers = vec![
+            listing(&[], &["sha256/"], None),
+            listing(
+                &[],
+                &dirs.iter().map(String::as_str).collect::<Vec<_>>(),
+                None,
+            ),
+        ];
+        for range in 0..8 {
+            let keys: Vec<String> = (2 * range..(2 * range + 3).min(16)).map(file).collect();
+            answers.push(listing(
+                &keys.iter().map(String::as_str).collect::<Vec<_>>(),
+                &[],
+                None,
+            ));
+        }
+        let answers: Vec<(u16, &[(&str, &str)], &str)> =
+            answers.iter().map(|a| (200, &[][..], a.as_str())).collect();
+        let walk = |s3: &S3Client<Script>, skip_shared: bool| {
+            let mut walker = Walker::walk_parallel(s3, "/").unwrap();
+            let mut paths = Vec::new();
+            while let Some(entry) = walker.next(s3).unwrap() {
+                if skip_shared && entry.path == "/sha256" {
+                    walker.skip_directory();
+                }
+                paths.push(entry.path);
+            }
+            paths
+        };
+
+        let s3 = scripted_client(&params, &answers);
+        let mut paths = walk(&s3, false);
+        paths.sort();
+        let mut want = vec!["/sha256".to_string()];
+        for i in 0..16 {
+            want.push(format!("/sha256/d{i:02}"));
+            want.push(format!("/sha256/d{i:02}/f"));
+        }
+        assert_eq!(paths, want, "every entry once, `/sha256` too");
+        let seen = requested(&s3);
+        assert_eq!(seen.len(), 10, "{seen:?}");
+        assert!(seen[1].contains("prefix=sha256%2F"), "{seen:?}");
+        assert!(seen[1].contains("delimiter=%2F"), "{seen:?}");
+        assert!(!seen[2].contains("start-after"), "{seen:?}");
+        assert!(seen[3].contains("start-after=sha256%2Fd02"), "{seen:?}");
+        assert!(seen[9].contains("start-after=sha256%2Fd14"), "{seen:?}");
+
+        // Skipping the directory that every cursor enters skips it for all of them.
+        let s3 = scripted_client(&params, &answers);
+        assert_eq!(walk(&s3, true), ["/sha256"]);
     }
 }

@@ -25,7 +25,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, bail, ensure};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use rand::rngs::StdRng;
@@ -595,7 +595,8 @@ pub fn expect_invalid_path<T: std::fmt::Debug>(result: Result<T, Error>, path: &
     }
 }
 
-/// Every entry of a walk (or walk-parallel) from `from`, as `(path, is_dir)`.
+/// Every entry of a walk (or walk-parallel) from `from`, as `(path, is_dir)`; an entry
+/// reported twice is an error.
 ///
 /// ```no_run
 /// # async fn demo(driver: s3drv_host::Driver) -> anyhow::Result<()> {
@@ -613,12 +614,16 @@ pub async fn walk_set(
     } else {
         driver.walk(from, None).await?
     };
-    Ok(walker
-        .collect()
-        .await?
-        .into_iter()
-        .map(|e| (e.path, e.is_dir))
-        .collect())
+    let mut entries = BTreeSet::new();
+    for entry in walker.collect().await? {
+        let what = if entry.is_dir { "directory" } else { "file" };
+        ensure!(
+            entries.insert((entry.path.clone(), entry.is_dir)),
+            "the walk of {from} reported the {what} {} twice",
+            entry.path
+        );
+    }
+    Ok(entries)
 }
 
 /// `paths`, sorted.

@@ -641,7 +641,9 @@ pub async fn walk_overlapping_paths(c: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// TestWalk (GitLab): walk-parallel reports exactly what walk reports, on a random tree.
+/// TestWalk (GitLab): walk-parallel reports exactly what walk reports, each entry once, on a
+/// random tree beside a registry's `blobs/sha256/<xx>/<digest>/data` (one directory with
+/// many below it: walk-parallel cuts inside `blobs/sha256`, which several cursors enter).
 pub async fn walk_parallel_matches_walk(c: &Ctx) -> Result<()> {
     let mut paths = Vec::new();
     for i in 0..40 {
@@ -650,6 +652,10 @@ pub async fn walk_parallel_matches_walk(c: &Ctx) -> Result<()> {
             .map(|d| format!("d{}", (i * 7 + d * 3) % 5))
             .collect();
         paths.push(format!("/tree/{}/f{i}", dirs.join("/")));
+    }
+    for i in 0..16u32 {
+        let digest = format!("{:08x}", i.wrapping_mul(0x9e37_79b9));
+        paths.push(format!("/tree/blobs/sha256/{}/{digest}/data", &digest[..2]));
     }
     for p in &paths {
         c.driver.put_content(p, b"x".to_vec()).await?;
