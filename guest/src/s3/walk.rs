@@ -249,7 +249,7 @@ impl<T: Transport> Walker<T> {
         Ok(walker)
     }
 
-    /// walk-parallel: the directories below `from` say where to cut the tree ([`Cuts`]), then
+    /// walk-parallel: the directories below `from` say where to cut the tree (see `Cuts`), then
     /// one cursor per range.
     pub fn walk_parallel(s3: &S3Client<T>, from: &str) -> Result<Walker<T>> {
         if !s3.config.parallel_walk {
