@@ -104,6 +104,11 @@ pub async fn cli_operations(c: &Ctx) -> Result<()> {
         ok(s3drv(c, &["walk", "/"], None, &[]).await?, "walk")? == "d /dir\nf /dir/a 5\n",
         "walk output"
     );
+    let parallel = ["--param", "parallelwalk=true", "walk", "/", "--parallel"];
+    ensure!(
+        ok(s3drv(c, &parallel, None, &[]).await?, "walk --parallel")? == "d /dir\nf /dir/a 5\n",
+        "walk --parallel output"
+    );
     let walk = ok(
         s3drv(c, &[&json[..], &["walk", "/"]].concat(), None, &[]).await?,
         "walk --output json",

@@ -133,6 +133,10 @@ enum Operation {
         path: String,
         #[arg(long, value_name = "P")]
         start_after: Option<String>,
+        /// walk-parallel, as a registry with `parallelwalk: true` walks: sub-trees listed
+        /// concurrently, entries in no particular order (with `parallelwalk` unset, a walk).
+        #[arg(long, conflicts_with = "start_after")]
+        parallel: bool,
     },
 }
 
@@ -419,8 +423,15 @@ async fn run_operation(
                 .await?;
             print(format, || url.clone(), || serde_json::json!({ "url": url }));
         }
-        Operation::Walk { path, start_after } => {
-            let mut walker = driver.walk(path, start_after.as_deref()).await?;
+        Operation::Walk {
+            path,
+            start_after,
+            parallel,
+        } => {
+            let mut walker = match parallel {
+                true => driver.walk_parallel(path).await?,
+                false => driver.walk(path, start_after.as_deref()).await?,
+            };
             while let Some(entry) = walker.next().await? {
                 print(
                     format,
