@@ -377,10 +377,9 @@ impl<T: Transport> Walker<T> {
     /// The next entry among those listed already, without a request.
     pub fn next_listed(&mut self) -> Option<FileInfo> {
         while let Some((origin, entry)) = self.ready.pop_front() {
-            let skipped = self.cursors[origin].skipped.as_deref();
-            if skipped.is_some_and(|dir| path::is_under(&entry.path, dir))
-                || (self.skipped_everywhere.iter()).any(|dir| path::is_under(&entry.path, dir))
-            {
+            let own = self.cursors[origin].skipped.iter();
+            let mut skipped = own.chain(&self.skipped_everywhere);
+            if skipped.any(|dir| path::is_under(&entry.path, dir)) {
                 continue;
             }
             if entry.is_dir
