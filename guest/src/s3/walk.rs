@@ -28,6 +28,10 @@ const PARALLEL_LISTINGS: usize = 8;
 /// Levels of directories walk-parallel lists at most to find where to cut.
 const CUT_LEVELS: usize = 4;
 
+/// Directories of one level walk-parallel collects at most to cut between: past this many, it
+/// stops listing the level (memory and requests stay bounded; the last range is larger).
+const CUT_CANDIDATES: usize = 10_000;
+
 /// A flat listing of the keys below `root` after `request.start_after`, up to `end`.
 #[derive(Debug)]
 struct Cursor {
@@ -163,9 +167,9 @@ impl Cuts {
     }
 }
 
-/// Lists each of `prefixes` with a delimiter, every page, the requests of all of them in
-/// flight together. Whether any holds a key other than its own directory marker, and the
-/// prefixes of their subdirectories in key order.
+/// Lists each of `prefixes` with a delimiter, every page (until `CUT_CANDIDATES` directories
+/// are found), the requests of all of them in flight together. Whether any holds a key other
+/// than its own directory marker, and the prefixes of their subdirectories in key order.
 fn subdirectories<T: Transport>(
     s3: &S3Client<T>,
     prefixes: &[String],
@@ -199,6 +203,9 @@ fn subdirectories<T: Transport>(
             }
         }
         unfinished = next;
+        if dirs.iter().map(Vec::len).sum::<usize>() >= CUT_CANDIDATES {
+            break;
+        }
     }
     Ok((found, dirs.concat()))
 }
@@ -675,5 +682,41 @@ mod tests {
         // Skipping the directory that every cursor enters skips it for all of them.
         let s3 = scripted_client(&params, &answers);
         assert_eq!(walk(&s3, true), ["/sha256"]);
+    }
+
+    #[test]
+    fn walk_parallel_stops_collecting_cut_candidates() {
+        use crate::credentials::tests::scripted_client;
+        let params = [
+            ("bucket", "b"),
+            ("region", "us-east-1"),
+            ("accesskey", "AK"),
+            ("secretkey", "SK"),
+            ("parallelwalk", "true"),
+        ];
+        // A first level of more than `CUT_CANDIDATES` directories, 1,000 a page: the pages
+        // past the limit are not requested; the 8 ranges cut between the directories seen.
+        let pages = CUT_CANDIDATES / 1000;
+        let mut answers: Vec<String> = (0..pages)
+            .map(|page| {
+                let dirs: Vec<String> = (0..1000).map(|i| format!("r{page:02}{i:04}/")).collect();
+                let dirs: Vec<&str> = dirs.iter().map(String::as_str).collect();
+                listing(&[], &dirs, Some(&format!("p{}", page + 1)))
+            })
+            .collect();
+        answers.extend((0..8).map(|_| listing(&[], &[], None)));
+        let answers: Vec<(u16, &[(&str, &str)], &str)> =
+            answers.iter().map(|a| (200, &[][..], a.as_str())).collect();
+        let s3 = scripted_client(&params, &answers);
+        let mut walker = Walker::walk_parallel(&s3, "/").unwrap();
+        assert_eq!(walker.next(&s3).unwrap(), None);
+        let seen = requested(&s3);
+        assert_eq!(seen.len(), pages + 8, "{:?}", &seen[pages..]);
+        assert!(seen[pages - 1].contains(&format!("continuation-token=p{}", pages - 1)));
+        assert!(
+            seen[pages + 7].contains("start-after=r08"),
+            "{:?}",
+            &seen[pages..]
+        );
     }
 }
