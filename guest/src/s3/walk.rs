@@ -28,9 +28,9 @@ const PARALLEL_LISTINGS: usize = 8;
 /// Levels of directories walk-parallel lists at most to find where to cut.
 const CUT_LEVELS: usize = 4;
 
-/// Directories of one level walk-parallel collects at most to cut between: past this many, it
-/// stops listing the level (memory and requests stay bounded; the last range is larger).
-const CUT_CANDIDATES: usize = 10_000;
+/// Directories of one listing walk-parallel keeps to cut between: every one while there are
+/// at most `2 * SAMPLE`, else an evenly spaced sample of `SAMPLE` to `2 * SAMPLE` of them.
+const SAMPLE: usize = 64;
 
 /// A flat listing of the keys below `root` after `request.start_after`, up to `end`.
 #[derive(Debug)]
@@ -138,8 +138,8 @@ fn parent(path: &str) -> &str {
 /// the level below it is listed too (down to `CUT_LEVELS` levels), so that a tree under one
 /// directory (`blobs/sha256/...` of a registry) is still walked by several cursors.
 struct Cuts {
-    /// Key prefixes (ending in `/`) of the directories to cut between, in key order.
-    level: Vec<String>,
+    /// The directories to cut between.
+    level: Level,
     /// Key prefixes of the directories above `level`: the keys below one of them may fall
     /// into several ranges, so several cursors enter it.
     above: Vec<String>,
@@ -148,32 +148,93 @@ struct Cuts {
 impl Cuts {
     /// The cuts below `prefix`, or `None` when nothing is stored below it.
     fn find<T: Transport>(s3: &S3Client<T>, prefix: String) -> Result<Option<Cuts>> {
-        let (found, mut level) = subdirectories(s3, std::slice::from_ref(&prefix))?;
-        if !found && level.is_empty() {
+        let (found, mut level) = subdirectories(s3, &[prefix])?;
+        if !found && level.count == 0 {
             return Ok(None);
         }
         let mut above = Vec::new();
         for _ in 1..CUT_LEVELS {
-            if level.is_empty() || level.len() >= PARALLEL_LISTINGS {
+            if level.count == 0 || level.count >= PARALLEL_LISTINGS {
                 break;
             }
-            let (_, below) = subdirectories(s3, &level)?;
-            if below.len() < level.len() {
+            // Fewer than `SAMPLE` directories: `level` holds every one.
+            let prefixes: Vec<String> = level.dirs.iter().map(|(_, d)| d.clone()).collect();
+            let (_, below) = subdirectories(s3, &prefixes)?;
+            if below.count < level.count {
                 break;
             }
-            above.extend(std::mem::replace(&mut level, below));
+            above.extend(prefixes);
+            level = below;
         }
         Ok(Some(Cuts { level, above }))
     }
 }
 
-/// Lists each of `prefixes` with a delimiter, every page (until `CUT_CANDIDATES` directories
-/// are found), the requests of all of them in flight together. Whether any holds a key other
-/// than its own directory marker, and the prefixes of their subdirectories in key order.
-fn subdirectories<T: Transport>(
-    s3: &S3Client<T>,
-    prefixes: &[String],
-) -> Result<(bool, Vec<String>)> {
+/// The directories of one level, in key order, each with its position among all of the
+/// level's directories: every one, or an evenly spaced sample of a large level.
+struct Level {
+    /// How many directories the level has.
+    count: usize,
+    /// Position and key prefix (ending in `/`) of the directories kept.
+    dirs: Vec<(usize, String)>,
+}
+
+impl Level {
+    /// Up to `ranges - 1` cuts, evenly spaced over the level: the keys of directories
+    /// without their `/`. A cut `a/d7` sorts after every key of the directories before
+    /// `a/d7/` and before every key below it.
+    fn cuts(&self, ranges: usize) -> Vec<String> {
+        let mut cuts: Vec<String> = (1..ranges)
+            .filter_map(|i| {
+                let target = i * self.count / ranges;
+                let at = self
+                    .dirs
+                    .partition_point(|(position, _)| *position < target);
+                let (_, dir) = self.dirs.get(at)?;
+                Some(dir.trim_end_matches('/').to_string())
+            })
+            .collect();
+        cuts.dedup();
+        cuts
+    }
+}
+
+/// Every `stride`-th directory of one listing, however long: the stride doubles whenever
+/// `2 * SAMPLE` are kept.
+struct Sample {
+    count: usize,
+    stride: usize,
+    kept: Vec<String>,
+}
+
+impl Sample {
+    fn new() -> Sample {
+        Sample {
+            count: 0,
+            stride: 1,
+            kept: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, dir: String) {
+        if self.count % self.stride == 0 {
+            self.kept.push(dir);
+            if self.kept.len() == 2 * SAMPLE {
+                self.kept = std::mem::take(&mut self.kept)
+                    .into_iter()
+                    .step_by(2)
+                    .collect();
+                self.stride *= 2;
+            }
+        }
+        self.count += 1;
+    }
+}
+
+/// Lists each of `prefixes` with a delimiter, every page, the requests of all of them in
+/// flight together. Whether any holds a key other than its own directory marker, and the
+/// level their subdirectories make.
+fn subdirectories<T: Transport>(s3: &S3Client<T>, prefixes: &[String]) -> Result<(bool, Level)> {
     let mut requests: Vec<ListRequest> = prefixes
         .iter()
         .map(|prefix| ListRequest {
@@ -183,7 +244,7 @@ fn subdirectories<T: Transport>(
         })
         .collect();
     let mut found = false;
-    let mut dirs = vec![Vec::new(); prefixes.len()];
+    let mut samples: Vec<Sample> = prefixes.iter().map(|_| Sample::new()).collect();
     let mut unfinished: Vec<usize> = (0..prefixes.len()).collect();
     while !unfinished.is_empty() {
         let pages = s3.send_all_xml::<ListBucketResult>(
@@ -196,18 +257,29 @@ fn subdirectories<T: Transport>(
             let page = page?;
             let token = next_token(&page)?;
             found |= page.contents.iter().any(|o| o.key != requests[i].prefix);
-            dirs[i].extend(page.common_prefixes.into_iter().map(|c| c.prefix));
+            for dir in page.common_prefixes {
+                samples[i].push(dir.prefix);
+            }
             if token.is_some() {
                 requests[i].continuation = token;
                 next.push(i);
             }
         }
         unfinished = next;
-        if dirs.iter().map(Vec::len).sum::<usize>() >= CUT_CANDIDATES {
-            break;
-        }
     }
-    Ok((found, dirs.concat()))
+    let mut level = Level {
+        count: 0,
+        dirs: Vec::new(),
+    };
+    for sample in samples {
+        let (offset, stride) = (level.count, sample.stride);
+        let kept = sample.kept.into_iter().enumerate();
+        level
+            .dirs
+            .extend(kept.map(|(j, dir)| (offset + j * stride, dir)));
+        level.count += sample.count;
+    }
+    Ok((found, level))
 }
 
 /// Which cursor an entry came from.
@@ -267,19 +339,10 @@ impl<T: Transport> Walker<T> {
         let Some(Cuts { level, above }) = Cuts::find(s3, keys.dir_prefix(from))? else {
             return Err(Error::PathNotFound(from.to_string()));
         };
-        // Cut before evenly spaced directories of one level: `a/d7` (no `/`) sorts after every
-        // key of the directories before `a/d7/` and before every key below it.
-        let ranges = level.len().clamp(1, PARALLEL_LISTINGS);
-        let cuts: Vec<Option<String>> = (0..=ranges)
-            .map(|i| match i {
-                0 => None,
-                i if i == ranges => None,
-                i => Some(
-                    level[i * level.len() / ranges]
-                        .trim_end_matches('/')
-                        .to_string(),
-                ),
-            })
+        let ranges = level.count.clamp(1, PARALLEL_LISTINGS);
+        let cuts: Vec<Option<String>> = std::iter::once(None)
+            .chain(level.cuts(ranges).into_iter().map(Some))
+            .chain([None])
             .collect();
         let cursors = cuts
             .windows(2)
@@ -685,7 +748,7 @@ mod tests {
     }
 
     #[test]
-    fn walk_parallel_stops_collecting_cut_candidates() {
+    fn walk_parallel_cuts_a_large_level_evenly_from_a_sample() {
         use crate::credentials::tests::scripted_client;
         let params = [
             ("bucket", "b"),
@@ -694,14 +757,15 @@ mod tests {
             ("secretkey", "SK"),
             ("parallelwalk", "true"),
         ];
-        // A first level of more than `CUT_CANDIDATES` directories, 1,000 a page: the pages
-        // past the limit are not requested; the 8 ranges cut between the directories seen.
-        let pages = CUT_CANDIDATES / 1000;
+        // A first level of 11,000 directories, 1,000 a page: every page is read, but only a
+        // sample of them is kept; the cuts still fall near every eighth of the level.
+        let pages = 11;
         let mut answers: Vec<String> = (0..pages)
             .map(|page| {
                 let dirs: Vec<String> = (0..1000).map(|i| format!("r{page:02}{i:04}/")).collect();
                 let dirs: Vec<&str> = dirs.iter().map(String::as_str).collect();
-                listing(&[], &dirs, Some(&format!("p{}", page + 1)))
+                let next = (page + 1 < pages).then(|| format!("p{}", page + 1));
+                listing(&[], &dirs, next.as_deref())
             })
             .collect();
         answers.extend((0..8).map(|_| listing(&[], &[], None)));
@@ -712,11 +776,12 @@ mod tests {
         assert_eq!(walker.next(&s3).unwrap(), None);
         let seen = requested(&s3);
         assert_eq!(seen.len(), pages + 8, "{:?}", &seen[pages..]);
-        assert!(seen[pages - 1].contains(&format!("continuation-token=p{}", pages - 1)));
-        assert!(
-            seen[pages + 7].contains("start-after=r08"),
-            "{:?}",
-            &seen[pages..]
-        );
+        // Cut i falls at or just past directory i * 11,000 / 8 (the sample keeps every 128th).
+        for (i, request) in seen[pages + 1..].iter().enumerate() {
+            let target = (i + 1) * 11_000 / 8;
+            let at = target.div_ceil(128) * 128;
+            let cut = format!("start-after=r{:02}{:04}", at / 1000, at % 1000);
+            assert!(request.contains(&cut), "{cut} in {request}");
+        }
     }
 }
