@@ -217,7 +217,7 @@ impl Sample {
     }
 
     fn push(&mut self, dir: String) {
-        if self.count % self.stride == 0 {
+        if self.count.is_multiple_of(self.stride) {
             self.kept.push(dir);
             if self.kept.len() == 2 * SAMPLE {
                 self.kept = std::mem::take(&mut self.kept)
