@@ -479,6 +479,7 @@ impl<T: Transport> Walker<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::tests::{Script, scripted_client};
 
     /// A ListObjectsV2 answer with `keys`, `prefixes` and, if `next`, that continuation token.
     fn listing(keys: &[&str], prefixes: &[&str], next: Option<&str>) -> String {
@@ -500,9 +501,23 @@ mod tests {
     }
 
     /// The path and query of every request `s3` sent so far.
-    fn requested(s3: &S3Client<crate::credentials::tests::Script>) -> Vec<String> {
+    fn requested(s3: &S3Client<Script>) -> Vec<String> {
         let seen = s3.transport().seen.borrow();
         seen.iter().map(|r| r.path_and_query.clone()).collect()
+    }
+
+    /// A client with `parallelwalk: true` whose server gives `answers` (status 200), in order.
+    fn walk_parallel_client(answers: &[String]) -> S3Client<Script> {
+        let params = [
+            ("bucket", "b"),
+            ("region", "us-east-1"),
+            ("accesskey", "AK"),
+            ("secretkey", "SK"),
+            ("parallelwalk", "true"),
+        ];
+        let answers: Vec<(u16, &[(&str, &str)], &str)> =
+            answers.iter().map(|a| (200, &[][..], a.as_str())).collect();
+        scripted_client(&params, &answers)
     }
 
     fn entries(root: &str, dirs: &[&str]) -> Vec<(String, bool)> {
@@ -586,7 +601,6 @@ mod tests {
 
     #[test]
     fn the_next_page_is_requested_before_this_one_is_delivered() {
-        use crate::credentials::tests::scripted_client;
         let page = |keys: &[&str], next: Option<&str>| listing(keys, &[], next);
         let (first, second) = (page(&["a/1", "a/2"], Some("t&amp;2")), page(&["b/3"], None));
         let params = [
@@ -638,14 +652,6 @@ mod tests {
 
     #[test]
     fn walk_parallel_cuts_between_first_level_directories() {
-        use crate::credentials::tests::scripted_client;
-        let params = [
-            ("bucket", "b"),
-            ("region", "us-east-1"),
-            ("accesskey", "AK"),
-            ("secretkey", "SK"),
-            ("parallelwalk", "true"),
-        ];
         // The first level (a file and three directories); the level below it, which has no
         // directories to cut between; then one page per range, each reaching past its
         // range's end as a server would: the cursors stop there.
@@ -658,9 +664,7 @@ mod tests {
             listing(&["b/3", "c/4", "f"], &[], None),
             listing(&["c/4", "f"], &[], None),
         ];
-        let answers: Vec<(u16, &[(&str, &str)], &str)> =
-            answers.iter().map(|a| (200, &[][..], a.as_str())).collect();
-        let s3 = scripted_client(&params, &answers);
+        let s3 = walk_parallel_client(&answers);
         let mut walker = Walker::walk_parallel(&s3, "/").unwrap();
         let mut paths = Vec::new();
         while let Some(entry) = walker.next(&s3).unwrap() {
@@ -682,14 +686,6 @@ mod tests {
 
     #[test]
     fn walk_parallel_cuts_below_a_single_directory() {
-        use crate::credentials::tests::{Script, scripted_client};
-        let params = [
-            ("bucket", "b"),
-            ("region", "us-east-1"),
-            ("accesskey", "AK"),
-            ("secretkey", "SK"),
-            ("parallelwalk", "true"),
-        ];
         // A registry's `blobs`: one directory, `sha256`, with 16 directories below it. The
         // first level has too few directories to cut between, so the second is listed; each
         // of the 8 ranges holds two of its directories (and its answer reaches one key past).
@@ -711,8 +707,6 @@ mod tests {
                 None,
             ));
         }
-        let answers: Vec<(u16, &[(&str, &str)], &str)> =
-            answers.iter().map(|a| (200, &[][..], a.as_str())).collect();
         let walk = |s3: &S3Client<Script>, skip_shared: bool| {
             let mut walker = Walker::walk_parallel(s3, "/").unwrap();
             let mut paths = Vec::new();
@@ -725,7 +719,7 @@ mod tests {
             paths
         };
 
-        let s3 = scripted_client(&params, &answers);
+        let s3 = walk_parallel_client(&answers);
         let mut paths = walk(&s3, false);
         paths.sort();
         let mut want = vec!["/sha256".to_string()];
@@ -743,20 +737,12 @@ mod tests {
         assert!(seen[9].contains("start-after=sha256%2Fd14"), "{seen:?}");
 
         // Skipping the directory that every cursor enters skips it for all of them.
-        let s3 = scripted_client(&params, &answers);
+        let s3 = walk_parallel_client(&answers);
         assert_eq!(walk(&s3, true), ["/sha256"]);
     }
 
     #[test]
     fn walk_parallel_cuts_a_large_level_evenly_from_a_sample() {
-        use crate::credentials::tests::scripted_client;
-        let params = [
-            ("bucket", "b"),
-            ("region", "us-east-1"),
-            ("accesskey", "AK"),
-            ("secretkey", "SK"),
-            ("parallelwalk", "true"),
-        ];
         // A first level of 11,000 directories, 1,000 a page: every page is read, but only a
         // sample of them is kept; the cuts still fall near every eighth of the level.
         let pages = 11;
@@ -769,9 +755,7 @@ mod tests {
             })
             .collect();
         answers.extend((0..8).map(|_| listing(&[], &[], None)));
-        let answers: Vec<(u16, &[(&str, &str)], &str)> =
-            answers.iter().map(|a| (200, &[][..], a.as_str())).collect();
-        let s3 = scripted_client(&params, &answers);
+        let s3 = walk_parallel_client(&answers);
         let mut walker = Walker::walk_parallel(&s3, "/").unwrap();
         assert_eq!(walker.next(&s3).unwrap(), None);
         let seen = requested(&s3);
