@@ -113,19 +113,17 @@ impl Reader {
                     .await;
                 let trapped = outcome.is_err();
                 let (chunks, len) = sink.take();
-                let outcome = flatten(outcome);
-                // An instance that trapped, or miscounted what it passed, is not used again.
-                let miscounted = matches!(outcome, Ok(n) if n != len as u64);
-                let reusable = !trapped && !miscounted;
-                match outcome.and_then(|n| same_count(&path, n, len)) {
+                // After an error the stream is over. An instance that trapped, or miscounted
+                // what it passed, is not used again.
+                match flatten(outcome) {
+                    Ok(n) if n != len as u64 => break (Some(miscount(&path, n, len)), false),
                     Ok(0) => break (None, true),
                     Ok(_) => {
                         if sender.send(Ok(chunks)).await.is_err() {
                             break (None, true);
                         }
                     }
-                    // An error after which the stream is over.
-                    Err(e) => break (Some(e), reusable),
+                    Err(e) => break (Some(e), !trapped),
                 }
             };
             // The instance goes back to the pool before the caller hears of an error, so that
@@ -145,14 +143,11 @@ impl Reader {
     }
 }
 
-/// `n`, the count the guest returned reading `path`, if it is what it passed into the sink.
-fn same_count(path: &str, n: u64, passed: usize) -> Result<u64> {
-    if n == passed as u64 {
-        return Ok(n);
-    }
-    Err(Error::Component(wasmtime::format_err!(
+/// The error of a `read-into` of `path` that returned `n` but passed `passed` bytes.
+fn miscount(path: &str, n: u64, passed: usize) -> Error {
+    Error::Component(wasmtime::format_err!(
         "reading {path}: read-into said {n} bytes but passed {passed}"
-    )))
+    ))
 }
 
 impl AsyncRead for Reader {
