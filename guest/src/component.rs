@@ -7,42 +7,18 @@ use std::time::UNIX_EPOCH;
 
 use crate::config::Config;
 use crate::error::{self as err, Error};
-use crate::s3::object::{self, FileInfo};
+use crate::s3::reader::Reader;
 use crate::s3::walk::Walker;
 use crate::s3::writer::Writer;
-use crate::s3::{S3Client, delete, list};
+use crate::s3::{FileInfo, S3Client, delete, list, moves, object};
 use crate::transport::{WasiBody, WasiTransport};
 
-wit_bindgen::generate!({
-    world: "s3-driver",
-    path: "../wit",
-    // The host's streams are the ones the `wasip2` crate's HTTP bindings hand out.
-    with: {
-        "wasi:io/error@0.2.12": wasip2::io::error,
-        "wasi:io/poll@0.2.12": wasip2::io::poll,
-        "wasi:io/streams@0.2.12": wasip2::io::streams,
-    },
-});
-
-use exports::s3drv::storage::driver::{
+use crate::bindings::exports::s3drv::storage::driver::{
     self as wit, Guest, GuestDriver, GuestReader, GuestWalker, GuestWriter,
 };
-use s3drv::storage::types as wit_types;
+use crate::bindings::s3drv::storage::types as wit_types;
 
 type Client = Rc<S3Client<WasiTransport>>;
-
-/// Forwards a message to the host's `log` import.
-pub(crate) fn emit_log(level: crate::log::Level, operation: &str, message: &str) {
-    use crate::log::Level;
-    use s3drv::storage::log::{self as host_log, Level as HostLevel};
-    let level = match level {
-        Level::Error => HostLevel::Error,
-        Level::Warn => HostLevel::Warn,
-        Level::Info => HostLevel::Info,
-        Level::Debug => HostLevel::Debug,
-    };
-    host_log::emit(level, operation, message);
-}
 
 /// The exported component.
 struct Component;
@@ -62,7 +38,7 @@ struct DriverResource {
 /// The `reader` resource.
 struct ReaderResource {
     s3: Client,
-    reader: RefCell<object::Reader<WasiBody>>,
+    reader: RefCell<Reader<WasiBody>>,
 }
 
 /// The `writer` resource.
@@ -103,7 +79,7 @@ impl GuestDriver for DriverResource {
     }
 
     fn name(&self) -> String {
-        crate::DRIVER_NAME.to_string()
+        s3drv_common::DRIVER_NAME.to_string()
     }
 
     fn get_content(&self, path: String) -> WitResult<Vec<u8>> {
@@ -115,7 +91,7 @@ impl GuestDriver for DriverResource {
     }
 
     fn reader(&self, path: String, offset: i64) -> WitResult<wit::Reader> {
-        let reader = object::Reader::open(&self.s3, &path, offset)?;
+        let reader = Reader::open(&self.s3, &path, offset)?;
         Ok(wit::Reader::new(ReaderResource {
             s3: self.s3.clone(),
             reader: RefCell::new(reader),
@@ -139,7 +115,7 @@ impl GuestDriver for DriverResource {
     }
 
     fn move_(&self, source: String, dest: String) -> WitResult<()> {
-        Ok(object::move_object(&self.s3, &source, &dest)?)
+        Ok(moves::move_object(&self.s3, &source, &dest)?)
     }
 
     fn delete(&self, path: String) -> WitResult<()> {
@@ -297,4 +273,4 @@ impl From<Error> for wit_types::DriverError {
     }
 }
 
-export!(Component);
+crate::bindings::export!(Component with_types_in crate::bindings);

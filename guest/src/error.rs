@@ -1,33 +1,9 @@
 //! The driver's error type: one case per WIT `driver-error` case, converted to WIT in
 //! `component.rs` and nowhere else.
 
-use std::fmt;
+use s3drv_common::text;
 
-/// Why a writer refused an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriterState {
-    /// `close` was called already.
-    Closed,
-    /// `commit` was called already.
-    Committed,
-    /// `cancel` was called already.
-    Canceled,
-    /// A part upload failed: bytes accepted since the last stored part are lost.
-    Failed,
-}
-
-impl fmt::Display for WriterState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            WriterState::Closed => "already closed",
-            WriterState::Committed => "already committed",
-            WriterState::Canceled => "already canceled",
-            WriterState::Failed => {
-                "failed: a part was not stored; open the writer again with append to resume"
-            }
-        })
-    }
-}
+pub use s3drv_common::text::WriterState;
 
 /// One problem in the driver's parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,17 +42,18 @@ impl BackendError {
     }
 }
 
-/// Every error a driver operation returns.
+/// Every error a driver operation returns. Displayed as the host displays it (without the
+/// driver name in front): the texts are [`s3drv_common::text`]'s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// Nothing exists at the path.
-    #[error("Path not found: {0}")]
+    #[error("{}", text::path_not_found(.0))]
     PathNotFound(String),
     /// The path is not a valid registry path.
-    #[error("invalid path: {0}")]
+    #[error("{}", text::invalid_path(.0))]
     InvalidPath(String),
     /// A negative offset.
-    #[error("invalid offset: {offset} for path: {path}")]
+    #[error("{}", text::invalid_offset(path, *offset))]
     InvalidOffset {
         /// The path.
         path: String,
@@ -84,35 +61,29 @@ pub enum Error {
         offset: i64,
     },
     /// A method the driver does not support.
-    #[error("unsupported method")]
+    #[error("{}", text::UNSUPPORTED_METHOD)]
     UnsupportedMethod,
     /// The writer was closed, committed or canceled already.
     #[error("{0}")]
     WriterState(WriterState),
     /// Invalid parameters, all of them.
-    #[error("invalid configuration: {}", .0.iter().map(|p| format!("{}: {}", p.key, p.message)).collect::<Vec<_>>().join("; "))]
+    #[error("{}", text::config(.0.iter().map(|p| (p.key.as_str(), p.message.as_str()))))]
     Config(Vec<ConfigProblem>),
     /// S3 refused or could not be reached.
-    #[error("{}", describe_backend(.0))]
+    #[error("{}", text::backend(&.0.code, &.0.message, .0.status, .0.request_id.as_deref()))]
     Backend(BackendError),
     /// An S3 limit would be exceeded.
     #[error("{0}")]
     LimitExceeded(String),
     /// Append to a committed, non-empty object.
-    #[error("append to committed non-empty object unsupported: {0}")]
+    #[error("{}", text::invalid_append(.0))]
     InvalidAppend(String),
 }
 
-fn describe_backend(e: &BackendError) -> String {
-    let mut s = format!("{}: {}", e.code, e.message);
-    if let Some(status) = e.status {
-        s.push_str(&format!(" (status {status}"));
-        if let Some(id) = &e.request_id {
-            s.push_str(&format!(", request id {id}"));
-        }
-        s.push(')');
+impl From<BackendError> for Error {
+    fn from(e: BackendError) -> Self {
+        Error::Backend(e)
     }
-    s
 }
 
 /// The driver's result type.

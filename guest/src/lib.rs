@@ -1,27 +1,35 @@
 //! s3drv's guest: the S3 storage driver of a container registry, compiled to a WebAssembly
 //! component (`cargo build --target wasm32-wasip2`).
 //!
-//! Everything but `transport` (the `wasi:http` client, wasm32 only) and `component` (the WIT exports)
-//! is plain Rust that builds and unit-tests natively:
-//! - [`config`]: the registry's parameters, validated together;
+//! Layered bottom to top; a module uses only the ones above it in this list:
+//! - [`checksum`], [`regions`], [`error`], [`path`], [`log`]: body checksums, the AWS region
+//!   list, the error type (one case per WIT `driver-error` case), registry paths and their
+//!   keys, diagnostics to the host's logs with secrets redacted;
+//! - [`http`]: requests, answers, bodies and the `Transport` trait;
 //! - [`credentials`]: static keys or the credential chain, refreshed before expiry;
-//! - [`path`]: registry paths and their S3 keys;
+//! - [`config`]: the registry's parameters, validated together;
 //! - [`s3`]: request building, signing, XML, error mapping and the operations;
-//! - [`log`]: diagnostics to the host's logs, secrets redacted;
-//! - [`error`]: the error type, one case per WIT `driver-error` case.
+//! - wasm32 only: `bindings` (generated), `transport` (the only `wasi:http` user) and
+//!   `component` (the WIT exports).
+//!
+//! Everything but the wasm32-only modules is plain Rust that builds and unit-tests natively.
 #![warn(missing_docs)]
 
+pub mod checksum;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod http;
 pub mod log;
 pub mod path;
+pub mod regions;
 pub mod s3;
 
 #[cfg(target_arch = "wasm32")]
+mod bindings;
+#[cfg(target_arch = "wasm32")]
 mod component;
+#[cfg(test)]
+mod testing;
 #[cfg(target_arch = "wasm32")]
 pub mod transport;
-
-/// The driver name in error messages and metrics, as the reference drivers spell it.
-pub const DRIVER_NAME: &str = "s3aws";

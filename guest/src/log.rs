@@ -18,10 +18,17 @@ pub enum Level {
     Debug,
 }
 
-/// Sends one message about `operation` to the host.
+/// Sends one message about `operation` to the host's `log` import.
 #[cfg(target_arch = "wasm32")]
 pub fn emit(level: Level, operation: &str, message: &str) {
-    crate::component::emit_log(level, operation, message);
+    use crate::bindings::s3drv::storage::log::{self as host_log, Level as HostLevel};
+    let level = match level {
+        Level::Error => HostLevel::Error,
+        Level::Warn => HostLevel::Warn,
+        Level::Info => HostLevel::Info,
+        Level::Debug => HostLevel::Debug,
+    };
+    host_log::emit(level, operation, message);
 }
 
 /// Sends one message about `operation` to the host (natively: nowhere).

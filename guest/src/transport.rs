@@ -1,6 +1,7 @@
 //! The only module that talks to `wasi:http`: [`WasiTransport`] sends [`HttpRequest`]s with
 //! `outgoing-handler.handle` and streams bodies in both directions. It also has the host
-//! compute body CRCs (the `checksum` import).
+//! compute body CRCs (the `checksum` import) and waits on `wasi:clocks` between the driver's
+//! own attempts.
 //!
 //! Order matters (wasmtime 48): take the outgoing body before `handle`, call `handle` before
 //! writing the body (the host pipe holds only about 2 MiB), write with `check-write`/`write`
@@ -14,11 +15,10 @@ use wasip2::http::types::{
 use wasip2::io::poll;
 use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 
-use crate::component::s3drv::storage::checksum as host_checksum;
+use crate::bindings::s3drv::storage::checksum as host_checksum;
+use crate::checksum::Crc;
 use crate::error::BackendError;
-use crate::s3::checksum::Crc;
-use crate::s3::object::Moved;
-use crate::s3::{Body, HttpRequest, HttpResponse, Method, Transport};
+use crate::http::{Body, HttpRequest, HttpResponse, Method, Transferred, Transport};
 
 /// Sends requests through the host's `wasi:http/outgoing-handler`.
 pub struct WasiTransport;
@@ -64,7 +64,7 @@ impl WasiBody {
 
     /// Repeats `step` on the body stream until `enough` bytes moved or the body ended. A
     /// failure after some bytes moved is kept for the next call, so those bytes count.
-    fn take<M: Moved>(
+    fn take<M: Transferred>(
         &mut self,
         enough: u64,
         mut step: impl FnMut(&InputStream, &mut M) -> Result<(), StreamError>,
@@ -295,6 +295,11 @@ impl Transport for WasiTransport {
             Crc::Crc32c => host_checksum::crc32c(data).into(),
             Crc::Crc64Nvme => host_checksum::crc64nvme(data),
         }
+    }
+
+    fn sleep(&self, duration: std::time::Duration) {
+        let nanos = duration.as_nanos().min(u64::MAX.into()) as u64;
+        wasip2::clocks::monotonic_clock::subscribe_duration(nanos).block();
     }
 
     fn send_all(

@@ -1,7 +1,7 @@
 //! Where requests go: `regionendpoint`, or the AWS host name of the region with the dual-stack,
 //! FIPS and Transfer Acceleration variants; and the `redirectendpoint` of presigned URLs.
 
-use super::regions;
+use crate::regions;
 
 /// A service endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]

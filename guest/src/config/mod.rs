@@ -8,13 +8,13 @@
 
 pub mod endpoint;
 pub mod logging;
-pub mod regions;
 pub mod values;
 
+use crate::checksum::ChecksumAlgorithm;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::path::KeyMapper;
-use crate::s3::checksum::ChecksumAlgorithm;
+use crate::regions;
 pub use endpoint::Endpoint;
 use endpoint::{AwsVariants, aws_authority, parse_url};
 pub use logging::LogFlags;

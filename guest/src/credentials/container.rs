@@ -5,9 +5,11 @@
 
 use std::time::Duration;
 
-use super::{Environment, Found, fetch_body, parse_json_credentials, split_url};
+use super::environment::Environment;
+use super::fetch::{fetch_body, parse_json_credentials, split_url};
+use super::keys::Lookup;
 use crate::error::BackendError;
-use crate::s3::{HttpRequest, Method, Transport};
+use crate::http::{HttpRequest, Method, Transport};
 
 /// The ECS credentials host of relative URIs.
 const ECS_AUTHORITY: &str = "169.254.170.2";
@@ -24,9 +26,9 @@ pub(super) fn url(env: &dyn Environment) -> Option<String> {
 pub(super) fn fetch<T: Transport>(
     transport: &T,
     env: &dyn Environment,
-) -> Result<Found, BackendError> {
+) -> Result<Lookup, BackendError> {
     let Some(url) = url(env) else {
-        return Ok(Found::NotHere(
+        return Ok(Lookup::NotConfigured(
             "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are not set".into(),
         ));
     };
@@ -54,7 +56,7 @@ pub(super) fn fetch<T: Transport>(
         timeout: Some(Duration::from_secs(5)),
     };
     let body = fetch_body(transport, "the container credentials endpoint", request)?;
-    Ok(Found::Yes(parse_json_credentials(
+    Ok(Lookup::Found(parse_json_credentials(
         "the container credentials endpoint",
         &body,
     )?))
@@ -65,7 +67,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::credentials::tests::{MapEnvironment, Script};
+    use crate::testing::{MapEnvironment, Script};
 
     #[test]
     fn full_uri_with_token_file() {
@@ -84,7 +86,7 @@ mod tests {
             200,
             r#"{"AccessKeyId":"AK","SecretAccessKey":"SK","Token":"T","Expiration":"2030-01-01T00:00:00Z"}"#,
         )]);
-        let Found::Yes(c) = fetch(&script, &env).unwrap() else {
+        let Lookup::Found(c) = fetch(&script, &env).unwrap() else {
             panic!()
         };
         assert_eq!(c.access_key, "AK");

@@ -5,9 +5,11 @@
 
 use std::time::Duration;
 
-use super::{Environment, Found, fetch_body, parse_json_credentials, split_url};
+use super::environment::Environment;
+use super::fetch::{fetch_body, parse_json_credentials, split_url};
+use super::keys::Lookup;
 use crate::error::BackendError;
-use crate::s3::{HttpRequest, Method, Transport};
+use crate::http::{HttpRequest, Method, Transport};
 
 const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
 const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/";
@@ -47,9 +49,9 @@ pub(super) fn url(env: &dyn Environment) -> Option<String> {
 pub(super) fn fetch<T: Transport>(
     transport: &T,
     env: &dyn Environment,
-) -> Result<Found, BackendError> {
+) -> Result<Lookup, BackendError> {
     let Some(url) = url(env) else {
-        return Ok(Found::NotHere(
+        return Ok(Lookup::NotConfigured(
             "instance metadata is off (AWS_EC2_METADATA_DISABLED)".into(),
         ));
     };
@@ -85,5 +87,5 @@ pub(super) fn fetch<T: Transport>(
         what,
         request(&endpoint, Method::Get, &path, with_token),
     )?;
-    Ok(Found::Yes(parse_json_credentials(what, &body)?))
+    Ok(Lookup::Found(parse_json_credentials(what, &body)?))
 }

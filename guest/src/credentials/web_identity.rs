@@ -6,10 +6,12 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
-use super::{Credentials, Environment, Found, fetch_body, parse_expiry, split_url};
-use crate::config::regions;
+use super::environment::Environment;
+use super::fetch::{fetch_body, parse_expiry, split_url};
+use super::keys::{Credentials, Lookup};
 use crate::error::BackendError;
-use crate::s3::{HttpRequest, Method, Transport, encode_query_value};
+use crate::http::{HttpRequest, Method, Transport, encode_query_value};
+use crate::regions;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -54,12 +56,12 @@ pub(super) fn fetch<T: Transport>(
     env: &dyn Environment,
     region: &str,
     now: SystemTime,
-) -> Result<Found, BackendError> {
+) -> Result<Lookup, BackendError> {
     let (Some(token_file), Some(role_arn)) = (
         env.var("AWS_WEB_IDENTITY_TOKEN_FILE"),
         env.var("AWS_ROLE_ARN"),
     ) else {
-        return Ok(Found::NotHere(
+        return Ok(Lookup::NotConfigured(
             "AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN are not both set".into(),
         ));
     };
@@ -103,9 +105,9 @@ pub(super) fn fetch<T: Transport>(
     };
     let what = "STS AssumeRoleWithWebIdentity";
     let body = fetch_body(transport, what, request)?;
-    let answer: Response = crate::s3::xml::parse(what, &body, 200)?;
+    let answer: Response = crate::http::decode_xml(what, &body, 200)?;
     let c = answer.assume_role_with_web_identity_result.credentials;
-    Ok(Found::Yes(Credentials {
+    Ok(Lookup::Found(Credentials {
         access_key: c.access_key_id,
         secret_key: c.secret_access_key,
         session_token: Some(c.session_token),
@@ -118,7 +120,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::credentials::tests::{MapEnvironment, Script};
+    use crate::testing::{MapEnvironment, Script};
 
     /// The answer of the STS API reference's AssumeRoleWithWebIdentity example.
     const ANSWER: &str = r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
@@ -158,7 +160,7 @@ mod tests {
             ("/var/run/token".into(), "eyJ.token\n".into()),
         ]));
         let script = Script::new(&[(200, ANSWER)]);
-        let Found::Yes(c) = fetch(&script, &env, "eu-west-1", SystemTime::UNIX_EPOCH).unwrap()
+        let Lookup::Found(c) = fetch(&script, &env, "eu-west-1", SystemTime::UNIX_EPOCH).unwrap()
         else {
             panic!()
         };

@@ -1,8 +1,10 @@
 //! ListObjectsV2 pages and the `list` operation.
 
+use super::client::S3Client;
+use super::request::S3Request;
 use super::xml::ListBucketResult;
-use super::{Method, S3Client, S3Request, Transport};
 use crate::error::{BackendError, Error, Result};
+use crate::http::{Method, Transport};
 use crate::path;
 
 /// One ListObjectsV2 request.

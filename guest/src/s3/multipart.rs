@@ -2,41 +2,16 @@
 
 use md5::Digest as _;
 
-use super::checksum::ChecksumAlgorithm;
-use super::object::with_attributes;
+use super::client::{S3Client, Sent};
+use super::request::{BodyChecksum, S3Request};
 use super::xml::{
     self, CopyResult, InitiateMultipartUploadResult, ListMultipartUploadsResult, ListPartsResult,
-    ListedPart,
+    Part,
 };
-use super::{BodyChecksum, Method, S3Client, S3Request, Sent, Transport};
+use crate::checksum::ChecksumAlgorithm;
 use crate::config::MAX_CHUNK_SIZE;
 use crate::error::{BackendError, Error, Result};
-
-/// One stored part of an upload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Part {
-    /// 1-based part number.
-    pub number: u32,
-    /// The part's ETag.
-    pub etag: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// The additional checksum CompleteMultipartUpload must repeat.
-    pub checksum: Option<(ChecksumAlgorithm, String)>,
-}
-
-impl Part {
-    /// A part as ListParts reports it, with the checksum of the configured algorithm.
-    pub fn listed(part: ListedPart, algorithm: Option<ChecksumAlgorithm>) -> Part {
-        let checksum = algorithm.and_then(|a| Some((a, part.checksum(a)?)));
-        Part {
-            number: part.part_number,
-            etag: part.etag,
-            size: part.size,
-            checksum,
-        }
-    }
-}
+use crate::http::{Method, Transport, encode_query_value};
 
 /// S3 accepts at most this many parts per upload.
 pub const MAX_PARTS: u32 = 10_000;
@@ -45,7 +20,7 @@ pub const MAX_PARTS: u32 = 10_000;
 pub fn copy_source<T: Transport>(s3: &S3Client<T>, key: &str) -> String {
     let encoded: String = key
         .split('/')
-        .map(super::encode_query_value)
+        .map(encode_query_value)
         .collect::<Vec<_>>()
         .join("/");
     format!("/{}/{encoded}", s3.config.bucket)
@@ -68,10 +43,9 @@ pub fn create<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<String, Backe
 
 /// CreateMultipartUpload alone.
 fn initiate<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<String, BackendError> {
-    let mut request = with_attributes(
-        S3Request::new(Method::Post, key).query("uploads", ""),
-        &s3.config.attributes,
-    );
+    let mut request = S3Request::new(Method::Post, key)
+        .query("uploads", "")
+        .with_attributes(&s3.config.attributes);
     if let Some(algorithm) = s3.config.checksum {
         request.headers.extend(algorithm.multipart_headers());
     }
@@ -364,7 +338,7 @@ pub fn copy_large<T: Transport>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::tests::{Script, scripted_client};
+    use crate::testing::{Script, scripted_client};
 
     fn client(answers: &[(u16, &[(&str, &str)], &str)]) -> S3Client<Script> {
         let params = [

@@ -163,12 +163,12 @@ pub fn presign(
     let text = string_to_sign(method, &headers, &expires, resource);
     let mut presigned = format!(
         "{url}?AWSAccessKeyId={}&Expires={expires}&Signature={}",
-        super::encode_query_value(&credentials.access_key),
-        super::encode_query_value(&signature(&credentials.secret_key, &text)),
+        crate::http::encode_query_value(&credentials.access_key),
+        crate::http::encode_query_value(&signature(&credentials.secret_key, &text)),
     );
     if let Some(token) = &credentials.session_token {
         presigned.push_str("&x-amz-security-token=");
-        presigned.push_str(&super::encode_query_value(token));
+        presigned.push_str(&crate::http::encode_query_value(token));
     }
     presigned
 }

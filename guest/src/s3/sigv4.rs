@@ -112,7 +112,7 @@ pub fn presign(
         presigned.push(separator);
         presigned.push_str(name);
         presigned.push('=');
-        presigned.push_str(&super::encode_query_value(value));
+        presigned.push_str(&crate::http::encode_query_value(value));
         separator = '&';
     }
     Ok(presigned)

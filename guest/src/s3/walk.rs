@@ -15,11 +15,12 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use super::client::{S3Client, Sent, parse_xml};
+use super::file_info::FileInfo;
 use super::list::{ListRequest, next_token, peek_continuation};
-use super::object::FileInfo;
 use super::xml::ListBucketResult;
-use super::{S3Client, Sent, Transport, parse_time, parse_xml};
 use crate::error::{Error, Result};
+use crate::http::{Transport, parse_time};
 use crate::path::{self, KeyMapper};
 
 /// Cursors of walk-parallel, and so listing requests in flight at most.
@@ -479,7 +480,7 @@ impl<T: Transport> Walker<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::tests::{Script, scripted_client};
+    use crate::testing::{Script, scripted_client};
 
     /// A ListObjectsV2 answer with `keys`, `prefixes` and, if `next`, that continuation token.
     fn listing(keys: &[&str], prefixes: &[&str], next: Option<&str>) -> String {

@@ -11,10 +11,14 @@
 //! fails leaves the writer `failed`: the bytes accepted since the last stored part are gone,
 //! and only a new writer (`append`) can go on, from what S3 holds.
 
-use super::multipart::{self, MAX_PARTS, Part, PartUpload};
-use super::object::{self, FileInfo, put_object};
-use super::{Body, Method, S3Client, S3Request, Transport};
+use super::client::S3Client;
+use super::file_info::FileInfo;
+use super::multipart::{self, MAX_PARTS, PartUpload};
+use super::object::{self, put_object};
+use super::request::S3Request;
+use super::xml::Part;
 use crate::error::{Error, Result, WriterState};
+use crate::http::{Body, Method, Transport};
 use crate::path;
 
 /// Where the writer stands.
@@ -280,7 +284,7 @@ impl<T: Transport> Writer<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::tests::{Script, scripted_client};
+    use crate::testing::{Script, scripted_client};
 
     const CHUNK: usize = 5 << 20;
     const INITIATED: &str = "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>";

@@ -2,22 +2,32 @@
 
 use serde::Deserialize;
 
-use super::checksum::ChecksumAlgorithm;
-use super::multipart::Part;
-use crate::error::BackendError;
+use crate::checksum::ChecksumAlgorithm;
 
-/// Parses an S3 XML answer, naming the document on failure.
-pub fn parse<T: for<'de> Deserialize<'de>>(
-    what: &str,
-    body: &[u8],
-    status: u16,
-) -> Result<T, BackendError> {
-    let text = std::str::from_utf8(body).map_err(|_| {
-        BackendError::malformed(format!("{what} answer is not UTF-8"), Some(status))
-    })?;
-    quick_xml::de::from_str(text).map_err(|e| {
-        BackendError::malformed(format!("cannot read the {what} answer: {e}"), Some(status))
-    })
+/// One stored part of an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// 1-based part number.
+    pub number: u32,
+    /// The part's ETag.
+    pub etag: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The additional checksum CompleteMultipartUpload must repeat.
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
+}
+
+impl Part {
+    /// A part as ListParts reports it, with the checksum of the configured algorithm.
+    pub fn listed(part: ListedPart, algorithm: Option<ChecksumAlgorithm>) -> Part {
+        let checksum = algorithm.and_then(|a| Some((a, part.checksum(a)?)));
+        Part {
+            number: part.part_number,
+            etag: part.etag,
+            size: part.size,
+            checksum,
+        }
+    }
 }
 
 /// `<Error>`: the body of every failed S3 request (and of some 200 answers).
@@ -279,6 +289,7 @@ pub fn delete_objects(keys: &[String]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::decode_xml;
 
     #[test]
     fn list_bucket_result_from_aws_documentation() {
@@ -290,7 +301,7 @@ mod tests {
   <Contents><Key>a/c</Key><LastModified>2009-10-12T17:50:31.000Z</LastModified><Size>0</Size></Contents>
   <CommonPrefixes><Prefix>a/d/</Prefix></CommonPrefixes>
 </ListBucketResult>"#;
-        let r: ListBucketResult = parse("ListObjectsV2", body, 200).unwrap();
+        let r: ListBucketResult = decode_xml("ListObjectsV2", body, 200).unwrap();
         assert!(r.is_truncated);
         assert_eq!(r.contents.len(), 2);
         assert_eq!(r.contents[0].size, 434234);
@@ -303,7 +314,7 @@ mod tests {
 
     #[test]
     fn empty_listing_has_no_entries() {
-        let r: ListBucketResult = parse(
+        let r: ListBucketResult = decode_xml(
             "ListObjectsV2",
             b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>",
             200,
@@ -314,7 +325,7 @@ mod tests {
 
     #[test]
     fn list_parts_and_uploads() {
-        let parts: ListPartsResult = parse("ListParts", br#"<ListPartsResult><IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>
+        let parts: ListPartsResult = decode_xml("ListParts", br#"<ListPartsResult><IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>
             <Part><PartNumber>1</PartNumber><ETag>"e1"</ETag><Size>5242880</Size></Part>
             <Part><PartNumber>2</PartNumber><ETag>"e2"</ETag><Size>10</Size><ChecksumSHA256>c2</ChecksumSHA256></Part></ListPartsResult>"#, 200).unwrap();
         assert_eq!(
@@ -335,14 +346,14 @@ mod tests {
         );
         assert_eq!(parts.parts[1].checksum(ChecksumAlgorithm::Crc32), None);
         assert_eq!(parts.next_part_number_marker, Some(2));
-        let uploads: ListMultipartUploadsResult = parse("ListMultipartUploads", br#"<ListMultipartUploadsResult>
+        let uploads: ListMultipartUploadsResult = decode_xml("ListMultipartUploads", br#"<ListMultipartUploadsResult>
             <IsTruncated>false</IsTruncated><Upload><Key>k</Key><UploadId>u1</UploadId></Upload></ListMultipartUploadsResult>"#, 200).unwrap();
         assert_eq!(uploads.uploads[0].upload_id, "u1");
     }
 
     #[test]
     fn malformed_xml_is_a_typed_error() {
-        let e = parse::<ListBucketResult>(
+        let e = decode_xml::<ListBucketResult>(
             "ListObjectsV2",
             b"<ListBucketResult><IsTruncated>maybe",
             200,
@@ -350,7 +361,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.code, "MalformedResponse");
         assert!(e.message.contains("ListObjectsV2"));
-        let e = parse::<InitiateMultipartUploadResult>("CreateMultipartUpload", b"<x/>", 200)
+        let e = decode_xml::<InitiateMultipartUploadResult>("CreateMultipartUpload", b"<x/>", 200)
             .unwrap_err();
         assert!(e.message.contains("CreateMultipartUpload"), "{}", e.message);
     }
