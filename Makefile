@@ -8,7 +8,13 @@ CLI        := target/release/s3drv
 TEST_ENV   := S3DRV_COMPONENT=$(abspath $(GUEST_WASM)) S3DRV_CLI=$(abspath $(CLI)) \
               S3DRV_MOTO_SERVER=$(abspath $(VENV))/bin/moto_server
 
-.PHONY: all build guest test test-large demo bench fuzz wasm-target garage moto doc fmt lint clean
+# The native crates `make build` and `make test` compile (`make bench` adds s3drv-bench to the
+# same set, so both resolve wasmtime's dependencies alike: see workspace-hack/Cargo.toml).
+PACKAGES   := -p s3drv-common -p s3drv-guest -p s3drv-host -p s3drv-check -p s3drv-cli -p s3drv-tests
+# The crates checked for import cycles among their files (make lint).
+LAYERED    := common/src guest/src host/src check/src cli/src
+
+.PHONY: all build guest test unit test-large demo bench fuzz wasm-target garage moto doc fmt lint clean
 
 all: build
 
@@ -23,7 +29,7 @@ guest: wasm-target
 ## The component and the s3drv CLI (release); the component is copied beside the CLI.
 ## Same package set as `make test`, so both share one build of wasmtime.
 build: guest
-	cargo build --release -p s3drv-guest -p s3drv-host -p s3drv-tests
+	cargo build --release $(PACKAGES)
 	cp $(GUEST_WASM) target/release/s3drv.wasm
 
 ## Garage, the S3 server the tests and the demo start (reused when already installed).
@@ -40,11 +46,16 @@ $(VENV)/bin/moto_server:
 ## and the conformance suite against Garage and moto (it also runs the CLI and
 ## host/examples/embed.rs, which cargo test builds).
 test: build garage moto doc
-	$(TEST_ENV) cargo test --release -p s3drv-guest -p s3drv-host -p s3drv-tests
+	$(TEST_ENV) cargo test --release $(PACKAGES)
+
+## Unit and doc tests only: no server, no component (a minute or two once built).
+unit:
+	cargo test --release --lib --bins $(PACKAGES)
+	cargo test --release --doc -p s3drv-common -p s3drv-host -p s3drv-check -p s3drv-cli
 
 ## API documentation (target/doc, target/wasm32-wasip2/doc); a broken link or missing doc fails.
 doc: wasm-target
-	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --release -p s3drv-host -p s3drv-tests
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --release -p s3drv-common -p s3drv-host -p s3drv-check -p s3drv-cli -p s3drv-tests
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --release -p s3drv-guest --target wasm32-wasip2
 
 ## The same with the large cases at full size (5 GiB streams, 128 MiB concurrent reads).
@@ -58,11 +69,10 @@ demo: build garage
 ## Benchmarks: s3drv, the native floor and aws-sdk-s3 side by side on a Garage started here
 ## (or the S3DRV_TEST_* store); results in target/bench (results.json, report.md), summarised
 ## in BENCHMARKS.md. BENCH_ARGS="--quick" for a short run, "--param KEY=VALUE" to vary s3drv.
-## Only the bench package is built for the host. It shares `make build`'s wasmtime: the features
-## the bench's dependencies turn on in wasmtime's crates are asked for by tests/Cargo.toml too.
+## It builds `make build`'s package set plus the bench, so wasmtime is compiled once for both.
 BENCH_ARGS ?=
 bench: guest garage
-	cargo build --release -p s3drv-bench
+	cargo build --release $(PACKAGES) -p s3drv-bench
 	$(TEST_ENV) target/release/s3drv-bench --component $(abspath $(GUEST_WASM)) $(BENCH_ARGS)
 
 ## Fuzzes the S3 XML, configuration and path parsers, FUZZ_SECONDS each (default 10 minutes),
@@ -81,9 +91,11 @@ fuzz:
 fmt:
 	cargo fmt --all
 
-lint:
+## Formatting, clippy (native and wasm32) and no import cycle among the files of a crate.
+lint: wasm-target
 	cargo fmt --all -- --check
-	cargo clippy --release -p s3drv-host -p s3drv-tests -p s3drv-bench -- -D warnings
+	python3 .ci/import_cycles.py $(LAYERED)
+	cargo clippy --release --all-targets $(PACKAGES) -p s3drv-bench -- -D warnings
 	cargo clippy -p s3drv-guest --target wasm32-wasip2 -- -D warnings
 
 clean:

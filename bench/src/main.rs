@@ -171,7 +171,7 @@ async fn main() -> Result<()> {
     params.retain(|(k, _)| k != "chunksize");
     params.push(("chunksize".into(), (10 << 20).to_string()));
     params.push(("parallelwalk".into(), "true".into()));
-    // The driver's default of 350 requests per second (decisions §22, GitLab's default)
+    // The driver's default of 350 requests per second (`docs/decisions.md` §22, GitLab's default)
     // would measure the limiter, not the driver: off unless `--param` sets it.
     params.push(("maxrequestspersecond".into(), "0".into()));
     for param in &args.params {

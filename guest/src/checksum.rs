@@ -1,5 +1,5 @@
 //! Body checksums the server verifies: `Content-MD5`, or one of the `x-amz-checksum-*`
-//! algorithms (`checksum_algorithm`, decisions §18).
+//! algorithms (`checksum_algorithm`, `docs/decisions.md` §18).
 
 use base64::Engine as _;
 use crc_fast::CrcAlgorithm;
@@ -79,7 +79,7 @@ impl ChecksumAlgorithm {
     }
 
     /// The base64 checksum of `body`; CRCs are computed by `crc` (the host's, through
-    /// [`super::Transport::crc`], or [`Crc::portable`]).
+    /// [`crate::http::Transport::crc`], or [`Crc::portable`]).
     pub fn compute(self, body: &[u8], crc: impl Fn(Crc, &[u8]) -> u64) -> String {
         let digest: Vec<u8> = match self {
             ChecksumAlgorithm::Md5 => md5::Md5::digest(body).to_vec(),

@@ -28,9 +28,15 @@ impl Environment for MapEnvironment {
     }
 }
 
+/// One scripted answer: status, headers and body.
+pub type Answer<'a> = (u16, &'a [(&'a str, &'a str)], &'a str);
+
+/// An answer as the script keeps it.
+type Kept = (u16, Vec<(String, String)>, String);
+
 /// Answers requests in order from a script and records them.
 pub struct Script {
-    pub answers: RefCell<Vec<(u16, Vec<(String, String)>, String)>>,
+    pub answers: RefCell<Vec<Kept>>,
     pub seen: RefCell<Vec<HttpRequest>>,
     /// Every wait the driver asked for, in order.
     pub slept: RefCell<Vec<Duration>>,
@@ -46,7 +52,7 @@ impl Script {
         )
     }
 
-    pub fn with_headers(answers: &[(u16, &[(&str, &str)], &str)]) -> Self {
+    pub fn with_headers(answers: &[Answer<'_>]) -> Self {
         let answers = answers
             .iter()
             .map(|(status, headers, body)| {
@@ -67,10 +73,7 @@ impl Script {
 
 /// An S3 client configured by `params` whose requests are answered from `answers`
 /// (status, headers, body), in order.
-pub fn scripted_client(
-    params: &[(&str, &str)],
-    answers: &[(u16, &[(&str, &str)], &str)],
-) -> S3Client<Script> {
+pub fn scripted_client(params: &[(&str, &str)], answers: &[Answer<'_>]) -> S3Client<Script> {
     let params: Vec<(String, String)> = params
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -79,6 +82,19 @@ pub fn scripted_client(
         Config::from_params(&params).unwrap(),
         Script::with_headers(answers),
     )
+}
+
+/// A client of bucket `b` in us-east-1 with static keys, `extra` parameters added, that is
+/// answered nothing (for tests of what it would send).
+pub fn client_with(extra: &[(&str, &str)]) -> S3Client<Script> {
+    let mut params = vec![
+        ("bucket", "b"),
+        ("region", "us-east-1"),
+        ("accesskey", "AK"),
+        ("secretkey", "SK"),
+    ];
+    params.extend_from_slice(extra);
+    scripted_client(&params, &[])
 }
 
 impl Transport for Script {

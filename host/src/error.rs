@@ -1,21 +1,21 @@
 //! The host's error type: the component's `driver-error` cases, displayed as the reference
 //! drivers display them (`s3aws: Path not found: /x`), plus failures of the runtime itself.
 
-use std::fmt;
 use std::path::PathBuf;
 
+use s3drv_common::text;
+
 use crate::bindings::s3drv::storage::types as wit;
+pub use s3drv_common::DRIVER_NAME;
 pub use wit::{BackendError, ConfigProblem, WriterState};
 
-/// The driver name prefixed to every driver error, as in the reference drivers.
+/// Everything a driver operation can fail with. The driver's cases read as the guest's
+/// (the texts are [`s3drv_common::text`]'s), after [`DRIVER_NAME`].
 ///
 /// ```
 /// let e = s3drv_host::Error::PathNotFound("/x".into());
-/// assert_eq!(e.to_string(), format!("{}: Path not found: /x", s3drv_host::DRIVER_NAME));
+/// assert_eq!(e.to_string(), "s3aws: Path not found: /x");
 /// ```
-pub const DRIVER_NAME: &str = "s3aws";
-
-/// Everything a driver operation can fail with.
 ///
 /// ```no_run
 /// # async fn demo(driver: s3drv_host::Driver) -> s3drv_host::Result<()> {
@@ -31,13 +31,13 @@ pub const DRIVER_NAME: &str = "s3aws";
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Nothing exists at the path.
-    #[error("{DRIVER_NAME}: Path not found: {0}")]
+    #[error("{DRIVER_NAME}: {}", text::path_not_found(.0))]
     PathNotFound(String),
     /// The path is not a valid registry path.
-    #[error("{DRIVER_NAME}: invalid path: {0}")]
+    #[error("{DRIVER_NAME}: {}", text::invalid_path(.0))]
     InvalidPath(String),
     /// A negative offset.
-    #[error("{DRIVER_NAME}: invalid offset: {offset} for path: {path}")]
+    #[error("{DRIVER_NAME}: {}", text::invalid_offset(path, *offset))]
     InvalidOffset {
         /// The path.
         path: String,
@@ -45,22 +45,22 @@ pub enum Error {
         offset: i64,
     },
     /// The method is not supported.
-    #[error("{DRIVER_NAME}: unsupported method")]
+    #[error("{DRIVER_NAME}: {}", text::UNSUPPORTED_METHOD)]
     UnsupportedMethod,
     /// The writer was closed, committed or canceled already.
-    #[error("{DRIVER_NAME}: {}", writer_state_text(.0))]
+    #[error("{DRIVER_NAME}: {}", common_state(*.0))]
     WriterState(WriterState),
     /// Invalid parameters: every problem found.
-    #[error("{DRIVER_NAME}: invalid configuration: {}", config_text(.0))]
+    #[error("{DRIVER_NAME}: {}", text::config(.0.iter().map(|p| (p.key.as_str(), p.message.as_str()))))]
     Config(Vec<ConfigProblem>),
     /// S3 refused the request or could not be reached.
-    #[error("{DRIVER_NAME}: {}", BackendText(.0))]
+    #[error("{DRIVER_NAME}: {}", text::backend(&.0.code, &.0.message, .0.status, .0.request_id.as_deref()))]
     Backend(BackendError),
     /// An S3 limit would be exceeded.
     #[error("{DRIVER_NAME}: {0}")]
     LimitExceeded(String),
     /// Append to a committed, non-empty object.
-    #[error("{DRIVER_NAME}: append to committed non-empty object unsupported: {0}")]
+    #[error("{DRIVER_NAME}: {}", text::invalid_append(.0))]
     InvalidAppend(String),
     /// The component could not be read or compiled.
     #[error("s3drv: cannot load the driver component {}: {source:#}", path.display())]
@@ -78,36 +78,13 @@ pub enum Error {
     Component(wasmtime::Error),
 }
 
-fn writer_state_text(state: &WriterState) -> &'static str {
+/// The shared text's name for a WIT writer state.
+fn common_state(state: WriterState) -> text::WriterState {
     match state {
-        WriterState::Closed => "already closed",
-        WriterState::Committed => "already committed",
-        WriterState::Canceled => "already canceled",
-        WriterState::Failed => {
-            "failed: a part was not stored; open the writer again with append to resume"
-        }
-    }
-}
-
-fn config_text(problems: &[ConfigProblem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("{}: {}", p.key, p.message))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-struct BackendText<'a>(&'a BackendError);
-
-impl fmt::Display for BackendText<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let e = self.0;
-        write!(f, "{}: {}", e.code, e.message)?;
-        match (e.status, &e.request_id) {
-            (Some(status), Some(id)) => write!(f, " (status {status}, request id {id})"),
-            (Some(status), None) => write!(f, " (status {status})"),
-            _ => Ok(()),
-        }
+        WriterState::Closed => text::WriterState::Closed,
+        WriterState::Committed => text::WriterState::Committed,
+        WriterState::Canceled => text::WriterState::Canceled,
+        WriterState::Failed => text::WriterState::Failed,
     }
 }
 

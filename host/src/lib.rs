@@ -32,23 +32,29 @@
 #![deny(missing_docs)]
 
 mod bindings;
-pub mod check;
 mod checksum;
-pub mod config_file;
 mod driver;
+mod engine;
 mod error;
+mod file_info;
 pub mod limits;
 pub mod metrics;
 mod outbound;
+mod pool;
 mod read_sink;
-mod retry;
+mod reader;
 mod runtime;
-mod streams;
+mod store;
 pub mod tenant;
+mod walker;
+mod writer;
 
-pub use driver::{Driver, FileInfo, Walker};
+pub use driver::Driver;
 pub use error::{BackendError, ConfigProblem, DRIVER_NAME, Error, Result, WriterState};
+pub use file_info::FileInfo;
 pub use limits::Limits;
+pub use reader::Reader;
 pub use runtime::Runtime;
-pub use streams::{Reader, Writer};
 pub use tenant::Tenant;
+pub use walker::Walker;
+pub use writer::Writer;

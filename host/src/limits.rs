@@ -1,4 +1,4 @@
-//! [`Limits`]: what one tenant's driver instances may use (decisions §26), enforced by the
+//! [`Limits`]: what one tenant's driver instances may use (`docs/decisions.md` §26), enforced by the
 //! host: guest memory (`StoreLimits`), the duration of one call (epoch interruption checked
 //! wherever the guest runs), resource-table entries, the number of instances in use at once
 //! (callers beyond it wait: backpressure, not failure) and how many calls an instance serves

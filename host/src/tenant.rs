@@ -1,4 +1,4 @@
-//! [`Tenant`]: what one tenant's drivers are granted beyond their parameters (decisions
+//! [`Tenant`]: what one tenant's drivers are granted beyond their parameters (`docs/decisions.md`
 //! §25-26): a name in logs, the environment variables the credential chain may read (and the
 //! token files they name, read-only), extra trusted CA certificates, and whether the instance
 //! metadata endpoints may be reached.

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use s3drv_host::check::Store;
+use s3drv_check::Store;
 
 /// What a server checks, so cases that need a check run only where it is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +56,7 @@ impl Endpoint {
         self.store().params(root)
     }
 
-    /// The bucket as the [`s3drv_host::check`] cases see it.
+    /// The bucket as the [`s3drv_check`] cases see it.
     pub fn store(&self) -> Store {
         let params = [
             ("regionendpoint", self.url.as_str()),

@@ -171,7 +171,7 @@ async fn huge_headers() {
     let header = format!("X-Junk: {}\r\n", "j".repeat(1 << 20));
     let reply =
         format!("HTTP/1.1 200 OK\r\n{header}Content-Length: 0\r\nConnection: close\r\n\r\n");
-    let error = error_of(Reply::Raw(reply.into()), "stat").await;
+    let error = error_of(Reply::Raw(reply), "stat").await;
     assert!(matches!(error, Error::Backend(_)), "{error}");
 }
 

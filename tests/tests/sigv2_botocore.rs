@@ -8,7 +8,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use s3drv_guest::credentials::Credentials;
-use s3drv_guest::s3::{encode_query, sigv2};
+use s3drv_guest::http::encode_query;
+use s3drv_guest::s3::sigv2;
 
 /// The virtualenv's Python: beside `S3DRV_MOTO_SERVER`, else the workspace's `.venv`.
 fn python() -> PathBuf {

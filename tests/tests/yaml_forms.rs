@@ -2,9 +2,9 @@
 //! overrides give them) configures the driver the same way: the host's YAML reading and the
 //! guest's parsing, together.
 
+use s3drv_cli::config_file;
 use s3drv_guest::config::Config;
 use s3drv_guest::error::Error;
-use s3drv_host::config_file;
 
 const TYPED: &str = "
 storage:

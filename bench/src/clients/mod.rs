@@ -7,10 +7,11 @@ pub mod sdk;
 use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
-use s3drv_guest::s3::object::{self, Reader};
+use s3drv_guest::s3::object;
+use s3drv_guest::s3::reader::Reader;
 use s3drv_guest::s3::walk::Walker;
 use s3drv_guest::s3::writer::Writer;
-use s3drv_guest::s3::{delete, list};
+use s3drv_guest::s3::{delete, list, moves};
 use s3drv_host::Driver;
 use tokio::io::AsyncReadExt;
 
@@ -216,11 +217,11 @@ impl Client {
     /// move of an object of `size` bytes.
     pub async fn move_object(&self, source: &str, dest: &str, size: u64) -> Result<()> {
         match self {
-            Client::S3drv(driver) => Ok(driver.move_(source, dest).await?),
+            Client::S3drv(driver) => Ok(driver.move_path(source, dest).await?),
             Client::Native(floor) => {
                 let (source, dest) = (source.to_string(), dest.to_string());
                 floor
-                    .run(move |s3| object::move_object(s3, &source, &dest))
+                    .run(move |s3| moves::move_object(s3, &source, &dest))
                     .await?
                     .map_err(driver_error)
             }

@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use s3drv_guest::config::Config;
 use s3drv_guest::error::BackendError;
-use s3drv_guest::s3::{Body, HttpRequest, HttpResponse, S3Client, Transport};
+use s3drv_guest::http::{Body, HttpRequest, HttpResponse, Transport};
+use s3drv_guest::s3::S3Client;
 
 /// A blocking transport over one ureq agent (a keep-alive pool).
 pub struct NativeTransport {

@@ -1,4 +1,4 @@
-//! The driver's parameters (decisions §21-25): parsed once, validated together, every problem
+//! The driver's parameters (`docs/decisions.md` §21-25): parsed once, validated together, every problem
 //! named by its key and the values it accepts.
 //!
 //! - [`values`] reads typed values out of the string map;
@@ -116,7 +116,7 @@ pub enum SignatureVersion {
     V2,
 }
 
-/// What the host enforces for this driver (decisions §26): handed over through the WIT
+/// What the host enforces for this driver (`docs/decisions.md` §26): handed over through the WIT
 /// `transport-policy` call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TransportPolicy {
@@ -139,7 +139,7 @@ pub struct Config {
     pub endpoint: Endpoint,
     /// Scheme and authority that replace the endpoint's in presigned URLs.
     pub redirect: Option<(bool, String)>,
-    /// Static credentials; `None` = the credential chain (decisions §25).
+    /// Static credentials; `None` = the credential chain (`docs/decisions.md` §25).
     pub credentials: Option<Credentials>,
     /// Signature version.
     pub signature: SignatureVersion,
@@ -433,7 +433,7 @@ fn parse_attributes(v: &mut Values<'_>) -> ObjectAttributes {
     }
 }
 
-/// `checksum_algorithm` unless `checksum_disabled`. The default is CRC32 (decisions §18):
+/// `checksum_algorithm` unless `checksum_disabled`. The default is CRC32 (`docs/decisions.md` §18):
 /// MD5 computed in the guest cost 3.46 s of client CPU per GiB written, CRC32 2.51 s
 /// (BENCHMARKS.md).
 fn parse_checksum(v: &mut Values<'_>, warnings: &mut Vec<String>) -> Option<ChecksumAlgorithm> {

@@ -1,4 +1,4 @@
-//! Credentials for signing (decisions §25): static keys from the parameters, else the chain
+//! Credentials for signing (`docs/decisions.md` §25): static keys from the parameters, else the chain
 //! environment → web identity → container credentials → EC2 instance role (IMDSv2), resolved
 //! at the first request and refreshed before they expire.
 //!

@@ -410,18 +410,7 @@ fn parse_success<R: for<'de> serde::Deserialize<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn client(extra: &[(&str, &str)]) -> S3Client<crate::testing::Script> {
-        let mut params = vec![
-            ("bucket", "b"),
-            ("region", "us-east-1"),
-            ("accesskey", "AK"),
-            ("secretkey", "SK"),
-        ];
-        params.extend_from_slice(extra);
-        params.dedup();
-        crate::testing::scripted_client(&params, &[])
-    }
+    use crate::testing::client_with as client;
 
     fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
         request
@@ -435,7 +424,7 @@ mod tests {
     fn data_bodies_carry_the_configured_checksum_and_xml_bodies_md5() {
         let data =
             || S3Request::new(Method::Put, "k").body(b"hello world".to_vec(), BodyChecksum::Data);
-        // CRC32 by default (decisions §18, BENCHMARKS.md); MD5 as Content-MD5.
+        // CRC32 by default (`docs/decisions.md` §18, BENCHMARKS.md); MD5 as Content-MD5.
         let r = client(&[]).prepare(data()).unwrap();
         assert_eq!(header(&r, "x-amz-checksum-crc32"), Some("DUoRhQ=="));
         assert_eq!(header(&r, "content-md5"), None);

@@ -28,7 +28,7 @@ pub fn copy_source<T: Transport>(s3: &S3Client<T>, key: &str) -> String {
 
 /// CreateMultipartUpload with every configured object attribute (including the KMS key id)
 /// and the checksum algorithm of the parts; then aborts every other in-progress upload of
-/// `key`. A new upload supersedes older ones (decisions §7), and a CreateMultipartUpload the
+/// `key`. A new upload supersedes older ones (`docs/decisions.md` §7), and a CreateMultipartUpload the
 /// host replayed after a lost answer must not leave a second, empty upload that a later
 /// resume would pick up instead of this one.
 pub fn create<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<String, BackendError> {
@@ -338,9 +338,9 @@ pub fn copy_large<T: Transport>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{Script, scripted_client};
+    use crate::testing::{Answer, Script, scripted_client};
 
-    fn client(answers: &[(u16, &[(&str, &str)], &str)]) -> S3Client<Script> {
+    fn client(answers: &[Answer<'_>]) -> S3Client<Script> {
         let params = [
             ("bucket", "b"),
             ("regionendpoint", "http://s3:9000"),

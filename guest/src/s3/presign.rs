@@ -58,18 +58,7 @@ impl<T: Transport> S3Client<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::scripted_client;
-
-    fn client(extra: &[(&str, &str)]) -> S3Client<crate::testing::Script> {
-        let mut params = vec![
-            ("bucket", "b"),
-            ("region", "us-east-1"),
-            ("accesskey", "AK"),
-            ("secretkey", "SK"),
-        ];
-        params.extend_from_slice(extra);
-        scripted_client(&params, &[])
-    }
+    use crate::testing::client_with as client;
 
     #[test]
     fn presigned_urls_use_the_redirect_endpoint() {

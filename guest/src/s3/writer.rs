@@ -284,7 +284,7 @@ impl<T: Transport> Writer<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{Script, scripted_client};
+    use crate::testing::{Answer, Script, scripted_client};
 
     const CHUNK: usize = 5 << 20;
     const INITIATED: &str = "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>";
@@ -292,7 +292,7 @@ mod tests {
     const INTERNAL_ERROR: &str =
         "<Error><Code>InternalError</Code><Message>try again</Message></Error>";
 
-    fn client(answers: &[(u16, &[(&str, &str)], &str)]) -> S3Client<Script> {
+    fn client(answers: &[Answer<'_>]) -> S3Client<Script> {
         let params = [
             ("bucket", "b"),
             ("region", "us-east-1"),

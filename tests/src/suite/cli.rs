@@ -279,7 +279,7 @@ pub async fn cli_check_passes(c: &Ctx) -> Result<()> {
     let out = s3drv(c, &["check"], None, &[]).await?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     ensure!(out.status.success(), "check: {}\n{stdout}", describe(&out));
-    for case in s3drv_host::check::cases() {
+    for case in s3drv_check::cases() {
         ensure!(
             stdout.contains(case.name),
             "no row for {} in:\n{stdout}",

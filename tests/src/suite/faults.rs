@@ -222,7 +222,7 @@ async fn perform(
         }
         Operation::Move(source, dest) => {
             let data = expected(source);
-            match driver.move_(source, dest).await {
+            match driver.move_path(source, dest).await {
                 Err(Error::PathNotFound(_)) if retry => {
                     same_bytes(dest, &driver.get_content(dest).await?, &data)?;
                 }

@@ -1,4 +1,4 @@
-//! The conformance suite: every case of [`s3drv_host::check`] (what `s3drv check` runs
+//! The conformance suite: every case of [`s3drv_check`] (what `s3drv check` runs
 //! against an operator's bucket) plus the cases that need this crate's servers, proxies,
 //! CLI binary or raw S3 requests.
 
@@ -13,18 +13,18 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-pub use s3drv_host::check::{
+pub use s3drv_check::{
     CaseFuture, Outcome, random_bytes, random_name, read_stream, same_bytes, sha256, sorted,
     walk_set, write_stream,
 };
 
 use crate::servers::Endpoint;
 
-/// What a harness case gets: the context of a [`s3drv_host::check`] case, plus the server it
+/// What a harness case gets: the context of a [`s3drv_check`] case, plus the server it
 /// runs against and the `s3drv` CLI.
 pub struct Ctx {
     /// The case's driver, root, store and runtime.
-    pub check: s3drv_host::check::Ctx,
+    pub check: s3drv_check::Ctx,
     /// The bucket, with its keys and what the server checks.
     pub endpoint: Endpoint,
     /// The `s3drv` CLI binary, for the CLI cases.
@@ -34,18 +34,18 @@ pub struct Ctx {
 }
 
 impl Deref for Ctx {
-    type Target = s3drv_host::check::Ctx;
+    type Target = s3drv_check::Ctx;
 
     fn deref(&self) -> &Self::Target {
         &self.check
     }
 }
 
-/// When a harness case applies, beyond [`s3drv_host::check::Needs`].
+/// When a harness case applies, beyond [`s3drv_check::Needs`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
     /// What a library case needs.
-    Check(s3drv_host::check::Needs),
+    Check(s3drv_check::Needs),
     /// A server reporting storage class, SSE and ACL of objects.
     ObjectAttributes,
     /// A server whose URL serves STS and instance metadata too.
@@ -91,8 +91,8 @@ impl Needs {
 
 /// How a case runs: with the library's context, or with this crate's.
 pub enum Run {
-    /// A case of [`s3drv_host::check::cases`].
-    Check(for<'a> fn(&'a s3drv_host::check::Ctx) -> CaseFuture<'a>),
+    /// A case of [`s3drv_check::cases`].
+    Check(for<'a> fn(&'a s3drv_check::Ctx) -> CaseFuture<'a>),
     /// A case of this crate.
     Harness(for<'a> fn(&'a Ctx) -> CaseFuture<'a>),
 }
@@ -109,10 +109,7 @@ pub struct Case {
 
 macro_rules! case {
     ($module:ident :: $name:ident) => {
-        case!(
-            $module::$name,
-            Needs::Check(s3drv_host::check::Needs::Nothing)
-        )
+        case!($module::$name, Needs::Check(s3drv_check::Needs::Nothing))
     };
     ($module:ident :: $name:ident, $needs:expr) => {
         Case {
@@ -125,12 +122,12 @@ macro_rules! case {
 
 /// Every case, in the order they run: the library's, then this crate's.
 pub fn cases() -> Vec<Case> {
-    let library = s3drv_host::check::cases().into_iter().map(|case| Case {
+    let library = s3drv_check::cases().into_iter().map(|case| Case {
         name: case.name,
         needs: Needs::Check(case.needs),
         run: Run::Check(case.run),
     });
-    let signature_checks = Needs::Check(s3drv_host::check::Needs::SignatureChecks);
+    let signature_checks = Needs::Check(s3drv_check::Needs::SignatureChecks);
     library
         .chain([
             case!(tree::walk_empty_dir),
@@ -202,7 +199,7 @@ pub async fn run_case(
     if let Err(why) = case.needs.applies(endpoint, large) {
         return Outcome::NotApplicable(why);
     }
-    let check = match s3drv_host::check::Ctx::new(runtime, &endpoint.store(), root, large).await {
+    let check = match s3drv_check::Ctx::new(runtime, &endpoint.store(), root, large).await {
         Ok(check) => check,
         Err(e) => return Outcome::Failed(format!("{e:#}")),
     };
@@ -212,7 +209,7 @@ pub async fn run_case(
         cli: cli.to_path_buf(),
         component: component.to_path_buf(),
     };
-    let result = s3drv_host::check::within_case_timeout(match &case.run {
+    let result = s3drv_check::within_case_timeout(match &case.run {
         Run::Check(run) => run(&ctx.check),
         Run::Harness(run) => run(&ctx),
     })
@@ -274,7 +271,7 @@ pub async fn uploads_under_root(c: &Ctx) -> Result<Vec<String>> {
         );
     }
     let listing: s3drv_guest::s3::xml::ListMultipartUploadsResult =
-        s3drv_guest::s3::xml::parse("ListMultipartUploads", answer.body.as_bytes(), 200)
+        s3drv_guest::http::decode_xml("ListMultipartUploads", answer.body.as_bytes(), 200)
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     Ok(listing
         .uploads

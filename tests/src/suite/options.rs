@@ -2,7 +2,7 @@
 //! them), checksums (Garage verifies them), log levels, Signature Version 2 and TLS.
 
 use anyhow::{Context, Result, ensure};
-use s3drv_guest::s3::checksum::{ChecksumAlgorithm, Crc};
+use s3drv_guest::checksum::{ChecksumAlgorithm, Crc};
 use s3drv_host::{Driver, Tenant};
 
 use super::{Ctx, random_bytes, raw_request, read_stream, same_bytes, write_stream};
@@ -44,9 +44,9 @@ async fn create_every_way(driver: &Driver) -> Result<()> {
     driver
         .put_content("/to-move-small", b"moved".to_vec())
         .await?;
-    driver.move_("/to-move-small", "/moved-small").await?;
+    driver.move_path("/to-move-small", "/moved-small").await?;
     write_stream(driver, "/to-move-large", &random_bytes(6 * MIB, 4), MIB).await?;
-    driver.move_("/to-move-large", "/moved-large").await?;
+    driver.move_path("/to-move-large", "/moved-large").await?;
     Ok(())
 }
 
@@ -314,7 +314,7 @@ pub async fn signature_version_2(c: &Ctx) -> Result<()> {
         &read_stream(&driver, "/v2/blob", 0).await?,
         &data,
     )?;
-    driver.move_("/v2/blob", "/v2/moved").await?;
+    driver.move_path("/v2/blob", "/v2/moved").await?;
     let url = driver.url_for("/v2/moved", "GET", None).await?;
     ensure!(
         url.contains("AWSAccessKeyId=") && url.contains("&Signature="),

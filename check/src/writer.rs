@@ -1,10 +1,11 @@
 //! Writers: resume, the restart rule, zero-size blobs, the state machine, concurrency.
 
-use crate::{Error, Writer, WriterState};
 use anyhow::{Result, bail, ensure};
+use s3drv_host::{Error, Writer, WriterState};
 use tokio::io::AsyncWriteExt;
 
-use super::{Ctx, expect_not_found, random_bytes, read_stream, same_bytes, write_stream};
+use crate::context::Ctx;
+use crate::helpers::{expect_not_found, random_bytes, read_stream, same_bytes, write_stream};
 
 const CHUNK: usize = 5 << 20;
 

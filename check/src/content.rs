@@ -1,10 +1,11 @@
 //! put-content / get-content, readers and presigned URLs.
 
-use crate::Error;
 use anyhow::{Result, bail, ensure};
+use s3drv_host::Error;
 
-use super::{
-    Ctx, expect_invalid_path, expect_not_found, fetch, random_bytes, read_stream, same_bytes,
+use crate::context::Ctx;
+use crate::helpers::{
+    expect_invalid_path, expect_not_found, fetch, random_bytes, read_stream, same_bytes,
     write_stream,
 };
 

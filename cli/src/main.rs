@@ -15,7 +15,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use s3drv_host::{Driver, Runtime, Tenant, config_file};
+use s3drv_cli::config_file;
+use s3drv_host::{Driver, Runtime, Tenant};
 use tokio::io::AsyncRead;
 
 use crate::output::{EXIT_STATUSES, Failure, Format, print};
@@ -390,7 +391,7 @@ async fn run_operation(
             );
         }
         Operation::Mv { src, dst } => {
-            driver.move_(src, dst).await?;
+            driver.move_path(src, dst).await?;
             print(
                 format,
                 String::new,

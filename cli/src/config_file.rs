@@ -9,7 +9,7 @@ use serde_norway::Value;
 /// Why a configuration file could not be used.
 ///
 /// ```
-/// let e = s3drv_host::config_file::read("/nonexistent/registry.yml".as_ref()).unwrap_err();
+/// let e = s3drv_cli::config_file::read("/nonexistent/registry.yml".as_ref()).unwrap_err();
 /// assert!(e.to_string().starts_with("cannot read /nonexistent/registry.yml"));
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -35,8 +35,8 @@ pub enum ConfigFileError {
 /// Reads parameters from the YAML file at `path`.
 ///
 /// ```no_run
-/// # fn demo() -> Result<(), s3drv_host::config_file::ConfigFileError> {
-/// let params = s3drv_host::config_file::read("/etc/docker/registry/config.yml".as_ref())?;
+/// # fn demo() -> Result<(), s3drv_cli::config_file::ConfigFileError> {
+/// let params = s3drv_cli::config_file::read("/etc/docker/registry/config.yml".as_ref())?;
 /// # Ok(()) }
 /// ```
 pub fn read(path: &Path) -> Result<Vec<(String, String)>, ConfigFileError> {
@@ -55,7 +55,7 @@ pub fn read(path: &Path) -> Result<Vec<(String, String)>, ConfigFileError> {
 ///
 /// ```
 /// let yaml = "storage:\n  s3:\n    bucket: registry\n    secure: true\n";
-/// let params = s3drv_host::config_file::parse(yaml).unwrap();
+/// let params = s3drv_cli::config_file::parse(yaml).unwrap();
 /// let expected = [("bucket", "registry"), ("secure", "true")].map(|(k, v)| (k.into(), v.into()));
 /// assert_eq!(params, expected);
 /// ```

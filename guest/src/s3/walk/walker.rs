@@ -1,287 +1,17 @@
-//! walk and walk-parallel: flat listings (no delimiter) with directories inferred from keys.
-//!
-//! A `Cursor` walks a range of keys of one tree in S3 key order, emitting every directory
-//! between the last one it emitted and the next file before that file. `walk` is one cursor
-//! over the whole tree; `walk-parallel` lists directories with a delimiter only to find where
-//! to cut the tree (`Cuts`: the first level with enough directories, at most `CUT_LEVELS`
-//! down), then advances one cursor per range of that level's directories (up to
-//! `PARALLEL_LISTINGS`), their listing requests in flight together. A cut falls between two
-//! directories of that level, so each of them, its keys and its entry, belongs to one cursor;
-//! the directories above that level may be entered by several cursors and are delivered
-//! once. A cursor lists at most one page past its range. Each cursor's entries are
-//! contiguous in its own order, so each keeps its own "skipped directory". A walk with one
-//! cursor requests its next page as soon as the current page's answer is in, before parsing
-//! it: the server works on page n + 1 while the driver parses page n.
+//! [`Walker`]: the entries of walk and walk-parallel, fetched page by page as the caller asks
+//! for them, from one [`Cursor`] or from one per range of the [`Cuts`].
 
 use std::collections::{HashMap, VecDeque};
 
-use super::client::{S3Client, Sent, parse_xml};
-use super::file_info::FileInfo;
-use super::list::{ListRequest, next_token, peek_continuation};
-use super::xml::ListBucketResult;
+use super::cursor::Cursor;
+use super::cuts::{Cuts, PARALLEL_LISTINGS};
 use crate::error::{Error, Result};
-use crate::http::{Transport, parse_time};
-use crate::path::{self, KeyMapper};
-
-/// Cursors of walk-parallel, and so listing requests in flight at most.
-const PARALLEL_LISTINGS: usize = 8;
-
-/// Levels of directories walk-parallel lists at most to find where to cut.
-const CUT_LEVELS: usize = 4;
-
-/// Directories of one listing walk-parallel keeps to cut between: every one while there are
-/// at most `2 * SAMPLE`, else an evenly spaced sample of `SAMPLE` to `2 * SAMPLE` of them.
-const SAMPLE: usize = 64;
-
-/// A flat listing of the keys below `root` after `request.start_after`, up to `end`.
-#[derive(Debug)]
-struct Cursor {
-    root: String,
-    request: ListRequest,
-    /// The last key of this cursor's range (`None`: to the end of the tree).
-    end: Option<String>,
-    /// The directory of the last entry.
-    previous_dir: String,
-    /// Entries under this directory are not delivered.
-    skipped: Option<String>,
-    done: bool,
-}
-
-impl Cursor {
-    fn new(
-        keys: &KeyMapper,
-        root: &str,
-        start_after: Option<String>,
-        end: Option<String>,
-    ) -> Cursor {
-        Cursor {
-            root: root.to_string(),
-            request: ListRequest {
-                prefix: keys.dir_prefix(root),
-                start_after,
-                ..Default::default()
-            },
-            end,
-            previous_dir: root.to_string(),
-            skipped: None,
-            done: false,
-        }
-    }
-
-    /// Turns one page into entries and moves the cursor on.
-    fn consume(
-        &mut self,
-        keys: &KeyMapper,
-        page: ListBucketResult,
-        out: &mut Vec<FileInfo>,
-    ) -> Result<()> {
-        for object in &page.contents {
-            if self.end.as_ref().is_some_and(|end| object.key > *end) {
-                self.done = true;
-                return Ok(());
-            }
-            let Some(path) = keys.path(&object.key) else {
-                continue;
-            };
-            // A directory marker (`dir/`) names a directory, never a file with an empty name.
-            let (dir, file) = match path.strip_suffix('/') {
-                Some(dir) => (dir.to_string(), None),
-                None => (parent(&path).to_string(), Some(path)),
-            };
-            self.enter(&dir, out);
-            if let Some(path) = file {
-                out.push(FileInfo {
-                    path,
-                    size: object.size,
-                    modified: parse_time(&object.last_modified),
-                    is_dir: false,
-                });
-            }
-        }
-        match next_token(&page)? {
-            Some(token) => self.request.continuation = Some(token),
-            None => self.done = true,
-        }
-        Ok(())
-    }
-
-    /// Emits the directories from the common ancestor of the previous directory down to `dir`.
-    fn enter(&mut self, dir: &str, out: &mut Vec<FileInfo>) {
-        if dir == self.previous_dir || !path::is_under(dir, &self.root) {
-            return;
-        }
-        let previous = std::mem::replace(&mut self.previous_dir, dir.to_string());
-        let mut ancestor = previous.as_str();
-        while !path::is_under(dir, ancestor) {
-            ancestor = parent(ancestor);
-        }
-        if dir == ancestor {
-            // Back up in an ancestor that was emitted already (or is the root).
-            return;
-        }
-        let start = if ancestor == "/" { 0 } else { ancestor.len() };
-        let below = &dir[start..];
-        for (i, _) in below.match_indices('/').skip(1).chain([(below.len(), "")]) {
-            out.push(FileInfo::dir(dir[..start + i].to_string()));
-        }
-    }
-}
-
-fn parent(path: &str) -> &str {
-    match path.rfind('/') {
-        Some(0) | None => "/",
-        Some(i) => &path[..i],
-    }
-}
-
-/// Where walk-parallel cuts a tree: between the directories of the first level below the
-/// walked directory that has at least `PARALLEL_LISTINGS` of them. While a level has fewer,
-/// the level below it is listed too (down to `CUT_LEVELS` levels), so that a tree under one
-/// directory (`blobs/sha256/...` of a registry) is still walked by several cursors.
-struct Cuts {
-    /// The directories to cut between.
-    level: Level,
-    /// Key prefixes of the directories above `level`: the keys below one of them may fall
-    /// into several ranges, so several cursors enter it.
-    above: Vec<String>,
-}
-
-impl Cuts {
-    /// The cuts below `prefix`, or `None` when nothing is stored below it.
-    fn find<T: Transport>(s3: &S3Client<T>, prefix: String) -> Result<Option<Cuts>> {
-        let (found, mut level) = subdirectories(s3, &[prefix])?;
-        if !found && level.count == 0 {
-            return Ok(None);
-        }
-        let mut above = Vec::new();
-        for _ in 1..CUT_LEVELS {
-            if level.count == 0 || level.count >= PARALLEL_LISTINGS {
-                break;
-            }
-            // Fewer than `SAMPLE` directories: `level` holds every one.
-            let prefixes: Vec<String> = level.dirs.iter().map(|(_, d)| d.clone()).collect();
-            let (_, below) = subdirectories(s3, &prefixes)?;
-            if below.count < level.count {
-                break;
-            }
-            above.extend(prefixes);
-            level = below;
-        }
-        Ok(Some(Cuts { level, above }))
-    }
-}
-
-/// The directories of one level, in key order, each with its position among all of the
-/// level's directories: every one, or an evenly spaced sample of a large level.
-struct Level {
-    /// How many directories the level has.
-    count: usize,
-    /// Position and key prefix (ending in `/`) of the directories kept.
-    dirs: Vec<(usize, String)>,
-}
-
-impl Level {
-    /// Up to `ranges - 1` cuts, evenly spaced over the level: the keys of directories
-    /// without their `/`. A cut `a/d7` sorts after every key of the directories before
-    /// `a/d7/` and before every key below it.
-    fn cuts(&self, ranges: usize) -> Vec<String> {
-        let mut cuts: Vec<String> = (1..ranges)
-            .filter_map(|i| {
-                let target = i * self.count / ranges;
-                let at = self
-                    .dirs
-                    .partition_point(|(position, _)| *position < target);
-                let (_, dir) = self.dirs.get(at)?;
-                Some(dir.trim_end_matches('/').to_string())
-            })
-            .collect();
-        cuts.dedup();
-        cuts
-    }
-}
-
-/// Every `stride`-th directory of one listing, however long: the stride doubles whenever
-/// `2 * SAMPLE` are kept.
-struct Sample {
-    count: usize,
-    stride: usize,
-    kept: Vec<String>,
-}
-
-impl Sample {
-    fn new() -> Sample {
-        Sample {
-            count: 0,
-            stride: 1,
-            kept: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, dir: String) {
-        if self.count.is_multiple_of(self.stride) {
-            self.kept.push(dir);
-            if self.kept.len() == 2 * SAMPLE {
-                self.kept = std::mem::take(&mut self.kept)
-                    .into_iter()
-                    .step_by(2)
-                    .collect();
-                self.stride *= 2;
-            }
-        }
-        self.count += 1;
-    }
-}
-
-/// Lists each of `prefixes` with a delimiter, every page, the requests of all of them in
-/// flight together. Whether any holds a key other than its own directory marker, and the
-/// level their subdirectories make.
-fn subdirectories<T: Transport>(s3: &S3Client<T>, prefixes: &[String]) -> Result<(bool, Level)> {
-    let mut requests: Vec<ListRequest> = prefixes
-        .iter()
-        .map(|prefix| ListRequest {
-            prefix: prefix.clone(),
-            delimited: true,
-            ..Default::default()
-        })
-        .collect();
-    let mut found = false;
-    let mut samples: Vec<Sample> = prefixes.iter().map(|_| Sample::new()).collect();
-    let mut unfinished: Vec<usize> = (0..prefixes.len()).collect();
-    while !unfinished.is_empty() {
-        let pages = s3.send_all_xml::<ListBucketResult>(
-            "ListObjectsV2",
-            unfinished.iter().map(|&i| requests[i].to_s3()).collect(),
-            PARALLEL_LISTINGS,
-        )?;
-        let mut next = Vec::new();
-        for (i, page) in unfinished.into_iter().zip(pages) {
-            let page = page?;
-            let token = next_token(&page)?;
-            found |= page.contents.iter().any(|o| o.key != requests[i].prefix);
-            for dir in page.common_prefixes {
-                samples[i].push(dir.prefix);
-            }
-            if token.is_some() {
-                requests[i].continuation = token;
-                next.push(i);
-            }
-        }
-        unfinished = next;
-    }
-    let mut level = Level {
-        count: 0,
-        dirs: Vec::new(),
-    };
-    for sample in samples {
-        let (offset, stride) = (level.count, sample.stride);
-        let kept = sample.kept.into_iter().enumerate();
-        level
-            .dirs
-            .extend(kept.map(|(j, dir)| (offset + j * stride, dir)));
-        level.count += sample.count;
-    }
-    Ok((found, level))
-}
+use crate::http::Transport;
+use crate::path;
+use crate::s3::client::{S3Client, Sent, parse_xml};
+use crate::s3::file_info::FileInfo;
+use crate::s3::list::peek_continuation;
+use crate::s3::xml::ListBucketResult;
 
 /// Which cursor an entry came from.
 type Origin = usize;
@@ -480,7 +210,8 @@ impl<T: Transport> Walker<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{Script, scripted_client};
+    use crate::path::KeyMapper;
+    use crate::testing::{Answer, Script, scripted_client};
 
     /// A ListObjectsV2 answer with `keys`, `prefixes` and, if `next`, that continuation token.
     fn listing(keys: &[&str], prefixes: &[&str], next: Option<&str>) -> String {
@@ -516,8 +247,7 @@ mod tests {
             ("secretkey", "SK"),
             ("parallelwalk", "true"),
         ];
-        let answers: Vec<(u16, &[(&str, &str)], &str)> =
-            answers.iter().map(|a| (200, &[][..], a.as_str())).collect();
+        let answers: Vec<Answer<'_>> = answers.iter().map(|a| (200, &[][..], a.as_str())).collect();
         scripted_client(&params, &answers)
     }
 

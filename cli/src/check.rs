@@ -1,9 +1,9 @@
-//! `s3drv check`: the conformance cases of [`s3drv_host::check`] against the operator's
+//! `s3drv check`: the conformance cases of [`s3drv_check`] against the operator's
 //! bucket, under a fresh prefix that is deleted afterwards whatever happened.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use s3drv_host::check::{self, Outcome, Store};
+use s3drv_check::{self as check, Outcome, Store};
 use s3drv_host::{Driver, Error, Runtime, Tenant};
 
 use crate::output::{Failure, Format};
