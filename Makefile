@@ -5,8 +5,12 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 VENV       := .venv
 GUEST_WASM := target/wasm32-wasip2/release/s3drv_guest.wasm
 CLI        := target/release/s3drv
+GO_DIR     := target/go
 TEST_ENV   := S3DRV_COMPONENT=$(abspath $(GUEST_WASM)) S3DRV_CLI=$(abspath $(CLI)) \
-              S3DRV_MOTO_SERVER=$(abspath $(VENV))/bin/moto_server
+              S3DRV_MOTO_SERVER=$(abspath $(VENV))/bin/moto_server \
+              S3DRV_DISTRIBUTION_SUITE=$(abspath $(GO_DIR))/distribution-driver.test \
+              S3DRV_S3AWS_SUITE=$(abspath $(GO_DIR))/s3aws-driver.test \
+              S3DRV_REGISTRY=$(abspath $(GO_DIR))/registry
 
 # The native crates `make build` and `make test` compile (`make bench` adds s3drv-bench to the
 # same set, so both resolve wasmtime's dependencies alike: see workspace-hack/Cargo.toml).
@@ -14,7 +18,15 @@ PACKAGES   := -p s3drv-common -p s3drv-guest -p s3drv-host -p s3drv-check -p s3d
 # The crates checked for import cycles among their files (make lint).
 LAYERED    := common/src guest/src host/src check/src cli/src
 
-.PHONY: all build guest test unit test-large demo bench fuzz wasm-target garage moto doc fmt lint clean
+# Go for the distribution adapter: Debian's Go 1.19 and distribution 2.8.2 sources, GOPATH mode.
+GO_PACKAGES := golang-go golang-github-docker-distribution-dev golang-gopkg-check.v1-dev \
+               golang-github-shopify-logrus-bugsnag-dev \
+               golang-github-bshuster-repo-logrus-logstash-hook-dev \
+               golang-github-aws-aws-sdk-go-dev docker-registry skopeo
+GO_ENV      := GO111MODULE=off GOFLAGS= GOPATH=$(abspath $(GO_DIR))/gopath:/usr/share/gocode \
+               GOCACHE=$(abspath $(GO_DIR))/cache
+
+.PHONY: all build guest test unit go-deps adapter registry test-large demo bench fuzz wasm-target garage moto doc fmt lint clean
 
 all: build
 
@@ -32,6 +44,26 @@ build: guest
 	cargo build --release $(PACKAGES)
 	cp $(GUEST_WASM) target/release/s3drv.wasm
 
+## Debian's Go, distribution 2.8.2's sources, its registry and skopeo (apt-get, when missing).
+go-deps:
+	@dpkg -s $(GO_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(GO_PACKAGES); }
+
+## The distribution storage driver (adapters/distribution): distribution's own driver suite
+## built against it, the same suite against distribution's s3aws (the baseline), and the
+## registry with it linked in. No Go module is fetched: GOPATH mode over Debian's sources.
+adapter: go-deps
+	mkdir -p $(GO_DIR)/gopath/src/s3drv
+	ln -sfn $(abspath adapters/distribution) $(GO_DIR)/gopath/src/s3drv/distribution
+	cd $(GO_DIR)/gopath/src/s3drv/distribution && $(GO_ENV) go vet ./...
+	$(GO_ENV) go test -c -o $(GO_DIR)/distribution-driver.test s3drv/distribution/driver
+	$(GO_ENV) go test -c -o $(GO_DIR)/s3aws-driver.test \
+	  github.com/docker/distribution/registry/storage/driver/s3-aws
+	$(GO_ENV) go build -o $(GO_DIR)/registry s3drv/distribution/cmd/registry
+
+## distribution 2.8.2's registry with the s3drv driver: target/go/registry.
+registry: adapter
+
 ## Garage, the S3 server the tests and the demo start (reused when already installed).
 garage:
 	@command -v garage >/dev/null || cargo install garage --locked
@@ -45,7 +77,7 @@ $(VENV)/bin/moto_server:
 ## Unit tests (guest natively, host and its doc examples), the API docs without a warning,
 ## and the conformance suite against Garage and moto (it also runs the CLI and
 ## host/examples/embed.rs, which cargo test builds).
-test: build garage moto doc
+test: build garage moto doc adapter
 	$(TEST_ENV) cargo test --release $(PACKAGES)
 
 ## Unit and doc tests only: no server, no component (a minute or two once built).
@@ -59,7 +91,7 @@ doc: wasm-target
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --release -p s3drv-guest --target wasm32-wasip2
 
 ## The same with the large cases at full size (5 GiB streams, 128 MiB concurrent reads).
-test-large: build garage moto
+test-large: build garage moto adapter
 	$(TEST_ENV) S3DRV_TEST_LARGE=1 cargo test --release -p s3drv-tests
 
 ## Starts a local Garage and shows real driver work through the component.
@@ -92,8 +124,9 @@ fmt:
 	cargo fmt --all
 
 ## Formatting, clippy (native and wasm32) and no import cycle among the files of a crate.
-lint: wasm-target
+lint: wasm-target go-deps
 	cargo fmt --all -- --check
+	test -z "$$(gofmt -l adapters)" || { gofmt -l adapters; exit 1; }
 	python3 .ci/import_cycles.py $(LAYERED)
 	cargo clippy --release --all-targets $(PACKAGES) -p s3drv-bench -- -D warnings
 	cargo clippy -p s3drv-guest --target wasm32-wasip2 -- -D warnings

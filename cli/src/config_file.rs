@@ -80,7 +80,8 @@ pub fn parse(text: &str) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
-fn scalar(value: &Value) -> Option<String> {
+/// A YAML scalar as the string an environment override would give; `None` for a map or a list.
+pub fn scalar(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Bool(b) => Some(b.to_string()),

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use s3drv_cli::config_file;
+use s3drv_cli::{config_file, serve};
 use s3drv_host::{Driver, Runtime, Tenant};
 use tokio::io::AsyncRead;
 
@@ -79,6 +79,48 @@ multipart-upload actions under the configuration's rootdirectory.")]
         /// Only the cases whose name contains TEXT.
         #[arg(long, value_name = "TEXT")]
         only: Option<String>,
+    },
+    /// Serve the driver to registries that cannot load a component (a Go registry with the
+    /// s3drv storage driver of adapters/distribution), over HTTP/1.1 on a Unix socket or a
+    /// loopback TCP port, until SIGTERM.
+    #[command(after_help = "Examples:
+  s3drv --config /etc/docker/registry/config.yml serve --socket /run/s3drv/s3drv.sock
+  s3drv serve --tenants /etc/s3drv/tenants.yml --socket /run/s3drv/s3drv.sock
+  S3DRV_TOKEN=... s3drv --config params.yml serve --listen 127.0.0.1:5050
+
+Without --tenants, one tenant named `default` is served from --config and --param, with
+this process's AWS_* credential variables. The protocol: docs/sidecar-protocol.md.")]
+    Serve {
+        /// The Unix socket to listen on (created with mode 0600).
+        #[arg(
+            long,
+            value_name = "PATH",
+            conflicts_with = "listen",
+            required_unless_present = "listen"
+        )]
+        socket: Option<PathBuf>,
+        /// A loopback TCP address to listen on instead; every tenant then needs a token.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// The tenants to serve (YAML, see docs/sidecar-protocol.md), instead of one from
+        /// --config and --param.
+        #[arg(long, value_name = "FILE")]
+        tenants: Option<PathBuf>,
+        /// The bearer token of the single tenant `default`.
+        #[arg(
+            long,
+            env = "S3DRV_TOKEN",
+            hide_env_values = true,
+            conflicts_with = "tenants"
+        )]
+        token: Option<String>,
+        /// How long requests in flight may take to finish after SIGTERM.
+        #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+        grace: Duration,
+        /// How long a writer or walker may sit unused before it is ended (a writer is
+        /// closed: its upload stays resumable).
+        #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+        idle: Duration,
     },
     /// Print a completion script for SHELL.
     Completions { shell: clap_complete::Shell },
@@ -256,6 +298,36 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 only: only.clone(),
             };
             check::run(&load_runtime(&cli)?, request, format).await
+        }
+        Command::Serve {
+            socket,
+            listen,
+            tenants,
+            token,
+            grace,
+            idle,
+        } => {
+            let tenants = match tenants {
+                Some(file) => serve::read_tenants(file).map_err(Failure::usage)?,
+                None => vec![serve::TenantConfig {
+                    tenant: Tenant::from_process_environment("default"),
+                    token: token.clone(),
+                    params: params(&cli)?,
+                }],
+            };
+            let listen = match (socket, listen) {
+                (Some(path), _) => serve::Listen::Unix(path.clone()),
+                (None, Some(address)) => serve::Listen::Tcp(*address),
+                (None, None) => return Err(Failure::usage("serve needs --socket or --listen")),
+            };
+            let options = serve::Options {
+                listen,
+                grace: *grace,
+                idle: *idle,
+            };
+            serve::serve(&load_runtime(&cli)?, tenants, options)
+                .await
+                .map_err(|e| Failure::failed("serve", format!("s3drv serve: {e}")))
         }
         Command::Operation(operation) => {
             let driver = open_driver(&cli).await?;

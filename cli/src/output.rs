@@ -72,19 +72,11 @@ impl Failure {
 
 impl From<&Error> for Failure {
     fn from(e: &Error) -> Self {
-        let kind = match e {
-            Error::PathNotFound(_) => return Failure::NotFound(e.to_string()),
-            Error::Config(_) => return Failure::Usage(e.to_string()),
-            Error::InvalidPath(_) => "invalid-path",
-            Error::InvalidOffset { .. } => "invalid-offset",
-            Error::UnsupportedMethod => "unsupported-method",
-            Error::WriterState(_) => "writer-state",
-            Error::Backend(_) => "backend",
-            Error::LimitExceeded(_) => "limit-exceeded",
-            Error::InvalidAppend(_) => "invalid-append",
-            Error::Load { .. } | Error::Grant(_) | Error::Component(_) => "component",
-        };
-        Failure::failed(kind, e.to_string())
+        match e {
+            Error::PathNotFound(_) => Failure::NotFound(e.to_string()),
+            Error::Config(_) => Failure::Usage(e.to_string()),
+            _ => Failure::failed(e.kind(), e.to_string()),
+        }
     }
 }
 

@@ -78,6 +78,30 @@ pub enum Error {
     Component(wasmtime::Error),
 }
 
+impl Error {
+    /// The error's kind as the WIT `driver-error` case names it (`path-not-found`,
+    /// `invalid-path`, ..., `backend`), or `component` for a failure of the runtime itself:
+    /// what the CLI's JSON output and `s3drv serve` report.
+    ///
+    /// ```
+    /// assert_eq!(s3drv_host::Error::PathNotFound("/x".into()).kind(), "path-not-found");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::PathNotFound(_) => "path-not-found",
+            Error::InvalidPath(_) => "invalid-path",
+            Error::InvalidOffset { .. } => "invalid-offset",
+            Error::UnsupportedMethod => "unsupported-method",
+            Error::WriterState(_) => "writer-state",
+            Error::Config(_) => "config",
+            Error::Backend(_) => "backend",
+            Error::LimitExceeded(_) => "limit-exceeded",
+            Error::InvalidAppend(_) => "invalid-append",
+            Error::Load { .. } | Error::Grant(_) | Error::Component(_) => "component",
+        }
+    }
+}
+
 /// The shared text's name for a WIT writer state.
 fn common_state(state: WriterState) -> text::WriterState {
     match state {

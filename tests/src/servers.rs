@@ -82,7 +82,7 @@ impl Endpoint {
 /// main thread get SIGTERM when it ends (Linux `PR_SET_PDEATHSIG`), even if the runner is
 /// killed and never runs its destructors. (The signal follows the thread that started the
 /// child, so servers started on other threads rely on `Drop` alone.)
-fn server_command(binary: &Path) -> Command {
+pub fn server_command(binary: &Path) -> Command {
     let mut command = Command::new(binary);
     if std::thread::current().name() == Some("main") {
         // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
