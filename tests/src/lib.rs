@@ -8,4 +8,5 @@
 pub mod faults;
 pub mod logs;
 pub mod servers;
+pub mod sidecar;
 pub mod suite;

@@ -133,11 +133,13 @@ impl Server {
     }
 }
 
-fn free_port() -> Result<u16> {
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn wait_for_port(port: u16, child: &mut Child, what: &str, timeout: Duration) -> Result<()> {
+/// Waits until `child` listens on `port` (an error if it exits first or takes longer than `timeout`).
+pub fn wait_for_port(port: u16, child: &mut Child, what: &str, timeout: Duration) -> Result<()> {
     let start = Instant::now();
     loop {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {

@@ -8,11 +8,12 @@
 //! (`TestWriteReadLargeStreams`), which `make test-large` (`S3DRV_TEST_LARGE=1`) runs.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use s3drv_tests::servers::{self, Endpoint, Server, server_command};
+use s3drv_tests::servers::{self, Endpoint, Server};
+use s3drv_tests::sidecar::start_sidecar;
 use s3drv_tests::suite::random_name;
 
 fn artifact(variable: &str, relative: &str) -> Result<PathBuf> {
@@ -30,56 +31,6 @@ fn artifact(variable: &str, relative: &str) -> Result<PathBuf> {
         );
     }
     Ok(path)
-}
-
-/// `s3drv serve` for one endpoint, on a socket in a temporary directory; killed on drop.
-struct Sidecar {
-    child: Child,
-    socket: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Sidecar {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_sidecar(cli: &Path, endpoint: &Endpoint, root: &str) -> Result<Sidecar> {
-    let dir = tempfile::tempdir()?;
-    let socket = dir.path().join("s3drv.sock");
-    let mut command = server_command(cli);
-    for (key, value) in endpoint.params(root) {
-        command.arg("--param").arg(format!("{key}={value}"));
-    }
-    command
-        .arg("serve")
-        .arg("--socket")
-        .arg(&socket)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.path().join("serve.log"))?);
-    let mut child = command.spawn().context("starting s3drv serve")?;
-    let started = Instant::now();
-    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
-        if let Some(status) = child.try_wait()? {
-            let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
-            bail!("s3drv serve exited with {status}:\n{log}");
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            bail!(
-                "s3drv serve did not listen on {} within 60 s",
-                socket.display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(Sidecar {
-        child,
-        socket,
-        _dir: dir,
-    })
 }
 
 /// The cases of one gocheck run: passed, failed and skipped names.

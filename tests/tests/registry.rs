@@ -1,0 +1,327 @@
+//! A real registry with real clients: distribution 2.8.2's registry with the s3drv driver
+//! (`make registry`) beside `s3drv serve`, on Garage and moto. skopeo pushes generated OCI
+//! images and pulls them back (every digest checked); a second push finds every blob; a
+//! deleted image's blobs go at `garbage-collect` and nothing else does; an image pushed
+//! through distribution's built-in `s3aws` driver (Debian's `docker-registry`) pulls through
+//! s3drv from the same bucket and root, and the other way round; a sidecar killed while the
+//! registry runs fails requests clearly, and they work again once it is back.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail, ensure};
+use s3drv_tests::servers::{self, Endpoint, Server, free_port, server_command, wait_for_port};
+use s3drv_tests::sidecar::{Sidecar, start_sidecar_at};
+use s3drv_tests::suite::{random_bytes, random_name, sha256};
+
+fn artifact(variable: &str, relative: &str) -> Result<PathBuf> {
+    let path = std::env::var_os(variable)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(relative)
+        });
+    ensure!(
+        path.is_file(),
+        "{} does not exist: run `make registry` first, or set {variable}",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// A registry process, killed on drop, at `127.0.0.1:port`.
+struct Registry {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes a registry configuration with `storage` and starts `binary` on it.
+fn start_registry(binary: &Path, dir: &Path, storage: &str) -> Result<(Registry, PathBuf)> {
+    let port = free_port()?;
+    let config = dir.join(format!("registry-{port}.yml"));
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n{storage}  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n"
+        ),
+    )?;
+    let log = std::fs::File::create(dir.join(format!("registry-{port}.log")))?;
+    let mut child = server_command(binary)
+        .arg("serve")
+        .arg(&config)
+        .env_remove("AWS_CA_BUNDLE")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    wait_for_port(port, &mut child, "the registry", Duration::from_secs(60))?;
+    Ok((Registry { child, port }, config))
+}
+
+fn s3drv_storage(sidecar: &Sidecar) -> String {
+    format!(
+        "  s3drv:\n    socket: {}\n    tenant: default\n",
+        sidecar.socket.display()
+    )
+}
+
+fn s3aws_storage(endpoint: &Endpoint, root: &str) -> String {
+    format!(
+        "  s3:\n    accesskey: {}\n    secretkey: {}\n    region: {}\n    regionendpoint: {}\n    bucket: {}\n    rootdirectory: /{root}\n    secure: false\n",
+        endpoint.access_key, endpoint.secret_key, endpoint.region, endpoint.url, endpoint.bucket
+    )
+}
+
+fn run(command: &mut Command) -> Result<String> {
+    let output = command.stdin(Stdio::null()).output()?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    ensure!(output.status.success(), "{command:?} failed: {text}");
+    Ok(text)
+}
+
+/// An OCI layout at `dir` tagged `v1`: a config and gzip'd tar layers holding `sizes` bytes
+/// of random data each; returns the digests of its blobs.
+fn make_image(dir: &Path, sizes: &[(usize, u64)]) -> Result<BTreeSet<String>> {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs)?;
+    let mut digests = BTreeSet::new();
+    let mut store = |bytes: &[u8]| -> Result<(String, usize)> {
+        let digest = sha256(bytes);
+        std::fs::write(blobs.join(&digest), bytes)?;
+        digests.insert(digest.clone());
+        Ok((digest, bytes.len()))
+    };
+    let mut layers = Vec::new();
+    for (size, seed) in sizes {
+        let work = tempfile::tempdir()?;
+        std::fs::write(work.path().join("data"), random_bytes(*size, *seed))?;
+        let layer = work.path().join("layer.tar.gz");
+        run(Command::new("tar")
+            .arg("-C")
+            .arg(work.path())
+            .arg("-czf")
+            .arg(&layer)
+            .arg("data"))?;
+        layers.push(store(&std::fs::read(&layer)?)?);
+    }
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": { "type": "layers", "diff_ids": [] },
+        "config": { "Labels": { "seed": sizes.iter().map(|s| s.1.to_string()).collect::<Vec<_>>().join(",") } },
+    })
+    .to_string();
+    let (config_digest, config_size) = store(config.as_bytes())?;
+    let descriptor = |media: &str, (digest, size): &(String, usize)| serde_json::json!({ "mediaType": media, "digest": format!("sha256:{digest}"), "size": size });
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": descriptor("application/vnd.oci.image.config.v1+json", &(config_digest, config_size)),
+        "layers": layers.iter().map(|l| descriptor("application/vnd.oci.image.layer.v1.tar+gzip", l)).collect::<Vec<_>>(),
+    })
+    .to_string();
+    let manifest = store(manifest.as_bytes())?;
+    let mut index = descriptor("application/vnd.oci.image.manifest.v1+json", &manifest);
+    index["annotations"] = serde_json::json!({ "org.opencontainers.image.ref.name": "v1" });
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::json!({ "schemaVersion": 2, "manifests": [index] }).to_string(),
+    )?;
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion": "1.0.0"}"#)?;
+    Ok(digests)
+}
+
+/// The blobs of an OCI layout, each checked against its digest.
+fn checked_blobs(dir: &Path) -> Result<BTreeSet<String>> {
+    let mut digests = BTreeSet::new();
+    for entry in std::fs::read_dir(dir.join("blobs/sha256"))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let actual = sha256(&std::fs::read(entry.path())?);
+        ensure!(actual == name, "pulled blob {name} has SHA-256 {actual}");
+        digests.insert(name);
+    }
+    Ok(digests)
+}
+
+fn skopeo() -> Command {
+    let mut command = Command::new("skopeo");
+    command.arg("--insecure-policy");
+    command
+}
+
+fn push(layout: &Path, port: u16, name: &str) -> Result<String> {
+    run(skopeo()
+        .args(["copy", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}:v1", layout.display()))
+        .arg(format!("docker://127.0.0.1:{port}/{name}:v1")))
+}
+
+/// Pulls `name` into a fresh layout under `dir` and checks that it holds `expected`.
+fn pull_and_check(dir: &Path, port: u16, name: &str, expected: &BTreeSet<String>) -> Result<()> {
+    let pulled = dir.join(format!("pulled-{}", random_name(6)));
+    run(skopeo()
+        .args(["copy", "--src-tls-verify=false"])
+        .arg(format!("docker://127.0.0.1:{port}/{name}:v1"))
+        .arg(format!("oci:{}:v1", pulled.display())))?;
+    let got = checked_blobs(&pulled)?;
+    ensure!(
+        &got == expected,
+        "pulled {name}: blobs {got:?}, pushed {expected:?}"
+    );
+    Ok(())
+}
+
+/// The blob digests stored under `root`, listed through the s3drv CLI.
+fn stored_blobs(cli: &Path, endpoint: &Endpoint, root: &str) -> Result<BTreeSet<String>> {
+    let mut command = Command::new(cli);
+    for (key, value) in endpoint.params(root) {
+        command.arg("--param").arg(format!("{key}={value}"));
+    }
+    let text = run(command.args(["walk", "/docker/registry/v2/blobs"]))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.strip_prefix("f "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|p| p.ends_with("/data"))
+        .filter_map(|p| p.rsplit('/').nth(1).map(String::from))
+        .collect())
+}
+
+fn registry_cases(endpoint: &Endpoint, cli: &Path, registry: &Path, builtin: &Path) -> Result<()> {
+    let work = tempfile::tempdir()?;
+    let dir = work.path();
+    let root = format!("s3drv-registry/{}-{}", std::process::id(), random_name(6));
+    // The socket lives in the test's directory, so that a restarted sidecar takes its place.
+    let socket = dir.join("s3drv.sock");
+    let sidecar = start_sidecar_at(cli, endpoint, &root, Some(&socket))?;
+    let (ours, config) = start_registry(registry, dir, &s3drv_storage(&sidecar))?;
+
+    // Push and pull; the 12 MiB layer is more than two 5 MiB chunks.
+    let app = make_image(&dir.join("app"), &[(1000, 1), (2 << 20, 2), (12 << 20, 3)])?;
+    push(&dir.join("app"), ours.port, "team/app")?;
+    pull_and_check(dir, ours.port, "team/app", &app)?;
+    let log = dir.join(format!("registry-{}.log", ours.port));
+    let logged = std::fs::read_to_string(&log)?.len();
+    push(&dir.join("app"), ours.port, "team/app")?;
+    let second = std::fs::read_to_string(&log)?[logged..].to_string();
+    ensure!(
+        second.contains("HEAD /v2/team/app/blobs/"),
+        "no blob HEAD logged for the second push:\n{second}"
+    );
+    ensure!(
+        !second.contains("/blobs/uploads/"),
+        "the second push uploaded blobs again:\n{second}"
+    );
+
+    // A second image shares a layer; deleting the first and collecting garbage removes
+    // exactly the first's own blobs.
+    let other = make_image(&dir.join("other"), &[(1000, 1), (3 << 20, 4)])?;
+    push(&dir.join("other"), ours.port, "team/other")?;
+    let before = stored_blobs(cli, endpoint, &root)?;
+    ensure!(before == &app | &other, "stored blobs {before:?}");
+    run(skopeo()
+        .args(["delete", "--tls-verify=false"])
+        .arg(format!("docker://127.0.0.1:{}/team/app:v1", ours.port)))?;
+    run(Command::new(registry)
+        .arg("garbage-collect")
+        .arg(&config)
+        .env_remove("AWS_CA_BUNDLE"))?;
+    let after = stored_blobs(cli, endpoint, &root)?;
+    ensure!(
+        after == other,
+        "after garbage-collect: {after:?}, expected {other:?}"
+    );
+    pull_and_check(dir, ours.port, "team/other", &other)?;
+
+    // The same layout as the built-in driver, both ways.
+    let (theirs, _) = start_registry(builtin, dir, &s3aws_storage(endpoint, &root))?;
+    let native = make_image(&dir.join("native"), &[(4000, 5), (6 << 20, 6)])?;
+    push(&dir.join("native"), theirs.port, "team/native")?;
+    pull_and_check(dir, ours.port, "team/native", &native)?;
+    let mine = make_image(&dir.join("mine"), &[(5000, 7), (7 << 20, 8)])?;
+    push(&dir.join("mine"), ours.port, "team/mine")?;
+    pull_and_check(dir, theirs.port, "team/mine", &mine)?;
+    drop(theirs);
+
+    // The sidecar killed while the registry runs: a clear failure, then work again.
+    drop(sidecar);
+    let down = skopeo()
+        .args(["inspect", "--tls-verify=false"])
+        .arg(format!("docker://127.0.0.1:{}/team/other:v1", ours.port))
+        .stdin(Stdio::null())
+        .output()?;
+    ensure!(
+        !down.status.success(),
+        "inspect succeeded with the sidecar down"
+    );
+    let sidecar = start_sidecar_at(cli, endpoint, &root, Some(&socket))?;
+    pull_and_check(dir, ours.port, "team/other", &other)?;
+    let late = make_image(&dir.join("late"), &[(2000, 9), (11 << 20, 10)])?;
+    push(&dir.join("late"), ours.port, "team/late")?;
+    pull_and_check(dir, ours.port, "team/late", &late)?;
+    drop(ours);
+    drop(sidecar);
+    // Leave the bucket as found.
+    let mut command = Command::new(cli);
+    for (key, value) in endpoint.params(&root) {
+        command.arg("--param").arg(format!("{key}={value}"));
+    }
+    run(command.args(["rm", "/docker"]))?;
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let cli = artifact("S3DRV_CLI", "target/release/s3drv")?;
+    let registry = artifact("S3DRV_REGISTRY", "target/go/registry")?;
+    let builtin = PathBuf::from("/usr/bin/docker-registry");
+    ensure!(
+        builtin.is_file(),
+        "{} is missing: run `make registry`",
+        builtin.display()
+    );
+    let servers: Vec<Server> = match servers::external()? {
+        Some(_) => Vec::new(),
+        None => vec![
+            servers::start_garage().context("starting Garage")?,
+            servers::start_moto().context("starting moto")?,
+        ],
+    };
+    let mut endpoints: Vec<Endpoint> = servers.iter().map(|s| s.endpoint.clone()).collect();
+    endpoints.extend(servers::external()?);
+    let (mut passed, mut failed) = (0, 0);
+    for endpoint in &endpoints {
+        let started = std::time::Instant::now();
+        match registry_cases(endpoint, &cli, &registry, &builtin) {
+            Ok(()) => {
+                passed += 1;
+                println!(
+                    "registry {:<8} ok      {:.1}s",
+                    endpoint.name,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                println!("registry {:<8} FAILED  {e:#}", endpoint.name);
+            }
+        }
+    }
+    drop(servers);
+    println!("\nregistry: {passed} passed, {failed} failed");
+    if failed > 0 {
+        bail!("{failed} registry runs failed");
+    }
+    Ok(())
+}
