@@ -438,3 +438,39 @@ fn start_moto_with(tls: &[&str]) -> Result<Server> {
     }
     Ok(server)
 }
+
+/// The servers every test binary runs against: Garage and moto started here, or none when
+/// `S3DRV_TEST_ENDPOINT` names an external store; and the endpoints to test (the started
+/// servers', or the external one). The servers stop when the returned list is dropped.
+pub fn start_all() -> Result<(Vec<Server>, Vec<Endpoint>)> {
+    let external = external()?;
+    let servers = match external {
+        Some(_) => Vec::new(),
+        None => vec![
+            start_garage().context("starting Garage")?,
+            start_moto().context("starting moto")?,
+        ],
+    };
+    let mut endpoints: Vec<Endpoint> = servers.iter().map(|s| s.endpoint.clone()).collect();
+    endpoints.extend(external);
+    Ok((servers, endpoints))
+}
+
+/// A file the tests need: `$variable`, else `relative` to the workspace; an error saying
+/// what builds it (`make_target`) when it does not exist.
+pub fn artifact(variable: &str, relative: &str, make_target: &str) -> Result<PathBuf> {
+    let path = std::env::var_os(variable)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(relative)
+        });
+    if !path.is_file() {
+        bail!(
+            "{} does not exist: run `make {make_target}` first, or set {variable}",
+            path.display()
+        );
+    }
+    Ok(path)
+}

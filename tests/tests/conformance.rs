@@ -5,30 +5,13 @@
 //! FILTER. `S3DRV_TEST_LARGE=1` runs the large cases at full size. The component and the CLI
 //! are taken from `S3DRV_COMPONENT` and `S3DRV_CLI`, else from the workspace's `target/`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use s3drv_host::Runtime;
-use s3drv_tests::servers::{self, Endpoint, Server};
+use s3drv_tests::servers::{self, Endpoint};
 use s3drv_tests::suite::{Outcome, cases, random_name, run_case};
-
-fn artifact(variable: &str, relative: &str) -> Result<PathBuf> {
-    let path = std::env::var_os(variable)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join(relative)
-        });
-    if !path.is_file() {
-        bail!(
-            "{} does not exist: run `make build` first, or set {variable}",
-            path.display()
-        );
-    }
-    Ok(path)
-}
 
 struct Tally {
     passed: usize,
@@ -85,22 +68,13 @@ fn main() -> Result<()> {
     s3drv_tests::logs::capture();
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let large = std::env::var("S3DRV_TEST_LARGE").is_ok_and(|v| v == "1");
-    let component = artifact(
+    let component = servers::artifact(
         "S3DRV_COMPONENT",
         "target/wasm32-wasip2/release/s3drv_guest.wasm",
+        "build",
     )?;
-    let cli = artifact("S3DRV_CLI", "target/release/s3drv")?;
-    let servers: Vec<Server> = match servers::external()? {
-        Some(_) => Vec::new(),
-        None => vec![
-            servers::start_garage().context("starting Garage")?,
-            servers::start_moto().context("starting moto")?,
-        ],
-    };
-    let mut endpoints: Vec<Endpoint> = servers.iter().map(|s| s.endpoint.clone()).collect();
-    if let Some(external) = servers::external()? {
-        endpoints.push(external);
-    }
+    let cli = servers::artifact("S3DRV_CLI", "target/release/s3drv", "build")?;
+    let (servers, endpoints) = servers::start_all()?;
     let runtime_threads = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

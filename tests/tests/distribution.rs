@@ -7,31 +7,14 @@
 //! `S3DRV_S3AWS_SUITE`); `-test.short` leaves out its 5 GiB stream case
 //! (`TestWriteReadLargeStreams`), which `make test-large` (`S3DRV_TEST_LARGE=1`) runs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
-use s3drv_tests::servers::{self, Endpoint, Server};
+use anyhow::{Context, Result};
+use s3drv_tests::servers;
 use s3drv_tests::sidecar::start_sidecar;
 use s3drv_tests::suite::random_name;
-
-fn artifact(variable: &str, relative: &str) -> Result<PathBuf> {
-    let path = std::env::var_os(variable)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join(relative)
-        });
-    if !path.is_file() {
-        bail!(
-            "{} does not exist: run `make adapter` first, or set {variable}",
-            path.display()
-        );
-    }
-    Ok(path)
-}
 
 /// The cases of one gocheck run: passed, failed and skipped names.
 #[derive(Default)]
@@ -93,21 +76,18 @@ fn run_suite(
 }
 
 fn main() -> Result<()> {
-    let cli = artifact("S3DRV_CLI", "target/release/s3drv")?;
-    let ours = artifact(
+    let cli = servers::artifact("S3DRV_CLI", "target/release/s3drv", "build")?;
+    let ours = servers::artifact(
         "S3DRV_DISTRIBUTION_SUITE",
         "target/go/distribution-driver.test",
+        "adapter",
     )?;
-    let baseline = artifact("S3DRV_S3AWS_SUITE", "target/go/s3aws-driver.test")?;
-    let servers: Vec<Server> = match servers::external()? {
-        Some(_) => Vec::new(),
-        None => vec![
-            servers::start_garage().context("starting Garage")?,
-            servers::start_moto().context("starting moto")?,
-        ],
-    };
-    let mut endpoints: Vec<Endpoint> = servers.iter().map(|s| s.endpoint.clone()).collect();
-    endpoints.extend(servers::external()?);
+    let baseline = servers::artifact(
+        "S3DRV_S3AWS_SUITE",
+        "target/go/s3aws-driver.test",
+        "adapter",
+    )?;
+    let (servers, endpoints) = servers::start_all()?;
     let mut failures = Vec::new();
     let (mut passed, mut skipped) = (0, 0);
     for endpoint in &endpoints {

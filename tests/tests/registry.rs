@@ -12,25 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
-use s3drv_tests::servers::{self, Endpoint, Server, free_port, server_command, wait_for_port};
+use s3drv_tests::servers::{self, Endpoint, free_port, server_command, wait_for_port};
 use s3drv_tests::sidecar::{Sidecar, start_sidecar_at};
 use s3drv_tests::suite::{random_bytes, random_name, sha256};
-
-fn artifact(variable: &str, relative: &str) -> Result<PathBuf> {
-    let path = std::env::var_os(variable)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join(relative)
-        });
-    ensure!(
-        path.is_file(),
-        "{} does not exist: run `make registry` first, or set {variable}",
-        path.display()
-    );
-    Ok(path)
-}
 
 /// A registry process, killed on drop, at `127.0.0.1:port`.
 struct Registry {
@@ -283,23 +267,15 @@ fn registry_cases(endpoint: &Endpoint, cli: &Path, registry: &Path, builtin: &Pa
 }
 
 fn main() -> Result<()> {
-    let cli = artifact("S3DRV_CLI", "target/release/s3drv")?;
-    let registry = artifact("S3DRV_REGISTRY", "target/go/registry")?;
+    let cli = servers::artifact("S3DRV_CLI", "target/release/s3drv", "build")?;
+    let registry = servers::artifact("S3DRV_REGISTRY", "target/go/registry", "registry")?;
     let builtin = PathBuf::from("/usr/bin/docker-registry");
     ensure!(
         builtin.is_file(),
         "{} is missing: run `make registry`",
         builtin.display()
     );
-    let servers: Vec<Server> = match servers::external()? {
-        Some(_) => Vec::new(),
-        None => vec![
-            servers::start_garage().context("starting Garage")?,
-            servers::start_moto().context("starting moto")?,
-        ],
-    };
-    let mut endpoints: Vec<Endpoint> = servers.iter().map(|s| s.endpoint.clone()).collect();
-    endpoints.extend(servers::external()?);
+    let (servers, endpoints) = servers::start_all()?;
     let (mut passed, mut failed) = (0, 0);
     for endpoint in &endpoints {
         let started = std::time::Instant::now();
