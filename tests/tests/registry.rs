@@ -4,7 +4,8 @@
 //! deleted image's blobs go at `garbage-collect` and nothing else does; an image pushed
 //! through distribution's built-in `s3aws` driver (Debian's `docker-registry`) pulls through
 //! s3drv from the same bucket and root, and the other way round; a sidecar killed while the
-//! registry runs fails requests clearly, and they work again once it is back.
+//! registry runs fails requests clearly, and they work again once it is back. `s3drv serve`
+//! on TCP listens on loopback only and refuses requests without the tenant's token.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -183,10 +184,82 @@ fn stored_blobs(cli: &Path, endpoint: &Endpoint, root: &str) -> Result<BTreeSet<
         .collect())
 }
 
+/// One HTTP/1.0 request to `127.0.0.1:port`; the answer's text.
+fn raw_http(port: u16, request: &str) -> Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.write_all(request.as_bytes())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer)
+}
+
+/// `s3drv serve --listen`: only loopback addresses, only with a token, and a request without
+/// the token is refused while `/healthz` answers.
+fn serve_over_tcp_needs_the_token(cli: &Path, endpoint: &Endpoint, root: &str) -> Result<()> {
+    let serve = |listen: &str, token: Option<&str>| {
+        let mut command = server_command(cli);
+        for (key, value) in endpoint.params(root) {
+            command.arg("--param").arg(format!("{key}={value}"));
+        }
+        command
+            .args(["serve", "--listen", listen])
+            .env_remove("S3DRV_TOKEN");
+        if let Some(token) = token {
+            command.args(["--token", token]);
+        }
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        command
+    };
+    let port = free_port()?;
+    for (listen, token, why) in [
+        (
+            format!("0.0.0.0:{port}"),
+            Some("t"),
+            "not a loopback address",
+        ),
+        (format!("127.0.0.1:{port}"), None, "has no token"),
+    ] {
+        let refused = serve(&listen, token).output()?;
+        let text = String::from_utf8_lossy(&refused.stderr);
+        ensure!(
+            !refused.status.success() && text.contains(why),
+            "serve --listen {listen}: {text}"
+        );
+    }
+    let mut child = serve(&format!("127.0.0.1:{port}"), Some("s3cret")).spawn()?;
+    let checked = (|| {
+        wait_for_port(port, &mut child, "s3drv serve", Duration::from_secs(60))?;
+        let health = raw_http(port, "GET /healthz HTTP/1.0\r\n\r\n")?;
+        ensure!(health.starts_with("HTTP/1.0 200"), "healthz: {health}");
+        let stat = "GET /v1/default/stat?path=%2F HTTP/1.0\r\n";
+        let anonymous = raw_http(port, &format!("{stat}\r\n"))?;
+        ensure!(
+            anonymous.contains(" 401 ") && anonymous.contains("unauthorized"),
+            "{anonymous}"
+        );
+        let wrong = raw_http(port, &format!("{stat}Authorization: Bearer s3creT\r\n\r\n"))?;
+        ensure!(wrong.contains(" 401 "), "a wrong token: {wrong}");
+        let allowed = raw_http(port, &format!("{stat}Authorization: Bearer s3cret\r\n\r\n"))?;
+        ensure!(
+            allowed.contains(" 404 ") && allowed.contains("path-not-found"),
+            "{allowed}"
+        );
+        Ok(())
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    checked
+}
+
 fn registry_cases(endpoint: &Endpoint, cli: &Path, registry: &Path, builtin: &Path) -> Result<()> {
     let work = tempfile::tempdir()?;
     let dir = work.path();
     let root = format!("s3drv-registry/{}-{}", std::process::id(), random_name(6));
+    serve_over_tcp_needs_the_token(cli, endpoint, &root)?;
     // The socket lives in the test's directory, so that a restarted sidecar takes its place.
     let socket = dir.join("s3drv.sock");
     let sidecar = start_sidecar_at(cli, endpoint, &root, Some(&socket))?;
