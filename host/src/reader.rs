@@ -117,6 +117,36 @@ fn miscount(path: &str, n: u64, passed: usize) -> Error {
     ))
 }
 
+impl Reader {
+    /// Waits until a chunk is at the front of `chunks`; `false` at the end of the object.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool>> {
+        while self.chunks.is_empty() {
+            match ready!(self.passed.poll_recv(cx)) {
+                Some(chunks) => self.chunks = chunks?.into(),
+                None => return Poll::Ready(Ok(false)),
+            }
+        }
+        Poll::Ready(Ok(true))
+    }
+
+    /// The next piece of the object as hyper received it (no copy), or `None` at its end: for
+    /// a caller that passes the bytes on, as `s3drv serve` does, instead of reading them into
+    /// a buffer of its own.
+    ///
+    /// ```no_run
+    /// # async fn demo(driver: s3drv_host::Driver) -> s3drv_host::Result<()> {
+    /// let mut reader = driver.reader("/blobs/sha256/ab/abcd/data", 0).await?;
+    /// while let Some(bytes) = reader.chunk().await? {
+    ///     // send bytes to the client
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        let more = std::future::poll_fn(|cx| self.poll_fill(cx)).await?;
+        Ok(more.then(|| self.chunks.pop_front()).flatten())
+    }
+}
+
 impl AsyncRead for Reader {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -124,20 +154,16 @@ impl AsyncRead for Reader {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        loop {
-            if let Some(chunk) = this.chunks.front_mut() {
-                let n = buf.remaining().min(chunk.len());
-                buf.put_slice(&chunk.split_to(n));
-                if chunk.is_empty() {
-                    this.chunks.pop_front();
-                }
-                return Poll::Ready(Ok(()));
-            }
-            match ready!(this.passed.poll_recv(cx)) {
-                Some(chunks) => this.chunks = chunks.map_err(io::Error::other)?.into(),
-                // The end of the object.
-                None => return Poll::Ready(Ok(())),
+        // At the end of the object nothing is put into `buf`.
+        if ready!(this.poll_fill(cx)).map_err(io::Error::other)?
+            && let Some(chunk) = this.chunks.front_mut()
+        {
+            let n = buf.remaining().min(chunk.len());
+            buf.put_slice(&chunk.split_to(n));
+            if chunk.is_empty() {
+                this.chunks.pop_front();
             }
         }
+        Poll::Ready(Ok(()))
     }
 }

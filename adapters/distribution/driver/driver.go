@@ -59,33 +59,19 @@ var _ storagedriver.StorageDriver = &Driver{}
 
 // FromParameters builds a driver from the registry's parameters.
 func FromParameters(parameters map[string]interface{}) (*Driver, error) {
-	text := func(key string) (string, error) {
+	values := map[string]string{}
+	for _, key := range []string{"socket", "address", "token", "tenant"} {
 		value, ok := parameters[key]
 		if !ok || value == nil {
-			return "", nil
+			continue
 		}
-		s, ok := value.(string)
+		text, ok := value.(string)
 		if !ok {
-			return "", fmt.Errorf("s3drv: parameter %s must be a string, not %T", key, value)
+			return nil, fmt.Errorf("s3drv: parameter %s must be a string, not %T", key, value)
 		}
-		return s, nil
+		values[key] = text
 	}
-	socket, err := text("socket")
-	if err != nil {
-		return nil, err
-	}
-	address, err := text("address")
-	if err != nil {
-		return nil, err
-	}
-	token, err := text("token")
-	if err != nil {
-		return nil, err
-	}
-	tenant, err := text("tenant")
-	if err != nil {
-		return nil, err
-	}
+	socket, address, token, tenant := values["socket"], values["address"], values["token"], values["tenant"]
 	if tenant == "" {
 		tenant = "default"
 	}

@@ -38,15 +38,27 @@ type writer struct {
 	size    int64
 	// The data request in flight: its body, and where its outcome arrives.
 	pipe    *io.PipeWriter
-	outcome chan error
+	outcome chan dataOutcome
+	// failed is the error of a data request that ended early: how many of its bytes reached
+	// the sidecar is unknown here, so the writer takes no more (writing on could leave a gap);
+	// Close keeps what arrived, resumable with Writer(path, true).
+	failed error
 
 	closed, committed, canceled bool
+}
+
+// dataOutcome is how a data request ended: the writer's size the sidecar counted, or why not.
+type dataOutcome struct {
+	size int64
+	err  error
 }
 
 var errCanceled = errors.New("the upload was canceled")
 
 func (w *writer) state() error {
 	switch {
+	case w.failed != nil:
+		return w.failed
 	case w.closed:
 		return fmt.Errorf("already closed")
 	case w.committed:
@@ -64,36 +76,48 @@ func (w *writer) Write(p []byte) (int, error) {
 	}
 	if w.pipe == nil {
 		reader, pipe := io.Pipe()
-		w.pipe, w.outcome = pipe, make(chan error, 1)
+		w.pipe, w.outcome = pipe, make(chan dataOutcome, 1)
 		go func() {
+			var outcome dataOutcome
 			response, err := w.driver.call(context.Background(), http.MethodPost, w.session+"/data", nil, reader)
 			if err == nil {
-				discard(response)
+				var answer struct {
+					Size int64 `json:"size"`
+				}
+				err = w.driver.decodeJSON(response, &answer)
+				outcome.size = answer.Size
 			}
+			outcome.err = err
 			reader.CloseWithError(err)
-			w.outcome <- err
+			w.outcome <- outcome
 		}()
 	}
 	n, err := w.pipe.Write(p)
 	w.size += int64(n)
 	if err != nil {
 		// The request ended early: its outcome says why.
-		if outcome := w.finishData(); outcome != nil {
-			return n, outcome
+		if failed := w.finishData(); failed != nil {
+			return n, failed
 		}
 	}
 	return n, err
 }
 
-// finishData ends the data request in flight, if any, and returns its outcome.
+// finishData ends the data request in flight, if any: the size becomes the sidecar's count;
+// a failure fails the writer.
 func (w *writer) finishData() error {
 	if w.pipe == nil {
-		return nil
+		return w.failed
 	}
 	w.pipe.Close()
-	err := <-w.outcome
+	outcome := <-w.outcome
 	w.pipe, w.outcome = nil, nil
-	return err
+	if outcome.err != nil {
+		w.failed = outcome.err
+		return outcome.err
+	}
+	w.size = outcome.size
+	return nil
 }
 
 // Size is every byte written, including earlier sessions of a resumed upload.
@@ -116,10 +140,12 @@ func (w *writer) Close() error {
 		return fmt.Errorf("already closed")
 	}
 	w.closed = true
-	if err := w.finishData(); err != nil {
+	failed := w.finishData()
+	// Close stores what arrived even after a failed data request.
+	if err := w.action("close"); err != nil {
 		return err
 	}
-	return w.action("close")
+	return failed
 }
 
 // Cancel aborts the upload.

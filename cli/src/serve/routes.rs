@@ -5,14 +5,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::TryStreamExt;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
 use s3drv_host::{Driver, Error};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
-use tokio_util::io::ReaderStream;
 
 use super::protocol::{
     Body, bytes, driver_error, file_info, json_answer, no_content, query, refusal,
@@ -21,8 +19,6 @@ use super::sessions::Sessions;
 
 /// Entries a walker batch holds at most.
 const MOST_ENTRIES: usize = 1000;
-/// Bytes of an object streamed per body frame.
-const READ_FRAME: usize = 256 << 10;
 
 /// A tenant's driver and the token that opens it.
 pub struct Hosted {
@@ -121,9 +117,7 @@ pub async fn handle(state: Arc<State>, request: Request<Incoming>) -> Response<B
         query: query(request.uri()),
     };
     let method = request.method().clone();
-    let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
-    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-    let outcome = route(&state.sessions, &call, &method, &rest, request.into_body()).await;
+    let outcome = route(&state.sessions, &call, &method, rest, request.into_body()).await;
     outcome.unwrap_or_else(|refused| *refused)
 }
 
@@ -147,8 +141,8 @@ fn refuse(status: StatusCode, kind: &str, message: impl Into<String>) -> Refused
 }
 
 /// The refusal for a driver error.
-fn fail(e: &Error) -> Refused {
-    Box::new(driver_error(e))
+fn fail(e: Error) -> Refused {
+    Box::new(driver_error(&e))
 }
 
 async fn route(
@@ -159,19 +153,18 @@ async fn route(
     body: Incoming,
 ) -> Answer {
     let driver = call.driver;
-    let failed = |e: Error| fail(&e);
     match (method, rest) {
         (&Method::GET, ["content"]) => {
             let content = driver
                 .get_content(call.param("path")?)
                 .await
-                .map_err(failed)?;
+                .map_err(fail)?;
             Ok(bytes(StatusCode::OK, content))
         }
         (&Method::PUT, ["content"]) => {
             let path = call.param("path")?.to_string();
             let content = read_all(body).await?;
-            driver.put_content(&path, content).await.map_err(failed)?;
+            driver.put_content(&path, content).await.map_err(fail)?;
             Ok(no_content())
         }
         (&Method::GET, ["reader"]) => {
@@ -179,33 +172,40 @@ async fn route(
             let reader = driver
                 .reader(call.param("path")?, offset)
                 .await
-                .map_err(failed)?;
-            let frames = ReaderStream::with_capacity(reader, READ_FRAME).map_ok(Frame::data);
+                .map_err(fail)?;
+            // hyper's frames as the driver's reader holds them: no copy on the way out.
+            let frames = futures_util::stream::unfold(reader, |mut reader| async move {
+                match reader.chunk().await {
+                    Ok(Some(bytes)) => Some((Ok(Frame::data(bytes)), reader)),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(std::io::Error::other(e)), reader)),
+                }
+            });
             let mut response = Response::new(BodyExt::boxed(StreamBody::new(frames)));
             *response.status_mut() = StatusCode::OK;
             Ok(response)
         }
         (&Method::GET, ["stat"]) => {
-            let info = driver.stat(call.param("path")?).await.map_err(failed)?;
+            let info = driver.stat(call.param("path")?).await.map_err(fail)?;
             Ok(json_answer(StatusCode::OK, &file_info(&info)))
         }
         (&Method::GET, ["list"]) => {
-            let children = driver.list(call.param("path")?).await.map_err(failed)?;
+            let children = driver.list(call.param("path")?).await.map_err(fail)?;
             Ok(json_answer(StatusCode::OK, &json!(children)))
         }
         (&Method::POST, ["move"]) => {
             let (from, to) = (call.param("from")?, call.param("to")?);
-            driver.move_path(from, to).await.map_err(failed)?;
+            driver.move_path(from, to).await.map_err(fail)?;
             Ok(no_content())
         }
         (&Method::DELETE, ["files"]) => {
-            driver.delete(call.param("path")?).await.map_err(failed)?;
+            driver.delete(call.param("path")?).await.map_err(fail)?;
             Ok(no_content())
         }
         (&Method::POST, ["delete-files"]) => {
             let paths: Vec<String> = serde_json::from_slice(&read_all(body).await?)
                 .map_err(|e| bad_request(format!("the body is not a JSON list of paths: {e}")))?;
-            let deleted = driver.delete_files(&paths).await.map_err(failed)?;
+            let deleted = driver.delete_files(&paths).await.map_err(fail)?;
             Ok(json_answer(StatusCode::OK, &json!({ "deleted": deleted })))
         }
         (&Method::GET, ["url"]) => {
@@ -217,7 +217,7 @@ async fn route(
             let url = driver
                 .url_for(call.param("path")?, method, expiry)
                 .await
-                .map_err(failed)?;
+                .map_err(fail)?;
             Ok(json_answer(StatusCode::OK, &json!({ "url": url })))
         }
         (&Method::GET, ["redirect-url"]) => {
@@ -225,7 +225,7 @@ async fn route(
             let url = driver
                 .redirect_url(method, call.param("path")?)
                 .await
-                .map_err(failed)?;
+                .map_err(fail)?;
             Ok(json_answer(StatusCode::OK, &json!({ "url": url })))
         }
         (_, ["writers", ..]) => writers(sessions, call, method, &rest[1..], body).await,
@@ -270,14 +270,13 @@ async fn writers(
     rest: &[&str],
     body: Incoming,
 ) -> Answer {
-    let failed = |e: Error| fail(&e);
     if let (&Method::POST, []) = (method, rest) {
         let mut writer = call
             .driver
             .writer(call.param("path")?, call.flag("append"))
             .await
-            .map_err(failed)?;
-        let size = writer.size().await.map_err(failed)?;
+            .map_err(fail)?;
+        let size = writer.size().await.map_err(fail)?;
         let id = sessions.add_writer(call.tenant, writer);
         return Ok(json_answer(
             StatusCode::CREATED,
@@ -317,21 +316,21 @@ async fn writers(
             Ok(json_answer(StatusCode::OK, &json!({ "size": size })))
         }
         (&Method::GET, "size") => {
-            let size = session.lock().await.size().await.map_err(failed)?;
+            let size = session.lock().await.size().await.map_err(fail)?;
             Ok(json_answer(StatusCode::OK, &json!({ "size": size })))
         }
         (&Method::POST, "commit") => {
-            session.lock().await.commit().await.map_err(failed)?;
+            session.lock().await.commit().await.map_err(fail)?;
             Ok(no_content())
         }
         (&Method::POST, "cancel") => {
-            session.lock().await.cancel().await.map_err(failed)?;
+            session.lock().await.cancel().await.map_err(fail)?;
             Ok(no_content())
         }
         (&Method::POST, "close") => {
             let outcome = session.lock().await.close().await;
             sessions.remove_writer(call.tenant, number);
-            outcome.map_err(failed)?;
+            outcome.map_err(fail)?;
             Ok(no_content())
         }
         _ => Err(bad_request(format!(
@@ -346,8 +345,8 @@ async fn copy_into(
     mut writer: tokio::sync::OwnedMutexGuard<s3drv_host::Writer>,
     mut body: Incoming,
 ) -> Result<u64, Refused> {
-    let failed = |e: std::io::Error| match e.get_ref().and_then(|i| i.downcast_ref::<Error>()) {
-        Some(driver) => fail(driver),
+    let io_failed = |e: std::io::Error| match e.get_ref().and_then(|i| i.downcast_ref::<Error>()) {
+        Some(driver) => Box::new(driver_error(driver)),
         None => refuse(StatusCode::INTERNAL_SERVER_ERROR, "io", e.to_string()),
     };
     loop {
@@ -355,22 +354,21 @@ async fn copy_into(
             None => break,
             Some(Ok(frame)) => {
                 if let Ok(data) = frame.into_data() {
-                    writer.write_all(&data).await.map_err(failed)?;
+                    writer.write_all(&data).await.map_err(io_failed)?;
                 }
             }
             Some(Err(e)) => {
-                writer.flush().await.map_err(failed)?;
+                writer.flush().await.map_err(io_failed)?;
                 return Err(bad_request(format!("the data broke off: {e}")));
             }
         }
     }
-    writer.flush().await.map_err(failed)?;
-    writer.size().await.map_err(|e| fail(&e))
+    writer.flush().await.map_err(io_failed)?;
+    writer.size().await.map_err(fail)
 }
 
 /// `walkers`: open (`POST`), then `next`, `skip` and `DELETE` (stop) of one.
 async fn walkers(sessions: &Sessions, call: &Call<'_>, method: &Method, rest: &[&str]) -> Answer {
-    let failed = |e: Error| fail(&e);
     if let (&Method::POST, []) = (method, rest) {
         let path = call.param("path")?;
         let walker = match call.flag("parallel") {
@@ -380,7 +378,7 @@ async fn walkers(sessions: &Sessions, call: &Call<'_>, method: &Method, rest: &[
                 call.driver.walk(path, start_after).await
             }
         }
-        .map_err(failed)?;
+        .map_err(fail)?;
         let id = sessions.add_walker(call.tenant, walker);
         return Ok(json_answer(
             StatusCode::CREATED,
@@ -424,7 +422,7 @@ async fn walkers(sessions: &Sessions, call: &Call<'_>, method: &Method, rest: &[
                     Err(e) => {
                         drop(walker);
                         sessions.remove_walker(call.tenant, number);
-                        return Err(failed(e));
+                        return Err(fail(e));
                     }
                 }
             }
@@ -435,12 +433,7 @@ async fn walkers(sessions: &Sessions, call: &Call<'_>, method: &Method, rest: &[
             Ok(json_answer(StatusCode::OK, &json!(entries)))
         }
         (&Method::POST, "skip") => {
-            session
-                .lock()
-                .await
-                .skip_directory()
-                .await
-                .map_err(failed)?;
+            session.lock().await.skip_directory().await.map_err(fail)?;
             Ok(no_content())
         }
         _ => Err(bad_request(format!(

@@ -58,12 +58,17 @@ impl<T> Table<T> {
         None
     }
 
-    /// Takes the sessions unused since `before` (all of them with `None`).
+    /// Takes the sessions unused since `before` and not in use by a request now (a long
+    /// upload's data request holds its session for as long as the body takes); all of them
+    /// with `None`.
     fn take_idle(&self, before: Option<Instant>) -> Vec<(String, Shared<T>)> {
         let mut entries = self.lock();
         let idle: Vec<u64> = entries
             .iter()
-            .filter(|(_, e)| before.is_none_or(|b| e.last_used < b))
+            .filter(|(_, e)| {
+                // A request working on the session holds a second reference to it.
+                before.is_none_or(|b| e.last_used < b && Arc::strong_count(&e.value) == 1)
+            })
             .map(|(id, _)| *id)
             .collect();
         idle.into_iter()
