@@ -7,6 +7,7 @@
 
 pub mod faults;
 pub mod logs;
+pub mod registry;
 pub mod servers;
 pub mod sidecar;
 pub mod suite;

@@ -17,6 +17,13 @@ pub struct Sidecar {
     _dir: tempfile::TempDir,
 }
 
+impl Sidecar {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Sidecar {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -24,6 +31,7 @@ impl Drop for Sidecar {
     }
 }
 
+/// Starts a [`Sidecar`] for `endpoint`'s bucket under `root`.
 pub fn start_sidecar(cli: &Path, endpoint: &Endpoint, root: &str) -> Result<Sidecar> {
     start_sidecar_at(cli, endpoint, root, None)
 }
@@ -35,10 +43,20 @@ pub fn start_sidecar_at(
     root: &str,
     socket: Option<&Path>,
 ) -> Result<Sidecar> {
+    start_sidecar_with(cli, &endpoint.params(root), socket)
+}
+
+/// `s3drv serve` of one tenant `default` with the driver parameters `params`, on `socket` or
+/// a socket in a temporary directory.
+pub fn start_sidecar_with(
+    cli: &Path,
+    params: &[(String, String)],
+    socket: Option<&Path>,
+) -> Result<Sidecar> {
     let dir = tempfile::tempdir()?;
     let socket = socket.map_or_else(|| dir.path().join("s3drv.sock"), Path::to_path_buf);
     let mut command = server_command(cli);
-    for (key, value) in endpoint.params(root) {
+    for (key, value) in params {
         command.arg("--param").arg(format!("{key}={value}"));
     }
     command

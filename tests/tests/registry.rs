@@ -4,169 +4,23 @@
 //! deleted image's blobs go at `garbage-collect` and nothing else does; an image pushed
 //! through distribution's built-in `s3aws` driver (Debian's `docker-registry`) pulls through
 //! s3drv from the same bucket and root, and the other way round; a sidecar killed while the
-//! registry runs fails requests clearly, and they work again once it is back. `s3drv serve`
-//! on TCP listens on loopback only and refuses requests without the tenant's token.
+//! registry runs fails requests clearly, and they work again once it is back; a push cut short
+//! by it is redone with exact blobs. `s3drv serve` on TCP listens on loopback only and refuses
+//! requests without the tenant's token.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Result, bail, ensure};
+use s3drv_tests::registry::{
+    BUILTIN_REGISTRY, Registry, make_image, pull_and_check, push, run, s3aws_storage,
+    s3drv_storage, skopeo, start_registry,
+};
 use s3drv_tests::servers::{self, Endpoint, free_port, server_command, wait_for_port};
 use s3drv_tests::sidecar::{Sidecar, start_sidecar_at};
-use s3drv_tests::suite::{random_bytes, random_name, sha256};
-
-/// A registry process, killed on drop, at `127.0.0.1:port`.
-struct Registry {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Writes a registry configuration with `storage` and starts `binary` on it.
-fn start_registry(binary: &Path, dir: &Path, storage: &str) -> Result<(Registry, PathBuf)> {
-    let port = free_port()?;
-    let config = dir.join(format!("registry-{port}.yml"));
-    std::fs::write(
-        &config,
-        format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n{storage}  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n"
-        ),
-    )?;
-    let log = std::fs::File::create(dir.join(format!("registry-{port}.log")))?;
-    let mut child = server_command(binary)
-        .arg("serve")
-        .arg(&config)
-        .env_remove("AWS_CA_BUNDLE")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .with_context(|| format!("starting {}", binary.display()))?;
-    wait_for_port(port, &mut child, "the registry", Duration::from_secs(60))?;
-    Ok((Registry { child, port }, config))
-}
-
-fn s3drv_storage(sidecar: &Sidecar) -> String {
-    format!(
-        "  s3drv:\n    socket: {}\n    tenant: default\n",
-        sidecar.socket.display()
-    )
-}
-
-fn s3aws_storage(endpoint: &Endpoint, root: &str) -> String {
-    format!(
-        "  s3:\n    accesskey: {}\n    secretkey: {}\n    region: {}\n    regionendpoint: {}\n    bucket: {}\n    rootdirectory: /{root}\n    secure: false\n",
-        endpoint.access_key, endpoint.secret_key, endpoint.region, endpoint.url, endpoint.bucket
-    )
-}
-
-fn run(command: &mut Command) -> Result<String> {
-    let output = command.stdin(Stdio::null()).output()?;
-    let text = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    ensure!(output.status.success(), "{command:?} failed: {text}");
-    Ok(text)
-}
-
-/// An OCI layout at `dir` tagged `v1`: a config and gzip'd tar layers holding `sizes` bytes
-/// of random data each; returns the digests of its blobs.
-fn make_image(dir: &Path, sizes: &[(usize, u64)]) -> Result<BTreeSet<String>> {
-    let blobs = dir.join("blobs/sha256");
-    std::fs::create_dir_all(&blobs)?;
-    let mut digests = BTreeSet::new();
-    let mut store = |bytes: &[u8]| -> Result<(String, usize)> {
-        let digest = sha256(bytes);
-        std::fs::write(blobs.join(&digest), bytes)?;
-        digests.insert(digest.clone());
-        Ok((digest, bytes.len()))
-    };
-    let mut layers = Vec::new();
-    for (size, seed) in sizes {
-        let work = tempfile::tempdir()?;
-        std::fs::write(work.path().join("data"), random_bytes(*size, *seed))?;
-        let layer = work.path().join("layer.tar.gz");
-        run(Command::new("tar")
-            .arg("-C")
-            .arg(work.path())
-            .arg("-czf")
-            .arg(&layer)
-            .arg("data"))?;
-        layers.push(store(&std::fs::read(&layer)?)?);
-    }
-    let config = serde_json::json!({
-        "architecture": "amd64", "os": "linux",
-        "rootfs": { "type": "layers", "diff_ids": [] },
-        "config": { "Labels": { "seed": sizes.iter().map(|s| s.1.to_string()).collect::<Vec<_>>().join(",") } },
-    })
-    .to_string();
-    let (config_digest, config_size) = store(config.as_bytes())?;
-    let descriptor = |media: &str, (digest, size): &(String, usize)| serde_json::json!({ "mediaType": media, "digest": format!("sha256:{digest}"), "size": size });
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": descriptor("application/vnd.oci.image.config.v1+json", &(config_digest, config_size)),
-        "layers": layers.iter().map(|l| descriptor("application/vnd.oci.image.layer.v1.tar+gzip", l)).collect::<Vec<_>>(),
-    })
-    .to_string();
-    let manifest = store(manifest.as_bytes())?;
-    let mut index = descriptor("application/vnd.oci.image.manifest.v1+json", &manifest);
-    index["annotations"] = serde_json::json!({ "org.opencontainers.image.ref.name": "v1" });
-    std::fs::write(
-        dir.join("index.json"),
-        serde_json::json!({ "schemaVersion": 2, "manifests": [index] }).to_string(),
-    )?;
-    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion": "1.0.0"}"#)?;
-    Ok(digests)
-}
-
-/// The blobs of an OCI layout, each checked against its digest.
-fn checked_blobs(dir: &Path) -> Result<BTreeSet<String>> {
-    let mut digests = BTreeSet::new();
-    for entry in std::fs::read_dir(dir.join("blobs/sha256"))? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let actual = sha256(&std::fs::read(entry.path())?);
-        ensure!(actual == name, "pulled blob {name} has SHA-256 {actual}");
-        digests.insert(name);
-    }
-    Ok(digests)
-}
-
-fn skopeo() -> Command {
-    let mut command = Command::new("skopeo");
-    command.arg("--insecure-policy");
-    command
-}
-
-fn push(layout: &Path, port: u16, name: &str) -> Result<String> {
-    run(skopeo()
-        .args(["copy", "--dest-tls-verify=false"])
-        .arg(format!("oci:{}:v1", layout.display()))
-        .arg(format!("docker://127.0.0.1:{port}/{name}:v1")))
-}
-
-/// Pulls `name` into a fresh layout under `dir` and checks that it holds `expected`.
-fn pull_and_check(dir: &Path, port: u16, name: &str, expected: &BTreeSet<String>) -> Result<()> {
-    let pulled = dir.join(format!("pulled-{}", random_name(6)));
-    run(skopeo()
-        .args(["copy", "--src-tls-verify=false"])
-        .arg(format!("docker://127.0.0.1:{port}/{name}:v1"))
-        .arg(format!("oci:{}:v1", pulled.display())))?;
-    let got = checked_blobs(&pulled)?;
-    ensure!(
-        &got == expected,
-        "pulled {name}: blobs {got:?}, pushed {expected:?}"
-    );
-    Ok(())
-}
+use s3drv_tests::suite::random_name;
 
 /// The blob digests stored under `root`, listed through the s3drv CLI.
 fn stored_blobs(cli: &Path, endpoint: &Endpoint, root: &str) -> Result<BTreeSet<String>> {
@@ -255,6 +109,58 @@ fn serve_over_tcp_needs_the_token(cli: &Path, endpoint: &Endpoint, root: &str) -
     checked
 }
 
+/// A push whose blob upload is under way when the sidecar is killed fails; redone once the
+/// sidecar is back, it stores exact blobs (an upload cut short never becomes a blob the second
+/// push would find and skip). Returns the restarted sidecar.
+fn push_interrupted_by_the_sidecar(
+    cli: &Path,
+    endpoint: &Endpoint,
+    root: &str,
+    ours: &Registry,
+    sidecar: Sidecar,
+    dir: &Path,
+) -> Result<Sidecar> {
+    // One layer, so the first upload the registry logs is the large one (96 MiB: a PATCH of
+    // more than half a second through the sidecar).
+    let image = dir.join("interrupted");
+    let big = make_image(&image, &[(96 << 20, 11)])?;
+    let logged = std::fs::read_to_string(&ours.log)?.len();
+    let mut pushing = skopeo()
+        .args(["copy", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}:v1", image.display()))
+        .arg(format!(
+            "docker://127.0.0.1:{}/team/interrupted:v1",
+            ours.port
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&ours.log)?[logged..]
+        .contains("POST /v2/team/interrupted/blobs/uploads/")
+    {
+        ensure!(
+            started.elapsed() < Duration::from_secs(60) && pushing.try_wait()?.is_none(),
+            "the push did not start an upload"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The PATCH with the layer's bytes follows the POST at once.
+    std::thread::sleep(Duration::from_millis(100));
+    let socket = sidecar.socket.clone();
+    drop(sidecar);
+    let output = pushing.wait_with_output()?;
+    ensure!(
+        !output.status.success(),
+        "the push succeeded though the sidecar was killed during its upload"
+    );
+    let sidecar = start_sidecar_at(cli, endpoint, root, Some(&socket))?;
+    push(&image, ours.port, "team/interrupted")?;
+    pull_and_check(dir, ours.port, "team/interrupted", &big)?;
+    Ok(sidecar)
+}
+
 fn registry_cases(endpoint: &Endpoint, cli: &Path, registry: &Path, builtin: &Path) -> Result<()> {
     let work = tempfile::tempdir()?;
     let dir = work.path();
@@ -263,16 +169,15 @@ fn registry_cases(endpoint: &Endpoint, cli: &Path, registry: &Path, builtin: &Pa
     // The socket lives in the test's directory, so that a restarted sidecar takes its place.
     let socket = dir.join("s3drv.sock");
     let sidecar = start_sidecar_at(cli, endpoint, &root, Some(&socket))?;
-    let (ours, config) = start_registry(registry, dir, &s3drv_storage(&sidecar))?;
+    let ours = start_registry(registry, dir, &s3drv_storage(&sidecar))?;
 
     // Push and pull; the 12 MiB layer is more than two 5 MiB chunks.
     let app = make_image(&dir.join("app"), &[(1000, 1), (2 << 20, 2), (12 << 20, 3)])?;
     push(&dir.join("app"), ours.port, "team/app")?;
     pull_and_check(dir, ours.port, "team/app", &app)?;
-    let log = dir.join(format!("registry-{}.log", ours.port));
-    let logged = std::fs::read_to_string(&log)?.len();
+    let logged = std::fs::read_to_string(&ours.log)?.len();
     push(&dir.join("app"), ours.port, "team/app")?;
-    let second = std::fs::read_to_string(&log)?[logged..].to_string();
+    let second = std::fs::read_to_string(&ours.log)?[logged..].to_string();
     ensure!(
         second.contains("HEAD /v2/team/app/blobs/"),
         "no blob HEAD logged for the second push:\n{second}"
@@ -293,7 +198,7 @@ fn registry_cases(endpoint: &Endpoint, cli: &Path, registry: &Path, builtin: &Pa
         .arg(format!("docker://127.0.0.1:{}/team/app:v1", ours.port)))?;
     run(Command::new(registry)
         .arg("garbage-collect")
-        .arg(&config)
+        .arg(&ours.config)
         .env_remove("AWS_CA_BUNDLE"))?;
     let after = stored_blobs(cli, endpoint, &root)?;
     ensure!(
@@ -303,7 +208,7 @@ fn registry_cases(endpoint: &Endpoint, cli: &Path, registry: &Path, builtin: &Pa
     pull_and_check(dir, ours.port, "team/other", &other)?;
 
     // The same layout as the built-in driver, both ways.
-    let (theirs, _) = start_registry(builtin, dir, &s3aws_storage(endpoint, &root))?;
+    let theirs = start_registry(builtin, dir, &s3aws_storage(endpoint, &root))?;
     let native = make_image(&dir.join("native"), &[(4000, 5), (6 << 20, 6)])?;
     push(&dir.join("native"), theirs.port, "team/native")?;
     pull_and_check(dir, ours.port, "team/native", &native)?;
@@ -328,6 +233,7 @@ fn registry_cases(endpoint: &Endpoint, cli: &Path, registry: &Path, builtin: &Pa
     let late = make_image(&dir.join("late"), &[(2000, 9), (11 << 20, 10)])?;
     push(&dir.join("late"), ours.port, "team/late")?;
     pull_and_check(dir, ours.port, "team/late", &late)?;
+    let sidecar = push_interrupted_by_the_sidecar(cli, endpoint, &root, &ours, sidecar, dir)?;
     drop(ours);
     drop(sidecar);
     // Leave the bucket as found.
@@ -342,7 +248,7 @@ fn registry_cases(endpoint: &Endpoint, cli: &Path, registry: &Path, builtin: &Pa
 fn main() -> Result<()> {
     let cli = servers::artifact("S3DRV_CLI", "target/release/s3drv", "build")?;
     let registry = servers::artifact("S3DRV_REGISTRY", "target/go/registry", "registry")?;
-    let builtin = PathBuf::from("/usr/bin/docker-registry");
+    let builtin = PathBuf::from(BUILTIN_REGISTRY);
     ensure!(
         builtin.is_file(),
         "{} is missing: run `make registry`",
