@@ -99,11 +99,13 @@ demo: build garage
 	$(TEST_ENV) cargo run --quiet --release -p s3drv-tests --bin s3drv-demo
 
 ## Benchmarks: s3drv, the native floor and aws-sdk-s3 side by side on a Garage started here
-## (or the S3DRV_TEST_* store); results in target/bench (results.json, report.md), summarised
-## in BENCHMARKS.md. BENCH_ARGS="--quick" for a short run, "--param KEY=VALUE" to vary s3drv.
+## (or the S3DRV_TEST_* store), then the registry with the s3drv driver against the registry
+## with its built-in one; results in target/bench (results.json, report.md), summarised in
+## BENCHMARKS.md. BENCH_ARGS="--quick" for a short run, "--only registry" for one group,
+## "--param KEY=VALUE" to vary s3drv.
 ## It builds `make build`'s package set plus the bench, so wasmtime is compiled once for both.
 BENCH_ARGS ?=
-bench: guest garage
+bench: guest garage registry
 	cargo build --release $(PACKAGES) -p s3drv-bench
 	$(TEST_ENV) target/release/s3drv-bench --component $(abspath $(GUEST_WASM)) $(BENCH_ARGS)
 

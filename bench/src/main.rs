@@ -6,6 +6,7 @@
 mod clients;
 mod data;
 mod measure;
+mod registry;
 mod report;
 mod workloads;
 
@@ -37,7 +38,8 @@ struct Args {
     /// An extra driver parameter for s3drv and the native floor (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     params: Vec<String>,
-    /// Only these workload groups: streams, small, listings, moves, tenants (repeatable).
+    /// Only these workload groups: streams, small, listings, moves, tenants, registry
+    /// (repeatable).
     #[arg(long, value_name = "GROUP")]
     only: Vec<String>,
     /// Only these clients: s3drv, native, aws-sdk-s3 (repeatable; for profiling one of them).
@@ -67,6 +69,8 @@ struct Results {
     params: Vec<(String, String)>,
     samples: Vec<Sample>,
     tenants: Option<TenantCosts>,
+    /// The registry benchmark's steps (`registry`).
+    registry: Vec<registry::RegistrySample>,
 }
 
 /// (g) what opening and keeping drivers costs.
@@ -206,10 +210,16 @@ async fn main() -> Result<()> {
         endpoint.name, endpoint.url, args.rounds
     );
     bench.run(&args.only).await?;
-    let tenants = if args.only.is_empty() || args.only.iter().any(|o| o == "tenants") {
+    let wanted = |group: &str| args.only.is_empty() || args.only.iter().any(|o| o == group);
+    let tenants = if wanted("tenants") {
         Some(tenant_costs(&args.component, &params).await?)
     } else {
         None
+    };
+    let registry = if wanted("registry") {
+        registry::run_rounds(&endpoint, args.rounds, &std::env::temp_dir()).await?
+    } else {
+        Vec::new()
     };
     let results = Results {
         machine: machine(),
@@ -224,13 +234,18 @@ async fn main() -> Result<()> {
             .collect(),
         samples: bench.samples,
         tenants,
+        registry,
     };
     std::fs::create_dir_all(&args.out)?;
     std::fs::write(
         args.out.join("results.json"),
         serde_json::to_string_pretty(&results)?,
     )?;
-    let mut report = report::table(&results.samples);
+    let mut report = if results.samples.is_empty() {
+        String::new()
+    } else {
+        report::table(&results.samples)
+    };
     if let Some(tenants) = &results.tenants {
         report.push_str(&format!(
             "\nOpening drivers: cold (load + open) {:.1} ms, warm {:.2} ms p50 / {:.2} ms p99; {:.0} KiB RSS per idle tenant (1,000 open).\n",
@@ -239,6 +254,12 @@ async fn main() -> Result<()> {
             tenants.warm_open_p99_ms,
             tenants.idle_tenant_kib
         ));
+    }
+    if !results.registry.is_empty() {
+        report.push_str(
+            "\nThe registry (skopeo push and pull of one image, layers of 5, 100 and 400 MiB):\n\n",
+        );
+        report.push_str(&report::registry_table(&results.registry));
     }
     std::fs::write(args.out.join("report.md"), &report)?;
     println!(

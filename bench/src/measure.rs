@@ -1,6 +1,7 @@
 //! What one run of a workload costs the benchmark process: wall time, CPU time (getrusage,
 //! user + system; the S3 server runs in its own process) and peak resident memory (VmHWM,
-//! reset through /proc/self/clear_refs before each run).
+//! reset through /proc/self/clear_refs before each run); and the same figures of another
+//! process (a registry, a sidecar) from its /proc files.
 
 use std::time::{Duration, Instant};
 
@@ -16,9 +17,9 @@ pub fn cpu_seconds() -> f64 {
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
-/// A field of /proc/self/status in KiB (`VmRSS`, `VmHWM`).
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// A field of /proc/`process`/status (`self` or a process id) in KiB (`VmRSS`, `VmHWM`).
+fn status_kib(process: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .unwrap_or_default()
         .lines()
         .find(|line| line.starts_with(field))
@@ -28,17 +29,39 @@ fn status_kib(field: &str) -> u64 {
 
 /// Resident memory now, in MiB.
 pub fn rss_mib() -> f64 {
-    status_kib("VmRSS:") as f64 / 1024.0
+    status_kib("self", "VmRSS:") as f64 / 1024.0
 }
 
-/// Peak resident memory since the last [`reset_peak_rss`], in MiB.
-pub fn peak_rss_mib() -> f64 {
-    status_kib("VmHWM:") as f64 / 1024.0
+/// Peak resident memory of `process` (`self` or a process id) since the last
+/// [`reset_peak_rss`] of it, in MiB.
+pub fn peak_rss_mib(process: &str) -> f64 {
+    status_kib(process, "VmHWM:") as f64 / 1024.0
 }
 
-/// Starts a new peak-RSS measurement (Linux: "5" to clear_refs resets VmHWM).
-pub fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+/// Starts a new peak-RSS measurement of `process` (Linux: "5" to clear_refs resets VmHWM).
+pub fn reset_peak_rss(process: &str) {
+    let _ = std::fs::write(format!("/proc/{process}/clear_refs"), "5");
+}
+
+/// CPU seconds (user + system) process `pid` has used so far, from /proc/`pid`/stat.
+pub fn cpu_seconds_of(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces:
+    // state is the first, utime the 12th, stime the 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // SAFETY: sysconf reads a constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    (ticks(11) + ticks(12)) as f64 / per_second
 }
 
 /// What a measured run used.
@@ -54,7 +77,7 @@ pub struct Cost {
 
 /// Measures `run`.
 pub async fn measure<T>(run: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<(T, Cost)> {
-    reset_peak_rss();
+    reset_peak_rss("self");
     let rss = rss_mib();
     let cpu = cpu_seconds();
     let started = Instant::now();
@@ -62,7 +85,7 @@ pub async fn measure<T>(run: impl Future<Output = anyhow::Result<T>>) -> anyhow:
     let cost = Cost {
         wall: started.elapsed(),
         cpu: cpu_seconds() - cpu,
-        rss_growth: (peak_rss_mib() - rss).max(0.0),
+        rss_growth: (peak_rss_mib("self") - rss).max(0.0),
     };
     Ok((value, cost))
 }

@@ -1,9 +1,11 @@
 //! The summary of a run: per workload and client, min / median / max over the rounds, and the
-//! ratios of s3drv's medians to the native floor's and aws-sdk-s3's.
+//! ratios of s3drv's medians to the native floor's and aws-sdk-s3's; and the registry
+//! benchmark's steps, with s3drv's ratios to the built-in driver.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use crate::registry::RegistrySample;
 use crate::workloads::Sample;
 
 fn median(values: &mut [f64]) -> f64 {
@@ -100,4 +102,133 @@ pub fn table(samples: &[Sample]) -> String {
         }
     }
     out
+}
+
+/// Medians of one registry step through one registry.
+struct RegistryRow {
+    wall: [f64; 3],
+    registry_cpu: f64,
+    sidecar_cpu: Option<f64>,
+    registry_peak: f64,
+    sidecar_peak: Option<f64>,
+    requests: f64,
+    by_operation: BTreeMap<String, f64>,
+}
+
+impl RegistryRow {
+    fn new(samples: &[&RegistrySample]) -> Self {
+        let mut wall: Vec<f64> = samples.iter().map(|s| s.wall_s).collect();
+        let min = wall.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = wall.iter().copied().fold(0.0, f64::max);
+        let median_of = |f: &dyn Fn(&RegistrySample) -> f64| {
+            median(&mut samples.iter().map(|s| f(s)).collect::<Vec<f64>>())
+        };
+        let max_of =
+            |f: &dyn Fn(&RegistrySample) -> f64| samples.iter().map(|s| f(s)).fold(0.0, f64::max);
+        let has_sidecar = samples.iter().any(|s| s.sidecar_cpu_s.is_some());
+        let operations: BTreeSet<&String> =
+            samples.iter().flat_map(|s| s.requests.keys()).collect();
+        let by_operation = operations
+            .into_iter()
+            .map(|op| {
+                let count = median_of(&|s| s.requests.get(op).copied().unwrap_or(0) as f64);
+                (op.clone(), count)
+            })
+            .collect();
+        RegistryRow {
+            wall: [min, median(&mut wall), max],
+            registry_cpu: median_of(&|s| s.registry_cpu_s),
+            sidecar_cpu: has_sidecar.then(|| median_of(&|s| s.sidecar_cpu_s.unwrap_or(0.0))),
+            registry_peak: max_of(&|s| s.registry_peak_mib),
+            sidecar_peak: has_sidecar.then(|| max_of(&|s| s.sidecar_peak_mib.unwrap_or(0.0))),
+            requests: median_of(&|s| s.requests.values().sum::<u64>() as f64),
+            by_operation,
+        }
+    }
+
+    fn cpu(&self) -> f64 {
+        self.registry_cpu + self.sidecar_cpu.unwrap_or(0.0)
+    }
+}
+
+/// The registries of the registry benchmark, the reference first.
+const REGISTRIES: [&str; 2] = ["built-in s3aws", "s3drv"];
+
+/// The markdown tables of the registry benchmark: per step and registry, medians over the
+/// rounds (peak RSS: the largest) and s3drv's ratios to the built-in driver; then the S3
+/// requests by operation.
+pub fn registry_table(samples: &[RegistrySample]) -> String {
+    let mut steps: Vec<&str> = Vec::new();
+    for sample in samples {
+        if !steps.contains(&sample.step.as_str()) {
+            steps.push(&sample.step);
+        }
+    }
+    let mut out = String::from(
+        "| step | registry | wall median (min-max) | CPU registry + sidecar | peak RSS registry / sidecar | S3 requests | s3drv / built-in: wall, CPU, requests |\n|---|---|---|---|---|---|---|\n",
+    );
+    let mut operations =
+        String::from("| step | S3 operation | built-in s3aws | s3drv |\n|---|---|---|---|\n");
+    for step in steps {
+        let rows: Vec<Option<RegistryRow>> = REGISTRIES
+            .iter()
+            .map(|registry| {
+                let of: Vec<&RegistrySample> = samples
+                    .iter()
+                    .filter(|s| s.step == step && s.client == *registry)
+                    .collect();
+                (!of.is_empty()).then(|| RegistryRow::new(&of))
+            })
+            .collect();
+        for (registry, row) in REGISTRIES.iter().zip(&rows) {
+            let Some(r) = row else { continue };
+            let (cpu, rss) = match (r.sidecar_cpu, r.sidecar_peak) {
+                (Some(sidecar_cpu), Some(sidecar_peak)) => (
+                    format!(
+                        "{:.2} s ({:.2} + {sidecar_cpu:.2})",
+                        r.cpu(),
+                        r.registry_cpu
+                    ),
+                    format!("{:.0} / {sidecar_peak:.0} MiB", r.registry_peak),
+                ),
+                _ => (
+                    format!("{:.2} s", r.cpu()),
+                    format!("{:.0} MiB", r.registry_peak),
+                ),
+            };
+            let ratios = match (&rows[0], *registry == REGISTRIES[1]) {
+                (Some(reference), true) => format!(
+                    "{:.2}x, {:.2}x, {:.2}x",
+                    r.wall[1] / reference.wall[1],
+                    r.cpu() / reference.cpu().max(0.01),
+                    r.requests / reference.requests.max(1.0)
+                ),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "| {step} | {registry} | {:.2} s ({:.2}-{:.2}) | {cpu} | {rss} | {:.0} | {ratios} |",
+                r.wall[1], r.wall[0], r.wall[2], r.requests
+            );
+        }
+        let names: BTreeSet<&String> = rows
+            .iter()
+            .flatten()
+            .flat_map(|r| r.by_operation.keys())
+            .collect();
+        for name in names {
+            let count = |row: &Option<RegistryRow>| {
+                row.as_ref()
+                    .and_then(|r| r.by_operation.get(name))
+                    .map_or("0".to_string(), |c| format!("{c:.0}"))
+            };
+            let _ = writeln!(
+                operations,
+                "| {step} | {name} | {} | {} |",
+                count(&rows[0]),
+                count(&rows[1])
+            );
+        }
+    }
+    out + "\nS3 requests by operation (medians over the rounds):\n\n" + &operations
 }
