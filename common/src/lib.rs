@@ -2,14 +2,24 @@
 //! on, compiled into both so that the two sides cannot drift:
 //! - [`s3_errors`]: which S3 answers mean "not processed, try again" or "slow down";
 //! - [`backoff`]: how long to wait before retry number N;
-//! - [`text`]: how driver errors read (`s3aws: Path not found: /x`).
+//! - [`text`]: how driver errors read (`s3aws: Path not found: /x`);
+//! - [`params`], [`regions`], [`endpoint`], [`credential_urls`], [`destinations`]: how the
+//!   parameters resolve to the endpoints a driver sends requests to (the guest sends there;
+//!   the host allows only there); [`transport`]: the retries, rate and TLS verification
+//!   they ask the host to enforce.
 //!
 //! Plain Rust with no dependencies and no I/O.
 #![deny(missing_docs)]
 
 pub mod backoff;
+pub mod credential_urls;
+pub mod destinations;
+pub mod endpoint;
+pub mod params;
+pub mod regions;
 pub mod s3_errors;
 pub mod text;
+pub mod transport;
 
 /// The driver name that starts every driver error's text and names the driver in metrics,
 /// as the reference drivers spell it (registry logs and alerts keep matching).

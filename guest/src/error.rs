@@ -5,14 +5,7 @@ use s3drv_common::text;
 
 pub use s3drv_common::text::WriterState;
 
-/// One problem in the driver's parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigProblem {
-    /// The parameter key.
-    pub key: String,
-    /// What is wrong and what is accepted.
-    pub message: String,
-}
+pub use s3drv_common::params::ConfigProblem;
 
 /// A failure reported by S3 or met on the way to it.
 #[derive(Debug, Clone, PartialEq, Eq)]

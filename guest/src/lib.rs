@@ -2,9 +2,10 @@
 //! component (`cargo build --target wasm32-wasip2`).
 //!
 //! Layered bottom to top; a module uses only the ones above it in this list:
-//! - [`checksum`], [`regions`], [`error`], [`path`], [`log`]: body checksums, the AWS region
-//!   list, the error type (one case per WIT `driver-error` case), registry paths and their
-//!   keys, diagnostics to the host's logs with secrets redacted;
+//! - [`checksum`], [`error`], [`path`], [`log`]: body checksums, the error type (one case
+//!   per WIT `driver-error` case), registry paths and their keys, diagnostics to the host's
+//!   logs with secrets redacted (the AWS region list and the endpoint resolution are in
+//!   `s3drv-common`, shared with the host);
 //! - [`http`]: requests, answers, bodies and the `Transport` trait;
 //! - [`credentials`]: static keys or the credential chain, refreshed before expiry;
 //! - [`config`]: the registry's parameters, validated together;
@@ -22,7 +23,6 @@ pub mod error;
 pub mod http;
 pub mod log;
 pub mod path;
-pub mod regions;
 pub mod s3;
 
 #[cfg(target_arch = "wasm32")]

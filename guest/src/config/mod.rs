@@ -1,24 +1,22 @@
 //! The driver's parameters (`docs/decisions.md` §21-25): parsed once, validated together, every problem
 //! named by its key and the values it accepts.
 //!
-//! - [`values`] reads typed values out of the string map;
-//! - [`endpoint`] resolves `regionendpoint`, AWS host names and `redirectendpoint`;
-//! - [`regions`] holds the embedded AWS region list;
+//! - `s3drv_common::params` reads typed values out of the string map;
+//! - `s3drv_common::endpoint` resolves `regionendpoint`, AWS host names and
+//!   `redirectendpoint` (shared with the host, which computes the driver's destinations);
 //! - [`logging`] parses `loglevel`.
 
-pub mod endpoint;
 pub mod logging;
-pub mod values;
 
 use crate::checksum::ChecksumAlgorithm;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::path::KeyMapper;
-use crate::regions;
-pub use endpoint::Endpoint;
-use endpoint::{AwsVariants, aws_authority, parse_url};
 pub use logging::LogFlags;
-use values::Values;
+pub use s3drv_common::endpoint::Endpoint;
+use s3drv_common::endpoint::{Resolved, resolve};
+use s3drv_common::params::Values;
+use s3drv_common::transport::TransportSettings;
 
 const MIB: u64 = 1024 * 1024;
 const GIB: u64 = 1024 * MIB;
@@ -116,18 +114,6 @@ pub enum SignatureVersion {
     V2,
 }
 
-/// What the host enforces for this driver (`docs/decisions.md` §26): handed over through the WIT
-/// `transport-policy` call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TransportPolicy {
-    /// Retries after the first attempt (`maxretries`).
-    pub max_retries: u32,
-    /// Requests per second at most; 0 = unlimited (`maxrequestspersecond`).
-    pub max_requests_per_second: u32,
-    /// Accept any TLS certificate (`skipverify`).
-    pub skip_verify: bool,
-}
-
 /// The validated configuration of one driver.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -163,8 +149,9 @@ pub struct Config {
     pub user_agent: String,
     /// What the driver logs.
     pub log: LogFlags,
-    /// What the host enforces.
-    pub policy: TransportPolicy,
+    /// What the host enforces (`docs/decisions.md` §26), handed over through the WIT
+    /// `transport-policy` call.
+    pub policy: TransportSettings,
     /// Warnings about the parameters.
     pub warnings: Vec<String>,
 }
@@ -176,88 +163,19 @@ impl Config {
         let mut v = Values::new(params);
         let mut warnings = Vec::new();
 
-        let bucket = v.string("bucket").unwrap_or_default();
-        if bucket.is_empty() {
-            v.problem("bucket", "no bucket parameter provided");
-        }
-        let region_endpoint = v.string("regionendpoint");
-        let region = parse_region(&mut v, region_endpoint.is_some());
-        let secure = v.bool("secure", true);
-        let variants = AwsVariants {
-            dual_stack: v.bool("usedualstack", false),
-            fips: v.bool("usefipsendpoint", false),
-            accelerate: v.bool("accelerate", false),
-        };
-        let path_style = match (v.raw("pathstyle"), v.raw("forcepathstyle")) {
-            (Some(_), _) => v.bool("pathstyle", false),
-            (None, Some(_)) => v.bool("forcepathstyle", false),
-            (None, None) => region_endpoint.is_some(),
-        };
-        let endpoint = match &region_endpoint {
-            Some(url) => {
-                if variants != AwsVariants::default() {
-                    warnings.push(
-                        "usedualstack, usefipsendpoint and accelerate choose AWS host names and \
-                         are ignored when regionendpoint is set"
-                            .to_string(),
-                    );
-                }
-                let (secure, authority) = parse_url(url, secure).unwrap_or_else(|message| {
-                    v.problem("regionendpoint", message);
-                    (secure, String::new())
-                });
-                Endpoint {
-                    secure,
-                    authority,
-                    path_style,
-                }
-            }
-            None => {
-                if variants.accelerate && path_style {
-                    v.problem(
-                        "accelerate",
-                        "Transfer Acceleration needs virtual-hosted style (pathstyle: false)",
-                    );
-                }
-                if variants.accelerate && variants.fips {
-                    v.problem(
-                        "accelerate",
-                        "Transfer Acceleration has no FIPS endpoint (usefipsendpoint: true)",
-                    );
-                }
-                if variants.accelerate && bucket.contains('.') {
-                    v.problem(
-                        "accelerate",
-                        format!(
-                            "bucket {bucket:?} contains a dot, which Transfer Acceleration refuses"
-                        ),
-                    );
-                }
-                Endpoint {
-                    secure,
-                    authority: aws_authority(&region, variants),
-                    path_style,
-                }
-            }
-        };
-        let redirect = v.string("redirectendpoint").and_then(|url| {
-            if !url.contains("://") {
-                v.problem(
-                    "redirectendpoint",
-                    format!("{url:?} has no scheme (like https://host)"),
-                );
-                return None;
-            }
-            parse_url(&url, true)
-                .map_err(|message| v.problem("redirectendpoint", message))
-                .ok()
-        });
+        let Resolved {
+            bucket,
+            region,
+            custom_endpoint,
+            endpoint,
+            redirect,
+        } = resolve(&mut v, &mut warnings);
 
         let credentials = parse_credentials(&mut v);
         let signature = if v.bool("v4auth", true) {
             SignatureVersion::V4
         } else {
-            let on_aws = region_endpoint.is_none()
+            let on_aws = !custom_endpoint
                 || endpoint.authority.ends_with("amazonaws.com")
                 || endpoint.authority.contains("amazonaws.com:");
             if on_aws {
@@ -279,12 +197,7 @@ impl Config {
         let copy_max_concurrency =
             v.integer("multipartcopymaxconcurrency", 100, 1, u32::MAX as u64) as usize;
         let parallel_walk = v.bool("parallelwalk", false);
-        let policy = TransportPolicy {
-            max_retries: v.integer("maxretries", 5, 0, u32::MAX as u64) as u32,
-            max_requests_per_second: v.integer("maxrequestspersecond", 350, 0, u32::MAX as u64)
-                as u32,
-            skip_verify: v.bool("skipverify", false),
-        };
+        let policy = TransportSettings::read(&mut v);
 
         let attributes = parse_attributes(&mut v);
         let checksum = parse_checksum(&mut v, &mut warnings);
@@ -337,30 +250,6 @@ impl Config {
 /// `s3drv/<version>`, the start of every `User-Agent`.
 fn default_user_agent() -> String {
     format!("s3drv/{}", env!("CARGO_PKG_VERSION"))
-}
-
-/// `region`: required and a known AWS region unless `regionendpoint` is set (then any name
-/// the store accepts, `us-east-1` when absent).
-fn parse_region(v: &mut Values<'_>, has_endpoint: bool) -> String {
-    match (v.string("region"), has_endpoint) {
-        (Some(region), true) => region,
-        (Some(region), false) if regions::is_known(&region) => region,
-        (Some(region), false) => {
-            v.problem(
-                "region",
-                format!("{region:?} is not an AWS region (set regionendpoint for other stores)"),
-            );
-            region
-        }
-        (None, true) => "us-east-1".to_string(),
-        (None, false) => {
-            v.problem(
-                "region",
-                "no region parameter provided (required unless regionendpoint is set)",
-            );
-            String::new()
-        }
-    }
 }
 
 /// Static keys, or `None` for the credential chain.

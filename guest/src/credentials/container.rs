@@ -11,16 +11,9 @@ use super::keys::Lookup;
 use crate::error::BackendError;
 use crate::http::{HttpRequest, Method, Transport};
 
-/// The ECS credentials host of relative URIs.
-const ECS_AUTHORITY: &str = "169.254.170.2";
-
-/// Fetches the container credentials, if the environment points at an endpoint.
-/// The credentials URL the environment names, if any.
+/// The container credentials URL the environment names, if any.
 pub(super) fn url(env: &dyn Environment) -> Option<String> {
-    match env.var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
-        Some(relative) => Some(format!("http://{ECS_AUTHORITY}{relative}")),
-        None => env.var("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
-    }
+    s3drv_common::credential_urls::container_url(&|name| env.var(name))
 }
 
 pub(super) fn fetch<T: Transport>(

@@ -11,7 +11,6 @@ use super::keys::Lookup;
 use crate::error::BackendError;
 use crate::http::{HttpRequest, Method, Transport};
 
-const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
 const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/";
 /// Metadata answers in milliseconds on EC2; elsewhere nothing answers at all.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -36,13 +35,7 @@ fn request(
 
 /// The metadata service's URL, unless the environment turns the source off.
 pub(super) fn url(env: &dyn Environment) -> Option<String> {
-    let disabled = env
-        .var("AWS_EC2_METADATA_DISABLED")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    (!disabled).then(|| {
-        env.var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string())
-    })
+    s3drv_common::credential_urls::instance_metadata_url(&|name| env.var(name))
 }
 
 /// Fetches the instance role's credentials.

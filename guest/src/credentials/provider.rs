@@ -47,21 +47,6 @@ impl Provider {
         }
     }
 
-    /// The URLs the credential chain may send requests to (none for static credentials):
-    /// STS when web identity is configured, the container endpoint, instance metadata.
-    pub fn endpoints(&self, env: &dyn Environment) -> Vec<String> {
-        if self.fixed.is_some() {
-            return Vec::new();
-        }
-        let mut urls = Vec::new();
-        if web_identity::configured(env) {
-            urls.push(web_identity::sts_url(env, &self.region));
-        }
-        urls.extend(container::url(env));
-        urls.extend(instance::url(env));
-        urls
-    }
-
     /// The credentials to sign with at `now`, fetched or renewed through `transport` when
     /// needed. A failed renewal keeps using credentials that have not expired yet.
     pub fn current<T: Transport>(

@@ -11,7 +11,6 @@ use super::fetch::{fetch_body, parse_expiry, split_url};
 use super::keys::{Credentials, Lookup};
 use crate::error::BackendError;
 use crate::http::{HttpRequest, Method, Transport, encode_query_value};
-use crate::regions;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -37,17 +36,7 @@ struct StsCredentials {
 /// The STS endpoint: `AWS_ENDPOINT_URL_STS`, else the regional endpoint of `AWS_REGION`,
 /// `AWS_DEFAULT_REGION` or the driver's `region`.
 pub(super) fn sts_url(env: &dyn Environment, region: &str) -> String {
-    let region = env
-        .var("AWS_REGION")
-        .or_else(|| env.var("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|| region.to_string());
-    env.var("AWS_ENDPOINT_URL_STS")
-        .unwrap_or_else(|| format!("https://sts.{region}.{}", regions::dns_suffix(&region)))
-}
-
-/// Whether the environment configures web identity.
-pub(super) fn configured(env: &dyn Environment) -> bool {
-    env.var("AWS_WEB_IDENTITY_TOKEN_FILE").is_some() && env.var("AWS_ROLE_ARN").is_some()
+    s3drv_common::credential_urls::sts_url(&|name| env.var(name), region)
 }
 
 /// Exchanges the web identity token for credentials, if the environment names both.

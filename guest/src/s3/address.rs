@@ -20,24 +20,18 @@ pub struct Address {
 pub fn address(config: &Config, key: &str, query: &str) -> Address {
     let endpoint = &config.endpoint;
     let key = encode_key_path(key);
-    let (authority, path) = if endpoint.path_style {
-        (
-            endpoint.authority.clone(),
-            format!("/{}/{key}", config.bucket),
-        )
+    let authority = endpoint.bucket_authority(&config.bucket);
+    let path = if endpoint.path_style {
+        format!("/{}/{key}", config.bucket)
     } else {
-        (
-            format!("{}.{}", config.bucket, endpoint.authority),
-            format!("/{key}"),
-        )
+        format!("/{key}")
     };
     let path_and_query = if query.is_empty() {
         path
     } else {
         format!("{path}?{query}")
     };
-    let scheme = if endpoint.secure { "https" } else { "http" };
-    let url = format!("{scheme}://{authority}{path_and_query}");
+    let url = format!("{}://{authority}{path_and_query}", endpoint.scheme());
     Address {
         authority,
         path_and_query,

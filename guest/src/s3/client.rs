@@ -69,21 +69,14 @@ impl<T: Transport> S3Client<T> {
     /// The origins (`scheme://host[:port]`) this client sends requests to: the bucket's
     /// endpoint, and the credential chain's endpoints when it has no static keys.
     pub fn destinations(&self) -> Vec<String> {
-        let scheme = if self.config.endpoint.secure {
-            "https"
-        } else {
-            "http"
-        };
-        let bucket = address(&self.config, "", "").authority;
-        let mut origins = vec![format!("{scheme}://{bucket}")];
-        for url in self.credentials.endpoints(self.environment.as_ref()) {
-            let end = url
-                .find("://")
-                .and_then(|i| url[i + 3..].find('/').map(|j| i + 3 + j))
-                .unwrap_or(url.len());
-            origins.push(url[..end].to_string());
-        }
-        origins
+        let environment = self.environment.as_ref();
+        s3drv_common::destinations::origins(
+            &self.config.endpoint,
+            &self.config.bucket,
+            &self.config.region,
+            self.config.credentials.is_some(),
+            &|name| environment.var(name),
+        )
     }
 
     /// The credentials to sign with now.

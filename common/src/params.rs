@@ -1,11 +1,29 @@
-//! Reading typed values out of the parameter map, collecting every problem with its key.
+//! Reading typed values out of the driver's parameter map, collecting every problem with its
+//! key. The guest reads its whole configuration with it; the host reads the endpoint
+//! parameters with it ([`crate::endpoint`]) to compute where a driver may send requests.
 //!
 //! Values arrive as strings (the host prints YAML booleans and numbers as YAML would), so
 //! `true` and `"true"` are the same boolean, and `10485760` and `"10485760"` the same number.
 
-use crate::error::ConfigProblem;
+/// One problem in the driver's parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The parameter key.
+    pub key: String,
+    /// What is wrong and what is accepted.
+    pub message: String,
+}
 
 /// Reads parameters and collects problems.
+///
+/// ```
+/// use s3drv_common::params::Values;
+/// let params = vec![("Secure".to_string(), "false".to_string()), ("chunksize".to_string(), "1".to_string())];
+/// let mut v = Values::new(&params);
+/// assert!(!v.bool("secure", true));
+/// assert_eq!(v.integer("chunksize", 10, 5, 100), 10);
+/// assert_eq!(v.problems[0].key, "chunksize");
+/// ```
 pub struct Values<'a> {
     params: &'a [(String, String)],
     /// Problems found so far, in the order met.
