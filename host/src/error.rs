@@ -73,6 +73,10 @@ pub enum Error {
     /// A grant of the tenant cannot be given (a token file's directory, the CA bundle).
     #[error("s3drv: {0}")]
     Grant(String),
+    /// The component's transport policy asks for more than the tenant's [`Policy`](crate::Policy)
+    /// allows; the driver is not opened.
+    #[error("s3drv: refused by the tenant's policy: {0}")]
+    Refused(String),
     /// The component trapped, or could not be instantiated; the instance is discarded.
     #[error("s3drv: the driver component failed: {0:#}")]
     Component(wasmtime::Error),
@@ -80,7 +84,8 @@ pub enum Error {
 
 impl Error {
     /// The error's kind as the WIT `driver-error` case names it (`path-not-found`,
-    /// `invalid-path`, ..., `backend`), or `component` for a failure of the runtime itself:
+    /// `invalid-path`, ..., `backend`), `policy` for a driver the tenant's policy refuses, or
+    /// `component` for a failure of the runtime itself:
     /// what the CLI's JSON output and `s3drv serve` report.
     ///
     /// ```
@@ -97,6 +102,7 @@ impl Error {
             Error::Backend(_) => "backend",
             Error::LimitExceeded(_) => "limit-exceeded",
             Error::InvalidAppend(_) => "invalid-append",
+            Error::Refused(_) => "policy",
             Error::Load { .. } | Error::Grant(_) | Error::Component(_) => "component",
         }
     }

@@ -105,6 +105,7 @@ impl Pool {
             .call_transport_policy(&mut first.store, first.driver)
             .await
             .map_err(Error::Component)?;
+        tenant.policy.check(&params, &tenant.environment, &policy)?;
         let outbound = Arc::new(Outbound::new(&tenant, policy)?);
         first.store.data_mut().set_outbound(outbound.clone());
         let slots = Arc::new(Semaphore::new(tenant.limits.max_instances.max(1)));

@@ -1,7 +1,7 @@
 //! [`Tenant`]: what one tenant's drivers are granted beyond their parameters (`docs/decisions.md`
-//! §25-26): a name in logs, the environment variables the credential chain may read (and the
-//! token files they name, read-only), extra trusted CA certificates, and whether the instance
-//! metadata endpoints may be reached.
+//! §25-26, §30): a name in logs, the environment variables the credential chain may read (and
+//! the token files they name, read-only), extra trusted CA certificates, whether the instance
+//! metadata endpoints may be reached, and the [`Policy`] their components are held to.
 //!
 //! A driver opened with [`Tenant::default`] sees no environment, no files, trusts only the
 //! webpki roots and cannot reach instance metadata: static keys are its only credentials.
@@ -12,6 +12,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx};
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
+use crate::policy::Policy;
 
 /// Environment variables naming files the credential chain reads.
 const TOKEN_FILE_VARIABLES: &[&str] = &[
@@ -65,6 +66,8 @@ pub struct Tenant {
     pub instance_metadata: bool,
     /// Memory, time and instance limits of the tenant's drivers.
     pub limits: Limits,
+    /// Where the tenant's drivers may send requests and what they may ask the host for.
+    pub policy: Policy,
 }
 
 impl Tenant {
@@ -102,6 +105,7 @@ impl Tenant {
             ca_bundle: std::env::var_os("AWS_CA_BUNDLE").map(PathBuf::from),
             instance_metadata: true,
             limits: Limits::default(),
+            policy: Policy::default(),
         }
     }
 

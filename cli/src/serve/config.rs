@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use s3drv_host::{Limits, Tenant};
+use s3drv_host::{Limits, Policy, Tenant};
 use serde::Deserialize;
 
 use crate::config_file;
@@ -70,6 +70,19 @@ struct TenantEntry {
     environment: bool,
     #[serde(default)]
     limits: LimitsEntry,
+    #[serde(default)]
+    policy: PolicyEntry,
+}
+
+/// A tenant's `policy:` (`s3drv_host::Policy`); what is not set keeps the default.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PolicyEntry {
+    origins: Option<Vec<String>>,
+    origins_from_parameters: Option<bool>,
+    insecure_tls: Option<bool>,
+    max_requests_per_second: Option<u32>,
+    max_retries: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -148,11 +161,25 @@ fn tenant(base: &Path, name: String, entry: TenantEntry) -> Result<TenantConfig,
         false => Tenant::new(&name),
     };
     tenant.limits = limits(entry.limits);
+    tenant.policy = policy(entry.policy);
     Ok(TenantConfig {
         tenant,
         token,
         params,
     })
+}
+
+fn policy(entry: PolicyEntry) -> Policy {
+    let defaults = Policy::default();
+    Policy {
+        origins_from_parameters: entry
+            .origins_from_parameters
+            .unwrap_or(defaults.origins_from_parameters),
+        extra_origins: entry.origins.unwrap_or_default(),
+        insecure_tls: entry.insecure_tls.unwrap_or(defaults.insecure_tls),
+        max_requests_per_second: entry.max_requests_per_second,
+        max_retries: entry.max_retries,
+    }
 }
 
 fn limits(entry: LimitsEntry) -> Limits {
@@ -186,7 +213,7 @@ mod tests {
     }
 
     #[test]
-    fn tenants_with_their_tokens_parameters_and_limits() {
+    fn tenants_with_their_tokens_parameters_limits_and_policy() {
         let dir = std::env::temp_dir().join(format!("s3drv-serve-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         write(
@@ -198,7 +225,7 @@ mod tests {
         let file = write(
             &dir,
             "tenants.yml",
-            "tenants:\n  a:\n    token_file: token\n    config: registry.yml\n    params: { rootdirectory: /a }\n    limits: { memory_mib: 64 }\n  b:\n    params: { bucket: other, secure: false }\n",
+            "tenants:\n  a:\n    token_file: token\n    config: registry.yml\n    params: { rootdirectory: /a }\n    limits: { memory_mib: 64 }\n    policy: { insecure_tls: false, max_retries: 2, origins: ['https://*.example.com'] }\n  b:\n    params: { bucket: other, secure: false }\n",
         );
         let tenants = read_tenants(&file).unwrap();
         assert_eq!(tenants[0].tenant.name, "a");
@@ -214,6 +241,11 @@ mod tests {
                 .contains(&("chunksize".into(), "5242880".into()))
         );
         assert_eq!(tenants[0].tenant.limits.memory, 64 << 20);
+        let policy = &tenants[0].tenant.policy;
+        assert!(!policy.insecure_tls && policy.origins_from_parameters);
+        assert_eq!(policy.max_retries, Some(2));
+        assert_eq!(policy.extra_origins, ["https://*.example.com"]);
+        assert_eq!(tenants[1].tenant.policy, Policy::default());
         assert_eq!(tenants[1].token, None);
         assert!(
             tenants[1]

@@ -81,6 +81,7 @@ pub fn driver_error(e: &Error) -> Response<Body> {
             StatusCode::BAD_GATEWAY
         }
         Error::LimitExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::Refused(_) => StatusCode::FORBIDDEN,
         Error::Load { .. } | Error::Grant(_) | Error::Component(_) => {
             StatusCode::INTERNAL_SERVER_ERROR
         }

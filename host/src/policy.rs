@@ -1,0 +1,326 @@
+//! [`Policy`]: what the operator allows a tenant's drivers, whatever the component reports
+//! (`docs/decisions.md` §30). At open the host computes, from the parameters it passes and the
+//! environment it grants, what an honest driver reports (the same code in `s3drv-common` the
+//! guest runs); the component's `transport-policy` may ask for less, never for more: a report
+//! that asks for another origin, insecure TLS, a higher request rate or more retries than the
+//! policy allows is refused before any request is sent.
+
+use s3drv_common::destinations;
+use s3drv_common::params::Values;
+use s3drv_common::transport::TransportSettings;
+
+use crate::bindings::s3drv::storage::types::TransportPolicy;
+use crate::error::{Error, Result};
+
+/// What a tenant's drivers may reach and ask the host for.
+///
+/// The default allows what the parameters say, and nothing else: the origins they resolve
+/// to, `skipverify` when they set it, any `maxrequestspersecond` and `maxretries`.
+///
+/// ```
+/// use s3drv_host::{Policy, Tenant};
+/// // A platform: only AWS in us-east-1, never insecure TLS, at most 100 requests a second.
+/// let tenant = Tenant {
+///     policy: Policy {
+///         origins_from_parameters: false,
+///         extra_origins: vec!["https://*.s3.us-east-1.amazonaws.com".into()],
+///         insecure_tls: false,
+///         max_requests_per_second: Some(100),
+///         ..Policy::default()
+///     },
+///     ..Tenant::new("team-a")
+/// };
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Allow the origins computed from the driver's parameters: its bucket's endpoint, and
+    /// the credential chain's endpoints when the parameters hold no keys (default true).
+    pub origins_from_parameters: bool,
+    /// Further origins: `scheme://host[:port]`, where the host may start with `*.` (one or
+    /// more labels), e.g. `https://*.s3.us-east-1.amazonaws.com`.
+    pub extra_origins: Vec<String>,
+    /// Whether `skipverify: true` may be used at all (default true: when the parameters say so).
+    pub insecure_tls: bool,
+    /// The highest `maxrequestspersecond` allowed; `None`: any, unlimited (0) included.
+    pub max_requests_per_second: Option<u32>,
+    /// The most `maxretries` allowed; `None`: any.
+    pub max_retries: Option<u32>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            origins_from_parameters: true,
+            extra_origins: Vec::new(),
+            insecure_tls: true,
+            max_requests_per_second: None,
+            max_retries: None,
+        }
+    }
+}
+
+impl Policy {
+    /// Checks the component's `reported` policy against this policy for a driver opened with
+    /// `params` in the environment `environment`; the refusal names what was asked and what
+    /// the tenant allows.
+    pub(crate) fn check(
+        &self,
+        params: &[(String, String)],
+        environment: &[(String, String)],
+        reported: &TransportPolicy,
+    ) -> Result<()> {
+        let refuse = |what: String| Err(Error::Refused(what));
+        let var = |name: &str| {
+            environment
+                .iter()
+                .rev()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        };
+        let mut allowed = self.extra_origins.clone();
+        if self.origins_from_parameters {
+            match destinations::of_params(params, &var) {
+                Ok(origins) => allowed.extend(origins),
+                Err(problems) => {
+                    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+                    return refuse(format!(
+                        "the host cannot resolve the endpoint parameters ({}) the driver accepted",
+                        keys.join(", ")
+                    ));
+                }
+            }
+        }
+        for asked in &reported.destinations {
+            if !allowed.iter().any(|pattern| origin_matches(pattern, asked)) {
+                return refuse(format!(
+                    "the driver asks to reach {asked}; the tenant allows {}",
+                    if allowed.is_empty() {
+                        "no origin".to_string()
+                    } else {
+                        allowed.join(", ")
+                    }
+                ));
+            }
+        }
+        let configured = TransportSettings::read(&mut Values::new(params));
+        if reported.skip_verify && !(configured.skip_verify && self.insecure_tls) {
+            return refuse(if configured.skip_verify {
+                "skipverify: true is not allowed for this tenant".to_string()
+            } else {
+                "the driver asks to skip TLS verification, which its parameters do not set"
+                    .to_string()
+            });
+        }
+        let rate_ceiling = lowest(
+            configured.max_requests_per_second,
+            self.max_requests_per_second,
+        );
+        if let Some(ceiling) = rate_ceiling
+            && (reported.max_requests_per_second == 0 || reported.max_requests_per_second > ceiling)
+        {
+            return refuse(format!(
+                "the driver asks for {} requests a second; the tenant allows at most {ceiling}",
+                rate_text(reported.max_requests_per_second)
+            ));
+        }
+        let retry_ceiling = self
+            .max_retries
+            .map_or(configured.max_retries, |c| c.min(configured.max_retries));
+        if reported.max_retries > retry_ceiling {
+            return refuse(format!(
+                "the driver asks for {} retries; the tenant allows at most {retry_ceiling}",
+                reported.max_retries
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The lower of two request-rate limits, where 0 (or `None`) is no limit.
+fn lowest(configured: u32, operator: Option<u32>) -> Option<u32> {
+    let configured = (configured > 0).then_some(configured);
+    match (configured, operator) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn rate_text(rate: u32) -> String {
+    if rate == 0 {
+        "unlimited".to_string()
+    } else {
+        rate.to_string()
+    }
+}
+
+/// Whether the origin `asked` matches `pattern` (exact, or `*.` standing for one or more
+/// leading labels). Scheme and port must be equal; default ports are made explicit.
+fn origin_matches(pattern: &str, asked: &str) -> bool {
+    let (Some(pattern), Some(asked)) = (split_origin(pattern), split_origin(asked)) else {
+        return false;
+    };
+    if pattern.0 != asked.0 || pattern.2 != asked.2 {
+        return false;
+    }
+    match pattern.1.strip_prefix("*.") {
+        Some(suffix) => asked
+            .1
+            .strip_suffix(suffix)
+            .and_then(|front| front.strip_suffix('.'))
+            .is_some_and(|front| !front.is_empty()),
+        None => pattern.1 == asked.1,
+    }
+}
+
+/// (scheme, lower-case host, port) of `scheme://host[:port]`.
+fn split_origin(origin: &str) -> Option<(&str, String, u16)> {
+    let (scheme, rest) = origin.split_once("://")?;
+    let default = match scheme {
+        "https" => 443,
+        "http" => 80,
+        _ => return None,
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains(['/', '?', '#', '@']) {
+        return None;
+    }
+    let (host, port) = match rest.strip_prefix('[') {
+        // An IPv6 literal: `[addr]` or `[addr]:port`.
+        Some(bracketed) => {
+            let (address, tail) = bracketed.split_once(']')?;
+            let port = match tail {
+                "" => default,
+                tail => tail.strip_prefix(':')?.parse().ok()?,
+            };
+            (format!("[{address}]"), port)
+        }
+        None => match rest.split_once(':') {
+            Some((host, port)) => (host.to_string(), port.parse().ok()?),
+            None => (rest.to_string(), default),
+        },
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Some((scheme, host.to_ascii_lowercase(), port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        [
+            ("bucket", "b"),
+            ("regionendpoint", "http://127.0.0.1:3900"),
+            ("accesskey", "k"),
+            ("secretkey", "s"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    fn honest(destinations: &[&str]) -> TransportPolicy {
+        TransportPolicy {
+            max_retries: 5,
+            max_requests_per_second: 350,
+            skip_verify: false,
+            log_retries: false,
+            destinations: destinations.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn an_honest_report_passes_and_one_more_origin_is_refused() {
+        let policy = Policy::default();
+        assert!(
+            policy
+                .check(&params(&[]), &[], &honest(&["http://127.0.0.1:3900"]))
+                .is_ok()
+        );
+        let Err(Error::Refused(message)) = policy.check(
+            &params(&[]),
+            &[],
+            &honest(&["http://127.0.0.1:3900", "http://127.0.0.2:3900"]),
+        ) else {
+            panic!("an extra origin was allowed")
+        };
+        assert!(
+            message.contains("http://127.0.0.2:3900") && message.contains("http://127.0.0.1:3900"),
+            "{message}"
+        );
+        // Without keys, the credential chain's endpoints are the parameters' too.
+        let keyless: Vec<_> = params(&[])
+            .into_iter()
+            .filter(|(k, _)| !k.ends_with("key"))
+            .collect();
+        let chain = honest(&["http://127.0.0.1:3900", "http://169.254.169.254"]);
+        assert!(policy.check(&keyless, &[], &chain).is_ok());
+        assert!(policy.check(&params(&[]), &[], &chain).is_err());
+    }
+
+    #[test]
+    fn insecure_tls_rate_and_retries_only_as_allowed() {
+        let policy = Policy::default();
+        let skipping = TransportPolicy {
+            skip_verify: true,
+            ..honest(&[])
+        };
+        assert!(policy.check(&params(&[]), &[], &skipping).is_err());
+        let asked = params(&[("skipverify", "true")]);
+        assert!(policy.check(&asked, &[], &skipping).is_ok());
+        let strict = Policy {
+            insecure_tls: false,
+            max_requests_per_second: Some(100),
+            max_retries: Some(2),
+            ..Policy::default()
+        };
+        assert!(strict.check(&asked, &[], &skipping).is_err());
+        let slow = TransportPolicy {
+            max_requests_per_second: 100,
+            max_retries: 2,
+            ..honest(&[])
+        };
+        assert!(strict.check(&params(&[]), &[], &slow).is_ok());
+        for (rate, retries) in [(0, 2), (101, 2), (100, 3)] {
+            let more = TransportPolicy {
+                max_requests_per_second: rate,
+                max_retries: retries,
+                ..honest(&[])
+            };
+            assert!(
+                strict.check(&params(&[]), &[], &more).is_err(),
+                "{rate} {retries}"
+            );
+        }
+        // The parameters' own values are ceilings too.
+        let limited = params(&[("maxrequestspersecond", "10"), ("maxretries", "1")]);
+        assert!(policy.check(&limited, &[], &slow).is_err());
+    }
+
+    #[test]
+    fn origin_patterns() {
+        let p = "https://*.s3.us-east-1.amazonaws.com";
+        assert!(origin_matches(p, "https://b.s3.us-east-1.amazonaws.com"));
+        assert!(origin_matches(
+            p,
+            "https://a.b.s3.us-east-1.amazonaws.com:443"
+        ));
+        assert!(!origin_matches(p, "https://s3.us-east-1.amazonaws.com"));
+        assert!(!origin_matches(p, "http://b.s3.us-east-1.amazonaws.com"));
+        assert!(!origin_matches(
+            p,
+            "https://b.s3.us-east-1.amazonaws.com.evil"
+        ));
+        assert!(!origin_matches(p, "https://bs3.us-east-1.amazonaws.com"));
+        assert!(origin_matches("http://127.0.0.1:80", "http://127.0.0.1"));
+        assert!(!origin_matches(
+            "http://127.0.0.1:3900",
+            "http://127.0.0.1:3901"
+        ));
+        assert!(origin_matches("http://[::1]:9000", "http://[::1]:9000"));
+        assert!(!origin_matches("http://h", "http://h/path"));
+    }
+}
