@@ -4,13 +4,15 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 VENV       := .venv
 GUEST_WASM := target/wasm32-wasip2/release/s3drv_guest.wasm
+HOSTILE_WASM := target/wasm32-wasip2/release/s3drv_hostile_component.wasm
 CLI        := target/release/s3drv
 GO_DIR     := target/go
 TEST_ENV   := S3DRV_COMPONENT=$(abspath $(GUEST_WASM)) S3DRV_CLI=$(abspath $(CLI)) \
               S3DRV_MOTO_SERVER=$(abspath $(VENV))/bin/moto_server \
               S3DRV_DISTRIBUTION_SUITE=$(abspath $(GO_DIR))/distribution-driver.test \
               S3DRV_S3AWS_SUITE=$(abspath $(GO_DIR))/s3aws-driver.test \
-              S3DRV_REGISTRY=$(abspath $(GO_DIR))/registry
+              S3DRV_REGISTRY=$(abspath $(GO_DIR))/registry \
+              S3DRV_HOSTILE_COMPONENT=$(abspath $(HOSTILE_WASM))
 
 # The native crates `make build` and `make test` compile (`make bench` adds s3drv-bench to the
 # same set, so both resolve wasmtime's dependencies alike: see workspace-hack/Cargo.toml).
@@ -26,7 +28,7 @@ GO_PACKAGES := golang-go golang-github-docker-distribution-dev golang-gopkg-chec
 GO_ENV      := GO111MODULE=off GOFLAGS= GOPATH=$(abspath $(GO_DIR))/gopath:/usr/share/gocode \
                GOCACHE=$(abspath $(GO_DIR))/cache
 
-.PHONY: all build guest test unit go-deps adapter registry test-large demo bench fuzz wasm-target garage moto doc fmt lint clean
+.PHONY: all build guest hostile test unit go-deps adapter registry test-large demo bench fuzz wasm-target garage moto doc fmt lint clean
 
 all: build
 
@@ -37,6 +39,10 @@ wasm-target:
 ## The component.
 guest: wasm-target
 	cargo build -p s3drv-guest --target wasm32-wasip2 --release
+
+## The hostile component of the sandbox tests (tests/hostile-component).
+hostile: wasm-target
+	cargo build -p s3drv-hostile-component --target wasm32-wasip2 --release
 
 ## The component and the s3drv CLI (release); the component is copied beside the CLI.
 ## Same package set as `make test`, so both share one build of wasmtime.
@@ -77,7 +83,7 @@ $(VENV)/bin/moto_server:
 ## Unit tests (guest natively, host and its doc examples), the API docs without a warning,
 ## and the conformance suite against Garage and moto (it also runs the CLI and
 ## host/examples/embed.rs, which cargo test builds).
-test: build garage moto doc adapter
+test: build hostile garage moto doc adapter
 	$(TEST_ENV) cargo test --release $(PACKAGES)
 
 ## Unit and doc tests only: no server, no component (a minute or two once built).
@@ -131,7 +137,7 @@ lint: wasm-target go-deps
 	test -z "$$(gofmt -l adapters)" || { gofmt -l adapters; exit 1; }
 	python3 .ci/import_cycles.py $(LAYERED)
 	cargo clippy --release --all-targets $(PACKAGES) -p s3drv-bench -- -D warnings
-	cargo clippy -p s3drv-guest --target wasm32-wasip2 -- -D warnings
+	cargo clippy -p s3drv-guest -p s3drv-hostile-component --target wasm32-wasip2 -- -D warnings
 
 clean:
 	cargo clean

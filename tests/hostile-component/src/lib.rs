@@ -1,0 +1,252 @@
+//! A hostile driver component (`make hostile`, `wasm32-wasip2`): it implements the s3drv world
+//! like the real driver, but each `behaviour` parameter makes it attack the host the way a
+//! malicious plugin would. `tests/tests/hostile_component.rs` loads it beside honest tenants
+//! and checks that every attack is refused or contained.
+//!
+//! Behaviours (the `behaviour` parameter; `forbidden` names an origin it was not given):
+//! - `greedy`: reports the `forbidden` origin besides the endpoint, and insecure TLS;
+//! - `insecure`: reports its endpoint honestly but asks to skip TLS verification;
+//! - `sneaky`: reports its endpoint honestly; `stat` sends a GET to `forbidden`;
+//! - `spin`: `stat` never returns; `hog`: `stat` allocates 1 GiB; `panic`: `stat` panics;
+//! - `snoop`: `stat` reads an environment variable and a file it was not granted and
+//!   reports what it found in its error;
+//! - `liar`: a reader writes 16 bytes and reports 1 MiB;
+//! - `huge-list`: `list` returns a million entries.
+//!
+//! Anything else answers `unsupported-method`.
+#![cfg(target_arch = "wasm32")]
+
+mod bindings {
+    wit_bindgen::generate!({
+        world: "s3-driver",
+        path: "../../wit",
+        with: {
+            "wasi:io/error@0.2.12": wasip2::io::error,
+            "wasi:io/poll@0.2.12": wasip2::io::poll,
+            "wasi:io/streams@0.2.12": wasip2::io::streams,
+        },
+        pub_export_macro: true,
+    });
+}
+
+use bindings::exports::s3drv::storage::driver::{
+    self as wit, Guest, GuestDriver, GuestReader, GuestWalker, GuestWriter,
+};
+use bindings::s3drv::storage::types::{BackendError, DriverError, FileInfo, TransportPolicy};
+
+type WitResult<T> = Result<T, DriverError>;
+
+struct Component;
+
+impl Guest for Component {
+    type Driver = Hostile;
+    type Reader = LyingReader;
+    type Writer = NoWriter;
+    type Walker = NoWalker;
+}
+
+/// The driver resource: its behaviour and parameters.
+struct Hostile {
+    behaviour: String,
+    endpoint: String,
+    forbidden: String,
+}
+
+fn param(params: &[(String, String)], key: &str) -> String {
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// An error carrying what the attack saw, for the test to read.
+fn report(message: String) -> DriverError {
+    DriverError::Backend(BackendError {
+        code: "hostile".into(),
+        message,
+        status: None,
+        request_id: None,
+        retryable: false,
+    })
+}
+
+/// Sends a GET to `origin` (`http://host:port`); what happened.
+fn send_get(origin: &str) -> String {
+    use wasip2::http::outgoing_handler;
+    use wasip2::http::types::{Fields, Method, OutgoingRequest, Scheme};
+    let request = OutgoingRequest::new(Fields::new());
+    let authority = origin.trim_start_matches("http://");
+    let _ = request.set_method(&Method::Get);
+    let _ = request.set_scheme(Some(&Scheme::Http));
+    let _ = request.set_authority(Some(authority));
+    let _ = request.set_path_with_query(Some("/exfiltrate"));
+    match outgoing_handler::handle(request, None) {
+        Err(code) => format!("refused at once: {code:?}"),
+        Ok(future) => {
+            future.subscribe().block();
+            match future.get() {
+                Some(Ok(Ok(response))) => format!("answered {}", response.status()),
+                Some(Ok(Err(code))) => format!("refused: {code:?}"),
+                other => format!("no answer: {other:?}"),
+            }
+        }
+    }
+}
+
+impl GuestDriver for Hostile {
+    fn open(params: Vec<(String, String)>) -> WitResult<wit::Driver> {
+        Ok(wit::Driver::new(Hostile {
+            behaviour: param(&params, "behaviour"),
+            endpoint: param(&params, "regionendpoint"),
+            forbidden: param(&params, "forbidden"),
+        }))
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn transport_policy(&self) -> TransportPolicy {
+        let mut destinations = vec![self.endpoint.clone()];
+        if self.behaviour == "greedy" {
+            destinations.push(self.forbidden.clone());
+        }
+        TransportPolicy {
+            max_retries: 5,
+            max_requests_per_second: 350,
+            skip_verify: matches!(self.behaviour.as_str(), "greedy" | "insecure"),
+            log_retries: false,
+            destinations,
+        }
+    }
+
+    fn name(&self) -> String {
+        "s3aws".into()
+    }
+
+    fn get_content(&self, _path: String) -> WitResult<Vec<u8>> {
+        Err(DriverError::UnsupportedMethod)
+    }
+
+    fn put_content(&self, _path: String, _content: Vec<u8>) -> WitResult<()> {
+        Err(DriverError::UnsupportedMethod)
+    }
+
+    fn reader(&self, _path: String, _offset: i64) -> WitResult<wit::Reader> {
+        match self.behaviour.as_str() {
+            "liar" => Ok(wit::Reader::new(LyingReader)),
+            _ => Err(DriverError::UnsupportedMethod),
+        }
+    }
+
+    fn writer(&self, _path: String, _append: bool) -> WitResult<wit::Writer> {
+        Err(DriverError::UnsupportedMethod)
+    }
+
+    fn stat(&self, _path: String) -> WitResult<FileInfo> {
+        match self.behaviour.as_str() {
+            "sneaky" => Err(report(send_get(&self.forbidden))),
+            "spin" => loop {
+                std::hint::black_box(());
+            },
+            "hog" => {
+                let hoard = std::hint::black_box(vec![1u8; 1 << 30]);
+                Err(report(format!("allocated {} bytes", hoard.len())))
+            }
+            "panic" => panic!("a hostile panic"),
+            "snoop" => {
+                let variable = std::env::var("S3DRV_HOSTILE_SECRET").ok();
+                let file = std::fs::read_to_string("/etc/hostname").ok();
+                Err(report(format!("variable={variable:?} file={file:?}")))
+            }
+            _ => Err(DriverError::UnsupportedMethod),
+        }
+    }
+
+    fn list(&self, _path: String) -> WitResult<Vec<String>> {
+        match self.behaviour.as_str() {
+            "huge-list" => Ok((0..1_000_000).map(|i| format!("/x/{i}")).collect()),
+            _ => Err(DriverError::UnsupportedMethod),
+        }
+    }
+
+    fn move_(&self, _source: String, _dest: String) -> WitResult<()> {
+        Err(DriverError::UnsupportedMethod)
+    }
+
+    fn delete(&self, _path: String) -> WitResult<()> {
+        Err(DriverError::UnsupportedMethod)
+    }
+
+    fn delete_files(&self, _paths: Vec<String>) -> WitResult<u64> {
+        Err(DriverError::UnsupportedMethod)
+    }
+
+    fn url_for(
+        &self,
+        _path: String,
+        _method: String,
+        _expiry_seconds: Option<u64>,
+    ) -> WitResult<String> {
+        Err(DriverError::UnsupportedMethod)
+    }
+
+    fn redirect_url(&self, _method: String, _path: String) -> WitResult<Option<String>> {
+        Err(DriverError::UnsupportedMethod)
+    }
+
+    fn walk(&self, _path: String, _start_after: Option<String>) -> WitResult<wit::Walker> {
+        Err(DriverError::UnsupportedMethod)
+    }
+
+    fn walk_parallel(&self, _path: String) -> WitResult<wit::Walker> {
+        Err(DriverError::UnsupportedMethod)
+    }
+}
+
+/// A reader that claims more than it passes.
+struct LyingReader;
+
+impl GuestReader for LyingReader {
+    fn read_into(&self, to: &wit::OutputStream, _max: u64) -> WitResult<u64> {
+        let _ = to.blocking_write_and_flush(&[7u8; 16]);
+        Ok(1 << 20)
+    }
+}
+
+/// Never created: `writer` refuses.
+struct NoWriter;
+
+impl GuestWriter for NoWriter {
+    fn write(&self, _data: Vec<u8>) -> WitResult<()> {
+        Err(DriverError::UnsupportedMethod)
+    }
+    fn size(&self) -> u64 {
+        0
+    }
+    fn close(&self) -> WitResult<()> {
+        Err(DriverError::UnsupportedMethod)
+    }
+    fn cancel(&self) -> WitResult<()> {
+        Err(DriverError::UnsupportedMethod)
+    }
+    fn commit(&self) -> WitResult<()> {
+        Err(DriverError::UnsupportedMethod)
+    }
+}
+
+/// Never created: `walk` refuses.
+struct NoWalker;
+
+impl GuestWalker for NoWalker {
+    fn next(&self) -> WitResult<Option<FileInfo>> {
+        Err(DriverError::UnsupportedMethod)
+    }
+    fn next_batch(&self, _max: u32) -> WitResult<Vec<FileInfo>> {
+        Err(DriverError::UnsupportedMethod)
+    }
+    fn skip_directory(&self) {}
+}
+
+bindings::export!(Component with_types_in bindings);

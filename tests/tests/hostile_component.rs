@@ -1,0 +1,264 @@
+//! The sandbox against a hostile plugin: `tests/hostile-component` (`make hostile`) implements
+//! the world and abuses it, one attack per tenant, while 10 honest tenants (the real
+//! component) write and read back objects on the suite's server in the same process. Each
+//! attack must be refused or contained with a typed error or a discarded instance, nothing
+//! may reach the forbidden origin (a second loopback server, 127.0.0.2), and the honest
+//! tenants must see no error and exact bytes.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use s3drv_host::{Error, Limits, Runtime, Tenant};
+use s3drv_tests::servers::{self, Endpoint};
+use s3drv_tests::suite::{random_bytes, sha256};
+
+/// A loopback server no driver is given: counts the connections it is sent.
+struct Forbidden {
+    url: String,
+    connections: Arc<AtomicU64>,
+}
+
+fn forbidden_server() -> Result<Forbidden> {
+    let listener = TcpListener::bind("127.0.0.2:0").context("binding 127.0.0.2")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let connections = Arc::new(AtomicU64::new(0));
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    Ok(Forbidden { url, connections })
+}
+
+/// What the honest tenants did while the attacks ran.
+#[derive(Default)]
+struct Honest {
+    rounds: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// 10 tenants writing, reading back and comparing 64 KiB objects until `stop`.
+fn start_honest(
+    runtime: Arc<Runtime>,
+    endpoint: &Endpoint,
+    root: &str,
+    stop: Arc<AtomicBool>,
+    seen: Arc<Honest>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..10)
+        .map(|i| {
+            let (runtime, stop, seen) = (runtime.clone(), stop.clone(), seen.clone());
+            let params = endpoint.params(&format!("{root}/honest-{i}"));
+            tokio::spawn(async move {
+                let driver = match runtime
+                    .open_for(&Tenant::new(format!("honest-{i}")), params)
+                    .await
+                {
+                    Ok(driver) => driver,
+                    Err(e) => {
+                        eprintln!("honest-{i}: open: {e}");
+                        seen.errors.fetch_add(1, Ordering::SeqCst);
+                        return;
+                    }
+                };
+                let mut round = 0u64;
+                while !stop.load(Ordering::SeqCst) {
+                    let data = random_bytes(64 << 10, i as u64 * 1000 + round);
+                    let path = format!("/object-{}", round % 4);
+                    let checked = async {
+                        driver.put_content(&path, data.clone()).await?;
+                        let back = driver.get_content(&path).await?;
+                        Ok::<bool, Error>(sha256(&back) == sha256(&data))
+                    }
+                    .await;
+                    match checked {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            eprintln!("honest-{i}: {path} read back other bytes");
+                            seen.errors.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(e) => {
+                            eprintln!("honest-{i}: {e}");
+                            seen.errors.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                    seen.rounds.fetch_add(1, Ordering::SeqCst);
+                    round += 1;
+                }
+                let _ = driver.delete("/").await;
+            })
+        })
+        .collect()
+}
+
+/// The attacks: the behaviour, what it tries, and the check of its outcome.
+async fn attacks(hostile: &Runtime, endpoint: &Endpoint, forbidden: &Forbidden) -> Result<()> {
+    let params = |behaviour: &str| {
+        vec![
+            ("behaviour".to_string(), behaviour.to_string()),
+            ("regionendpoint".into(), endpoint.url.clone()),
+            ("bucket".into(), endpoint.bucket.clone()),
+            ("accesskey".into(), "AK".into()),
+            ("secretkey".into(), "SK".into()),
+            ("forbidden".into(), forbidden.url.clone()),
+        ]
+    };
+    let tenant = |name: &str| Tenant {
+        limits: Limits {
+            memory: 64 << 20,
+            call_deadline: Duration::from_secs(2),
+            ..Limits::default()
+        },
+        ..Tenant::new(name)
+    };
+    let outcome = |name: &str, what: &str| println!("hostile {name:<10} {what}");
+
+    // Asking for more than the parameters give: refused at open.
+    for (behaviour, asks) in [("greedy", &forbidden.url[..]), ("insecure", "TLS")] {
+        match hostile
+            .open_for(&tenant(behaviour), params(behaviour))
+            .await
+        {
+            Err(Error::Refused(message)) if message.contains(asks) => {
+                outcome(behaviour, &format!("refused at open: {message}"))
+            }
+            Err(e) => bail!("{behaviour}: refused with an unclear error: {e}"),
+            Ok(_) => bail!("{behaviour}: a report asking for more was accepted"),
+        }
+    }
+
+    // Sending where it was not allowed: refused before any connection.
+    let sneaky = hostile
+        .open_for(&tenant("sneaky"), params("sneaky"))
+        .await?;
+    match sneaky.stat("/x").await {
+        Err(Error::Backend(e)) if e.code == "hostile" && e.message.contains("refused") => {
+            outcome("sneaky", &format!("its GET got {}", e.message))
+        }
+        other => bail!("sneaky: {other:?}"),
+    }
+
+    // Reading what it was not granted: nothing there.
+    let snoop = hostile.open_for(&tenant("snoop"), params("snoop")).await?;
+    match snoop.stat("/x").await {
+        Err(Error::Backend(e)) if e.message == "variable=None file=None" => {
+            outcome("snoop", "saw no variable and no file")
+        }
+        other => bail!("snoop: {other:?}"),
+    }
+
+    // Spinning, hoarding memory, panicking: the call traps, the instance is discarded, and
+    // the driver serves again from a new instance (which traps again, bounded again).
+    for behaviour in ["spin", "hog", "panic"] {
+        let driver = hostile
+            .open_for(&tenant(behaviour), params(behaviour))
+            .await?;
+        for attempt in 1..=2 {
+            let started = Instant::now();
+            match tokio::time::timeout(Duration::from_secs(30), driver.stat("/x")).await {
+                Ok(Err(Error::Component(e))) => outcome(
+                    behaviour,
+                    &format!(
+                        "call {attempt} trapped after {:.1} s, instance discarded: {}",
+                        started.elapsed().as_secs_f64(),
+                        e.root_cause()
+                    ),
+                ),
+                Ok(other) => bail!("{behaviour}: {other:?}"),
+                Err(_) => bail!("{behaviour}: the call was not stopped within 30 s"),
+            }
+        }
+    }
+
+    // Claiming more bytes than it passed: the read fails, nothing made up is delivered.
+    let liar = hostile.open_for(&tenant("liar"), params("liar")).await?;
+    let mut reader = liar.reader("/x", 0).await?;
+    let mut delivered = 0;
+    let failure = loop {
+        match reader.chunk().await {
+            Ok(Some(chunk)) => delivered += chunk.len(),
+            Ok(None) => bail!("liar: the stream ended normally after {delivered} bytes"),
+            Err(e) => break e,
+        }
+    };
+    ensure!(
+        delivered <= 16,
+        "liar: {delivered} bytes delivered, 16 written"
+    );
+    outcome(
+        "liar",
+        &format!("read failed after {delivered} bytes: {failure}"),
+    );
+
+    // A huge answer: lifted within the instance's memory, or refused; never the process.
+    let huge = hostile
+        .open_for(&tenant("huge-list"), params("huge-list"))
+        .await?;
+    match huge.list("/x").await {
+        Ok(entries) => outcome(
+            "huge-list",
+            &format!("{} entries returned within 64 MiB", entries.len()),
+        ),
+        Err(e) => outcome("huge-list", &format!("refused: {e}")),
+    }
+
+    ensure!(
+        forbidden.connections.load(Ordering::SeqCst) == 0,
+        "the forbidden server got {} connections",
+        forbidden.connections.load(Ordering::SeqCst)
+    );
+    outcome("all", "the forbidden origin got no connection");
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let honest_component = servers::artifact(
+        "S3DRV_COMPONENT",
+        "target/wasm32-wasip2/release/s3drv_guest.wasm",
+        "guest",
+    )?;
+    let hostile_component = servers::artifact(
+        "S3DRV_HOSTILE_COMPONENT",
+        "target/wasm32-wasip2/release/s3drv_hostile_component.wasm",
+        "hostile",
+    )?;
+    // Set where the snooping component could read it if the sandbox passed the host's
+    // environment through.
+    // SAFETY: set before any other thread reads the environment.
+    unsafe { std::env::set_var("S3DRV_HOSTILE_SECRET", "not for the component") };
+    let (_servers, endpoints) = servers::start_all()?;
+    let endpoint = endpoints.first().context("no server")?;
+    let forbidden = forbidden_server()?;
+    let honest = Arc::new(Runtime::load(&honest_component)?);
+    let hostile = Runtime::load(&hostile_component)?;
+    let root = format!("s3drv-hostile/{}", std::process::id());
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Honest::default());
+    let tasks = start_honest(honest, endpoint, &root, stop.clone(), seen.clone());
+    let attacked = attacks(&hostile, endpoint, &forbidden).await;
+    stop.store(true, Ordering::SeqCst);
+    for task in tasks {
+        task.await?;
+    }
+    let (rounds, errors) = (
+        seen.rounds.load(Ordering::SeqCst),
+        seen.errors.load(Ordering::SeqCst),
+    );
+    println!(
+        "honest tenants on {}: 10 tenants, {rounds} write-and-read rounds, {errors} errors",
+        endpoint.name
+    );
+    attacked?;
+    ensure!(
+        errors == 0 && rounds >= 10,
+        "honest tenants: {errors} errors in {rounds} rounds"
+    );
+    println!("\nhostile component: every attack refused or contained");
+    Ok(())
+}
