@@ -6,7 +6,7 @@
 //! - [`params`], [`regions`], [`endpoint`], [`credential_urls`], [`destinations`]: how the
 //!   parameters resolve to the endpoints a driver sends requests to (the guest sends there;
 //!   the host allows only there); [`transport`]: the retries, rate and TLS verification
-//!   they ask the host to enforce.
+//!   they ask the host to enforce; [`operations`]: the S3 operation a request performs.
 //!
 //! Plain Rust with no dependencies and no I/O.
 #![deny(missing_docs)]
@@ -15,6 +15,7 @@ pub mod backoff;
 pub mod credential_urls;
 pub mod destinations;
 pub mod endpoint;
+pub mod operations;
 pub mod params;
 pub mod regions;
 pub mod s3_errors;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
-use hyper::{Method, Request, Response, StatusCode, Uri};
+use hyper::{Request, Response, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -107,34 +107,23 @@ fn failure(message: String) -> Response<http_body_util::Either<Incoming, String>
     response
 }
 
-/// The S3 operation a request is, from its method, query and copy-source header.
+/// The S3 operation a request is (`s3drv_common`'s names), told apart further as only a
+/// proxy in front of both registries needs: ListObjects (v1, which 2.8.2's driver uses) and
+/// GETs of presigned URLs (a client following a redirect).
 fn operation<B>(request: &Request<B>) -> &'static str {
     let query = request.uri().query().unwrap_or("");
-    let has = |name: &str| {
-        query
-            .split('&')
-            .any(|pair| pair.split('=').next() == Some(name))
-    };
-    let copy = request.headers().contains_key("x-amz-copy-source");
+    let named = s3drv_common::operations::s3_operation(
+        request.method().as_str(),
+        query,
+        request.headers().contains_key("x-amz-copy-source"),
+    );
     let bucket_only = request.uri().path().trim_matches('/').split('/').count() == 1;
-    match *request.method() {
-        Method::HEAD => "HeadObject",
-        Method::GET if has("uploadId") => "ListParts",
-        Method::GET if has("uploads") => "ListMultipartUploads",
-        Method::GET if has("list-type") => "ListObjectsV2",
-        Method::GET if bucket_only => "ListObjects",
-        Method::GET if has("X-Amz-Signature") => "GetObject (presigned)",
-        Method::GET => "GetObject",
-        Method::PUT if has("uploadId") && copy => "UploadPartCopy",
-        Method::PUT if has("uploadId") => "UploadPart",
-        Method::PUT if copy => "CopyObject",
-        Method::PUT => "PutObject",
-        Method::POST if has("uploads") => "CreateMultipartUpload",
-        Method::POST if has("uploadId") => "CompleteMultipartUpload",
-        Method::POST if has("delete") => "DeleteObjects",
-        Method::DELETE if has("uploadId") => "AbortMultipartUpload",
-        Method::DELETE => "DeleteObject",
-        _ => "other",
+    match named {
+        "GetObject" if bucket_only => "ListObjects",
+        "GetObject" if query.split('&').any(|p| p.starts_with("X-Amz-Signature=")) => {
+            "GetObject (presigned)"
+        }
+        other => other,
     }
 }
 

@@ -15,7 +15,6 @@ mod body;
 pub mod client;
 pub mod destinations;
 pub mod hooks;
-mod operation;
 pub mod pacing;
 mod replay;
 pub mod retry;

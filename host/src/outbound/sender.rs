@@ -18,7 +18,7 @@ use super::destinations::Destinations;
 use super::pacing::Pacing;
 use super::replay::KeptBody;
 use super::retry::{self, Action, RetryBudget};
-use super::{operation, tls};
+use super::tls;
 use crate::bindings::s3drv::storage::types::TransportPolicy;
 use crate::error::Result;
 use crate::limits::Limits;
@@ -173,7 +173,11 @@ impl Outbound {
         deadline: Option<Duration>,
     ) -> Result<http::Response<WasiBody>, HttpError> {
         let operation = match self.destinations.is_storage(request.uri()) {
-            true => operation::s3_operation(&request),
+            true => s3drv_common::operations::s3_operation(
+                request.method().as_str(),
+                request.uri().query().unwrap_or_default(),
+                request.headers().contains_key("x-amz-copy-source"),
+            ),
             false => "Credentials",
         };
         let probe = deadline.is_some();
