@@ -38,6 +38,7 @@ mod engine;
 mod error;
 mod file_info;
 pub mod limits;
+mod log_budget;
 pub mod metrics;
 mod outbound;
 pub mod policy;

@@ -1,8 +1,8 @@
 //! [`Limits`]: what one tenant's driver instances may use (`docs/decisions.md` §26), enforced by the
 //! host: guest memory (`StoreLimits`), the duration of one call (epoch interruption checked
 //! wherever the guest runs), resource-table entries, the number of instances in use at once
-//! (callers beyond it wait: backpressure, not failure) and how many calls an instance serves
-//! before it is replaced.
+//! (callers beyond it wait: backpressure, not failure), how many calls an instance serves
+//! before it is replaced, and how much it may log.
 
 use std::time::Duration;
 
@@ -51,13 +51,19 @@ pub struct Limits {
     /// its answer arrives, so that it can be retried). Requests wait for room; a body larger
     /// than this, or than 64 MiB, is sent once without a copy.
     pub replay_memory: u64,
+    /// Events one instance may log through the `log` import per second (as many at once);
+    /// more are dropped and counted (`s3drv_log_events_dropped_total`).
+    pub log_events_per_second: u32,
+    /// Bytes of one logged message; a longer one is cut there and marked.
+    pub log_event_bytes: usize,
 }
 
 impl Default for Limits {
     /// 1 GiB of memory (a writer needs `chunksize` plus headroom, `get-content` the whole
     /// object), 15 minutes per call, 10,000 table entries, 64 instances, 10,000
     /// calls per instance, 100 ms first backoff, 10 s to connect, 120 s to the first byte
-    /// of an answer, 60 s of silence within a body, 256 MiB of bodies kept for replay.
+    /// of an answer, 60 s of silence within a body, 256 MiB of bodies kept for replay,
+    /// 100 log events a second of at most 8 KiB each.
     fn default() -> Self {
         Limits {
             memory: 1 << 30,
@@ -70,6 +76,8 @@ impl Default for Limits {
             first_byte_timeout: Duration::from_secs(120),
             between_bytes_timeout: Duration::from_secs(60),
             replay_memory: 256 << 20,
+            log_events_per_second: 100,
+            log_event_bytes: 8 << 10,
         }
     }
 }

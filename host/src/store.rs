@@ -1,6 +1,7 @@
 //! [`StoreState`]: what one component instance's store holds (WASI with nothing granted but
 //! the tenant's grants, `wasi:http` sent through the driver's outbound hooks, the resource
-//! table, the tenant's memory and call-time limits) and the driver's `log` import.
+//! table, the tenant's memory and call-time limits) and the driver's `log` import (within
+//! its budget).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::s3drv::storage::log;
 use crate::error::Result;
+use crate::log_budget::LogBudget;
 use crate::outbound::{Outbound, OutboundHooks};
 use crate::tenant::Tenant;
 
@@ -27,6 +29,7 @@ pub(crate) struct StoreState {
     /// When the running call must end; `None` between calls.
     call_ends: Option<Instant>,
     call_deadline: Duration,
+    log_budget: LogBudget,
 }
 
 impl StoreState {
@@ -41,9 +44,14 @@ impl StoreState {
     }
 }
 
-/// The driver's `log` import: events of target `s3drv::driver` with the tenant and operation.
+/// The driver's `log` import: events of target `s3drv::driver` with the tenant and operation,
+/// within the instance's [`LogBudget`].
 impl log::Host for StoreState {
     fn emit(&mut self, level: log::Level, operation: String, message: String) {
+        let Some(message) = self.log_budget.admit(message) else {
+            return;
+        };
+        let operation: String = operation.chars().take(64).collect();
         let tenant = &*self.tenant;
         match level {
             log::Level::Error => {
@@ -101,6 +109,7 @@ pub(crate) fn new_store(
             .build(),
         call_ends: None,
         call_deadline: tenant.limits.call_deadline,
+        log_budget: LogBudget::new(&tenant.name, &tenant.limits),
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.limits);

@@ -3,11 +3,13 @@
 //! component) write and read back objects on the suite's server in the same process. Each
 //! attack must be refused or contained with a typed error or a discarded instance, nothing
 //! may reach the forbidden origin (a second loopback server, 127.0.0.2), and the honest
-//! tenants must see no error and exact bytes.
+//! tenants must see no error and exact bytes. A flood of log events leaves a bounded number
+//! of bounded lines.
 
+use std::io::Write;
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
@@ -33,6 +35,23 @@ fn forbidden_server() -> Result<Forbidden> {
         }
     });
     Ok(Forbidden { url, connections })
+}
+
+/// A writer appending to a shared buffer: the test's log.
+struct KeptLog(Arc<Mutex<Vec<u8>>>);
+
+impl Write for KeptLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What the honest tenants did while the attacks ran.
@@ -97,7 +116,12 @@ fn start_honest(
 }
 
 /// The attacks: the behaviour, what it tries, and the check of its outcome.
-async fn attacks(hostile: &Runtime, endpoint: &Endpoint, forbidden: &Forbidden) -> Result<()> {
+async fn attacks(
+    hostile: &Runtime,
+    endpoint: &Endpoint,
+    forbidden: &Forbidden,
+    log: &Mutex<Vec<u8>>,
+) -> Result<()> {
     let params = |behaviour: &str| {
         vec![
             ("behaviour".to_string(), behaviour.to_string()),
@@ -175,6 +199,32 @@ async fn attacks(hostile: &Runtime, endpoint: &Endpoint, forbidden: &Forbidden) 
         }
     }
 
+    // Flooding the log: a bounded number of lines, none longer than the budget's bytes.
+    let flood = hostile
+        .open_for(&tenant("flood-log"), params("flood-log"))
+        .await?;
+    let started = Instant::now();
+    match flood.stat("/x").await {
+        Err(Error::Backend(e)) if e.message == "flooded" => {}
+        other => bail!("flood-log: {other:?}"),
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let text = String::from_utf8_lossy(&log.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("flood-log")).collect();
+    let longest = lines.iter().map(|l| l.len()).max().unwrap_or(0);
+    ensure!(
+        !lines.is_empty() && lines.len() <= 300 && longest <= 9 << 10,
+        "flood-log: {} lines logged, the longest {longest} bytes",
+        lines.len()
+    );
+    outcome(
+        "flood-log",
+        &format!(
+            "100,001 events in {elapsed:.2} s: {} logged (the longest {longest} bytes), the rest dropped and counted",
+            lines.len()
+        ),
+    );
+
     // Claiming more bytes than it passed: the read fails, nothing made up is delivered.
     let liar = hostile.open_for(&tenant("liar"), params("liar")).await?;
     let mut reader = liar.reader("/x", 0).await?;
@@ -232,6 +282,13 @@ async fn main() -> Result<()> {
     // environment through.
     // SAFETY: set before any other thread reads the environment.
     unsafe { std::env::set_var("S3DRV_HOSTILE_SECRET", "not for the component") };
+    // What the drivers log, kept to count the flooding component's lines.
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let kept = log.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter("s3drv::driver=debug")
+        .with_writer(move || KeptLog(kept.clone()))
+        .init();
     let (_servers, endpoints) = servers::start_all()?;
     let endpoint = endpoints.first().context("no server")?;
     let forbidden = forbidden_server()?;
@@ -241,7 +298,7 @@ async fn main() -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let seen = Arc::new(Honest::default());
     let tasks = start_honest(honest, endpoint, &root, stop.clone(), seen.clone());
-    let attacked = attacks(&hostile, endpoint, &forbidden).await;
+    let attacked = attacks(&hostile, endpoint, &forbidden, &log).await;
     stop.store(true, Ordering::SeqCst);
     for task in tasks {
         task.await?;

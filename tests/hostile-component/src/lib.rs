@@ -10,6 +10,7 @@
 //! - `spin`: `stat` never returns; `hog`: `stat` allocates 1 GiB; `panic`: `stat` panics;
 //! - `snoop`: `stat` reads an environment variable and a file it was not granted and
 //!   reports what it found in its error;
+//! - `flood-log`: `stat` logs one 1 MiB message and 100,000 more;
 //! - `liar`: a reader writes 16 bytes and reports 1 MiB;
 //! - `huge-list`: `list` returns a million entries.
 //!
@@ -155,6 +156,15 @@ impl GuestDriver for Hostile {
                 Err(report(format!("allocated {} bytes", hoard.len())))
             }
             "panic" => panic!("a hostile panic"),
+            "flood-log" => {
+                use bindings::s3drv::storage::log::{Level, emit};
+                emit(Level::Error, "stat", &"x".repeat(1 << 20));
+                let line = "flood ".repeat(100);
+                for _ in 0..100_000 {
+                    emit(Level::Error, "stat", &line);
+                }
+                Err(report("flooded".into()))
+            }
             "snoop" => {
                 let variable = std::env::var("S3DRV_HOSTILE_SECRET").ok();
                 let file = std::fs::read_to_string("/etc/hostname").ok();
