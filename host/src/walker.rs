@@ -72,6 +72,14 @@ impl Walker {
             .await;
         let trapped = outcome.is_err();
         match flatten(outcome) {
+            // More than it was asked for: a component not to be trusted with the instance.
+            Ok(batch) if batch.len() > WALK_BATCH as usize => {
+                self.leased = None;
+                Err(Error::Component(wasmtime::format_err!(
+                    "walk: next-batch returned {} entries, asked for at most {WALK_BATCH}",
+                    batch.len()
+                )))
+            }
             Ok(batch) if !batch.is_empty() => {
                 self.batch.extend(batch.into_iter().map(FileInfo::from));
                 Ok(())

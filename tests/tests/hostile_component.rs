@@ -4,7 +4,8 @@
 //! attack must be refused or contained with a typed error or a discarded instance, nothing
 //! may reach the forbidden origin (a second loopback server, 127.0.0.2), and the honest
 //! tenants must see no error and exact bytes. A flood of log events leaves a bounded number
-//! of bounded lines.
+//! of bounded lines; a flood of requests is held to the rate its parameters allow; a panic in
+//! any export is a typed error.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -176,9 +177,69 @@ async fn attacks(
         other => bail!("snoop: {other:?}"),
     }
 
-    // Spinning, hoarding memory, panicking: the call traps, the instance is discarded, and
+    // Panicking while opening or reporting its policy: the open fails, typed.
+    for behaviour in ["panic-open", "panic-policy"] {
+        match hostile
+            .open_for(&tenant(behaviour), params(behaviour))
+            .await
+        {
+            Err(Error::Component(e)) => {
+                outcome(behaviour, &format!("open failed: {}", e.root_cause()))
+            }
+            Err(e) => bail!("{behaviour}: {e}"),
+            Ok(_) => bail!("{behaviour}: opened"),
+        }
+    }
+
+    // Panicking in every operation: each call traps and gets a typed error.
+    let panicking = hostile.open_for(&tenant("panic"), params("panic")).await?;
+    let mut trapped = Vec::new();
+    for operation in [
+        "get-content",
+        "put-content",
+        "reader",
+        "writer",
+        "list",
+        "move",
+        "delete",
+        "delete-files",
+        "url-for",
+        "redirect-url",
+        "walk",
+        "walk-parallel",
+    ] {
+        let result = match operation {
+            "stat" => panicking.stat("/x").await.map(drop),
+            "get-content" => panicking.get_content("/x").await.map(drop),
+            "put-content" => panicking.put_content("/x", vec![1]).await,
+            "reader" => panicking.reader("/x", 0).await.map(drop),
+            "writer" => panicking.writer("/x", false).await.map(drop),
+            "list" => panicking.list("/x").await.map(drop),
+            "move" => panicking.move_path("/x", "/y").await,
+            "delete" => panicking.delete("/x").await,
+            "delete-files" => panicking.delete_files(&["/x".into()]).await.map(drop),
+            "url-for" => panicking.url_for("/x", "GET", None).await.map(drop),
+            "redirect-url" => panicking.redirect_url("GET", "/x").await.map(drop),
+            "walk" => panicking.walk("/x", None).await.map(drop),
+            _ => panicking.walk_parallel("/x").await.map(drop),
+        };
+        match result {
+            Err(Error::Component(_)) => trapped.push(operation),
+            other => bail!("panic in {operation}: {other:?}"),
+        }
+    }
+    outcome(
+        "panic",
+        &format!(
+            "{} operations each trapped, typed: {}",
+            trapped.len(),
+            trapped.join(", ")
+        ),
+    );
+
+    // Spinning, hoarding memory: the call traps, the instance is discarded, and
     // the driver serves again from a new instance (which traps again, bounded again).
-    for behaviour in ["spin", "hog", "panic"] {
+    for behaviour in ["spin", "hog"] {
         let driver = hostile
             .open_for(&tenant(behaviour), params(behaviour))
             .await?;
@@ -256,6 +317,42 @@ async fn attacks(
         ),
         Err(e) => outcome("huge-list", &format!("refused: {e}")),
     }
+
+    // Batches ten times what the host asks for: refused, the instance discarded.
+    let walking = hostile
+        .open_for(&tenant("huge-walk"), params("huge-walk"))
+        .await?;
+    let mut walker = walking.walk("/", None).await?;
+    match walker.next().await {
+        Err(Error::Component(e)) => outcome("huge-walk", &format!("refused: {}", e.root_cause())),
+        other => bail!("huge-walk: {other:?}"),
+    }
+
+    // Flooding its own endpoint: held to the parameters' rate (here 200 a second).
+    let mut flooding = params("flood-requests");
+    flooding.push(("maxrequestspersecond".into(), "200".into()));
+    let flooder = Tenant {
+        limits: Limits {
+            call_deadline: Duration::from_secs(60),
+            ..Limits::default()
+        },
+        ..Tenant::new("flood-requests")
+    };
+    let flood = hostile.open_for(&flooder, flooding).await?;
+    let started = Instant::now();
+    let answered = match flood.stat("/x").await {
+        Err(Error::Backend(e)) if e.code == "hostile" => e.message,
+        other => bail!("flood-requests: {other:?}"),
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    ensure!(
+        elapsed >= 3.0,
+        "flood-requests: 700 requests in {elapsed:.2} s, faster than 200 a second"
+    );
+    outcome(
+        "flood-requests",
+        &format!("700 GETs took {elapsed:.2} s at 200 a second ({answered})"),
+    );
 
     ensure!(
         forbidden.connections.load(Ordering::SeqCst) == 0,

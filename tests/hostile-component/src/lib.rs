@@ -7,12 +7,16 @@
 //! - `greedy`: reports the `forbidden` origin besides the endpoint, and insecure TLS;
 //! - `insecure`: reports its endpoint honestly but asks to skip TLS verification;
 //! - `sneaky`: reports its endpoint honestly; `stat` sends a GET to `forbidden`;
-//! - `spin`: `stat` never returns; `hog`: `stat` allocates 1 GiB; `panic`: `stat` panics;
+//! - `spin`: `stat` never returns; `hog`: `stat` allocates 1 GiB;
 //! - `snoop`: `stat` reads an environment variable and a file it was not granted and
 //!   reports what it found in its error;
 //! - `flood-log`: `stat` logs one 1 MiB message and 100,000 more;
 //! - `liar`: a reader writes 16 bytes and reports 1 MiB;
-//! - `huge-list`: `list` returns a million entries.
+//! - `huge-list`: `list` returns a million entries; `huge-walk`: a walker's batches hold ten
+//!   times what the host asks for;
+//! - `flood-requests`: `stat` sends 700 GETs to its own endpoint as fast as it can;
+//! - `panic`: every driver operation panics; `panic-open`, `panic-policy`: `open` or
+//!   `transport-policy` panics.
 //!
 //! Anything else answers `unsupported-method`.
 #![cfg(target_arch = "wasm32")]
@@ -43,12 +47,14 @@ impl Guest for Component {
     type Driver = Hostile;
     type Reader = LyingReader;
     type Writer = NoWriter;
-    type Walker = NoWalker;
+    type Walker = FloodingWalker;
 }
 
 /// The driver resource: its behaviour and parameters.
 struct Hostile {
     behaviour: String,
+    /// `maxrequestspersecond`, reported as it is (350 when absent).
+    rate: u32,
     endpoint: String,
     forbidden: String,
 }
@@ -74,6 +80,11 @@ fn report(message: String) -> DriverError {
 
 /// Sends a GET to `origin` (`http://host:port`); what happened.
 fn send_get(origin: &str) -> String {
+    send_get_to(origin, "/exfiltrate")
+}
+
+/// Sends a GET of `path` to `origin`; what happened.
+fn send_get_to(origin: &str, path: &str) -> String {
     use wasip2::http::outgoing_handler;
     use wasip2::http::types::{Fields, Method, OutgoingRequest, Scheme};
     let request = OutgoingRequest::new(Fields::new());
@@ -81,7 +92,7 @@ fn send_get(origin: &str) -> String {
     let _ = request.set_method(&Method::Get);
     let _ = request.set_scheme(Some(&Scheme::Http));
     let _ = request.set_authority(Some(authority));
-    let _ = request.set_path_with_query(Some("/exfiltrate"));
+    let _ = request.set_path_with_query(Some(path));
     match outgoing_handler::handle(request, None) {
         Err(code) => format!("refused at once: {code:?}"),
         Ok(future) => {
@@ -95,10 +106,25 @@ fn send_get(origin: &str) -> String {
     }
 }
 
+impl Hostile {
+    /// With `behaviour: panic`, every driver operation panics.
+    fn panic_if_told(&self, operation: &str) {
+        if self.behaviour == "panic" {
+            panic!("a hostile panic in {operation}");
+        }
+    }
+}
+
 impl GuestDriver for Hostile {
     fn open(params: Vec<(String, String)>) -> WitResult<wit::Driver> {
+        if param(&params, "behaviour") == "panic-open" {
+            panic!("a hostile panic in open");
+        }
         Ok(wit::Driver::new(Hostile {
             behaviour: param(&params, "behaviour"),
+            rate: param(&params, "maxrequestspersecond")
+                .parse()
+                .unwrap_or(350),
             endpoint: param(&params, "regionendpoint"),
             forbidden: param(&params, "forbidden"),
         }))
@@ -109,13 +135,16 @@ impl GuestDriver for Hostile {
     }
 
     fn transport_policy(&self) -> TransportPolicy {
+        if self.behaviour == "panic-policy" {
+            panic!("a hostile panic in transport-policy");
+        }
         let mut destinations = vec![self.endpoint.clone()];
         if self.behaviour == "greedy" {
             destinations.push(self.forbidden.clone());
         }
         TransportPolicy {
             max_retries: 5,
-            max_requests_per_second: 350,
+            max_requests_per_second: self.rate,
             skip_verify: matches!(self.behaviour.as_str(), "greedy" | "insecure"),
             log_retries: false,
             destinations,
@@ -127,14 +156,17 @@ impl GuestDriver for Hostile {
     }
 
     fn get_content(&self, _path: String) -> WitResult<Vec<u8>> {
+        self.panic_if_told("get-content");
         Err(DriverError::UnsupportedMethod)
     }
 
     fn put_content(&self, _path: String, _content: Vec<u8>) -> WitResult<()> {
+        self.panic_if_told("put-content");
         Err(DriverError::UnsupportedMethod)
     }
 
     fn reader(&self, _path: String, _offset: i64) -> WitResult<wit::Reader> {
+        self.panic_if_told("reader");
         match self.behaviour.as_str() {
             "liar" => Ok(wit::Reader::new(LyingReader)),
             _ => Err(DriverError::UnsupportedMethod),
@@ -142,10 +174,12 @@ impl GuestDriver for Hostile {
     }
 
     fn writer(&self, _path: String, _append: bool) -> WitResult<wit::Writer> {
+        self.panic_if_told("writer");
         Err(DriverError::UnsupportedMethod)
     }
 
     fn stat(&self, _path: String) -> WitResult<FileInfo> {
+        self.panic_if_told("stat");
         match self.behaviour.as_str() {
             "sneaky" => Err(report(send_get(&self.forbidden))),
             "spin" => loop {
@@ -155,7 +189,12 @@ impl GuestDriver for Hostile {
                 let hoard = std::hint::black_box(vec![1u8; 1 << 30]);
                 Err(report(format!("allocated {} bytes", hoard.len())))
             }
-            "panic" => panic!("a hostile panic"),
+            "flood-requests" => {
+                let answered = (0..700)
+                    .filter(|_| send_get_to(&self.endpoint, "/flood").starts_with("answered"))
+                    .count();
+                Err(report(format!("{answered} answered")))
+            }
             "flood-log" => {
                 use bindings::s3drv::storage::log::{Level, emit};
                 emit(Level::Error, "stat", &"x".repeat(1 << 20));
@@ -175,6 +214,7 @@ impl GuestDriver for Hostile {
     }
 
     fn list(&self, _path: String) -> WitResult<Vec<String>> {
+        self.panic_if_told("list");
         match self.behaviour.as_str() {
             "huge-list" => Ok((0..1_000_000).map(|i| format!("/x/{i}")).collect()),
             _ => Err(DriverError::UnsupportedMethod),
@@ -182,14 +222,17 @@ impl GuestDriver for Hostile {
     }
 
     fn move_(&self, _source: String, _dest: String) -> WitResult<()> {
+        self.panic_if_told("move");
         Err(DriverError::UnsupportedMethod)
     }
 
     fn delete(&self, _path: String) -> WitResult<()> {
+        self.panic_if_told("delete");
         Err(DriverError::UnsupportedMethod)
     }
 
     fn delete_files(&self, _paths: Vec<String>) -> WitResult<u64> {
+        self.panic_if_told("delete-files");
         Err(DriverError::UnsupportedMethod)
     }
 
@@ -199,18 +242,25 @@ impl GuestDriver for Hostile {
         _method: String,
         _expiry_seconds: Option<u64>,
     ) -> WitResult<String> {
+        self.panic_if_told("url-for");
         Err(DriverError::UnsupportedMethod)
     }
 
     fn redirect_url(&self, _method: String, _path: String) -> WitResult<Option<String>> {
+        self.panic_if_told("redirect-url");
         Err(DriverError::UnsupportedMethod)
     }
 
     fn walk(&self, _path: String, _start_after: Option<String>) -> WitResult<wit::Walker> {
-        Err(DriverError::UnsupportedMethod)
+        self.panic_if_told("walk");
+        match self.behaviour.as_str() {
+            "huge-walk" => Ok(wit::Walker::new(FloodingWalker)),
+            _ => Err(DriverError::UnsupportedMethod),
+        }
     }
 
     fn walk_parallel(&self, _path: String) -> WitResult<wit::Walker> {
+        self.panic_if_told("walk-parallel");
         Err(DriverError::UnsupportedMethod)
     }
 }
@@ -246,15 +296,22 @@ impl GuestWriter for NoWriter {
     }
 }
 
-/// Never created: `walk` refuses.
-struct NoWalker;
+/// A walker whose batches hold ten times what it is asked for, forever.
+struct FloodingWalker;
 
-impl GuestWalker for NoWalker {
+impl GuestWalker for FloodingWalker {
     fn next(&self) -> WitResult<Option<FileInfo>> {
         Err(DriverError::UnsupportedMethod)
     }
-    fn next_batch(&self, _max: u32) -> WitResult<Vec<FileInfo>> {
-        Err(DriverError::UnsupportedMethod)
+    fn next_batch(&self, max: u32) -> WitResult<Vec<FileInfo>> {
+        Ok((0..max.saturating_mul(10))
+            .map(|i| FileInfo {
+                path: format!("/w/{i}"),
+                size: 0,
+                modified: None,
+                is_dir: false,
+            })
+            .collect())
     }
     fn skip_directory(&self) {}
 }
