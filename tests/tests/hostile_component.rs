@@ -237,9 +237,10 @@ async fn attacks(
         ),
     );
 
-    // Spinning, hoarding memory: the call traps, the instance is discarded, and
+    // Spinning (in its own code or in the host's checksum import), hoarding memory: the call
+    // traps, the instance is discarded, and
     // the driver serves again from a new instance (which traps again, bounded again).
-    for behaviour in ["spin", "hog"] {
+    for behaviour in ["spin", "checksum-spin", "hog"] {
         let driver = hostile
             .open_for(&tenant(behaviour), params(behaviour))
             .await?;

@@ -7,7 +7,8 @@
 //! - `greedy`: reports the `forbidden` origin besides the endpoint, and insecure TLS;
 //! - `insecure`: reports its endpoint honestly but asks to skip TLS verification;
 //! - `sneaky`: reports its endpoint honestly; `stat` sends a GET to `forbidden`;
-//! - `spin`: `stat` never returns; `hog`: `stat` allocates 1 GiB;
+//! - `spin`: `stat` never returns; `checksum-spin`: `stat` has the host checksum 32 MiB
+//!   over and over; `hog`: `stat` allocates 1 GiB;
 //! - `snoop`: `stat` reads an environment variable and a file it was not granted and
 //!   reports what it found in its error;
 //! - `flood-log`: `stat` logs one 1 MiB message and 100,000 more;
@@ -185,6 +186,12 @@ impl GuestDriver for Hostile {
             "spin" => loop {
                 std::hint::black_box(());
             },
+            "checksum-spin" => {
+                let data = vec![7u8; 32 << 20];
+                loop {
+                    std::hint::black_box(bindings::s3drv::storage::checksum::crc32(&data));
+                }
+            }
             "hog" => {
                 let hoard = std::hint::black_box(vec![1u8; 1 << 30]);
                 Err(report(format!("allocated {} bytes", hoard.len())))
