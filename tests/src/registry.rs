@@ -15,7 +15,20 @@ use crate::sidecar::Sidecar;
 use crate::suite::{random_bytes, random_name, sha256};
 
 /// Debian's registry: distribution 2.8.2 with its built-in drivers.
-pub const BUILTIN_REGISTRY: &str = "/usr/bin/docker-registry";
+const BUILTIN_REGISTRY: &str = "/usr/bin/docker-registry";
+
+/// The two registry binaries: ours with the s3drv driver (`make registry`) and Debian's
+/// with the built-in ones (`make go-deps`), or an error naming what is missing.
+pub fn registry_binaries() -> Result<(PathBuf, PathBuf)> {
+    let ours = crate::servers::artifact("S3DRV_REGISTRY", "target/go/registry", "registry")?;
+    let builtin = PathBuf::from(BUILTIN_REGISTRY);
+    ensure!(
+        builtin.is_file(),
+        "{} is missing: run `make go-deps`",
+        builtin.display()
+    );
+    Ok((ours, builtin))
+}
 
 /// A registry process, killed on drop, at `127.0.0.1:port`.
 pub struct Registry {

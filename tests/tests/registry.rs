@@ -9,13 +9,13 @@
 //! requests without the tenant's token.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Result, bail, ensure};
 use s3drv_tests::registry::{
-    BUILTIN_REGISTRY, Registry, make_image, pull_and_check, push, run, s3aws_storage,
+    Registry, make_image, pull_and_check, push, registry_binaries, run, s3aws_storage,
     s3drv_storage, skopeo, start_registry,
 };
 use s3drv_tests::servers::{self, Endpoint, free_port, server_command, wait_for_port};
@@ -247,13 +247,7 @@ fn registry_cases(endpoint: &Endpoint, cli: &Path, registry: &Path, builtin: &Pa
 
 fn main() -> Result<()> {
     let cli = servers::artifact("S3DRV_CLI", "target/release/s3drv", "build")?;
-    let registry = servers::artifact("S3DRV_REGISTRY", "target/go/registry", "registry")?;
-    let builtin = PathBuf::from(BUILTIN_REGISTRY);
-    ensure!(
-        builtin.is_file(),
-        "{} is missing: run `make registry`",
-        builtin.display()
-    );
+    let (registry, builtin) = registry_binaries()?;
     let (servers, endpoints) = servers::start_all()?;
     let (mut passed, mut failed) = (0, 0);
     for endpoint in &endpoints {

@@ -11,12 +11,12 @@
 mod proxy;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
 use s3drv_tests::registry::{
-    BUILTIN_REGISTRY, NO_REDIRECT, Registry, checked_blobs, make_image, pull, push, run,
+    NO_REDIRECT, Registry, checked_blobs, make_image, pull, push, registry_binaries, run,
     s3aws_storage, s3drv_storage, start_registry,
 };
 use s3drv_tests::servers::{self, Endpoint};
@@ -94,13 +94,7 @@ pub async fn run_rounds(
     scratch: &Path,
 ) -> Result<Vec<RegistrySample>> {
     let cli = servers::artifact("S3DRV_CLI", "target/release/s3drv", "build")?;
-    let ours = servers::artifact("S3DRV_REGISTRY", "target/go/registry", "registry")?;
-    let builtin = PathBuf::from(BUILTIN_REGISTRY);
-    ensure!(
-        builtin.is_file(),
-        "{} is missing: run `make go-deps`",
-        builtin.display()
-    );
+    let (ours, builtin) = registry_binaries()?;
     let proxy = CountingProxy::start(&endpoint.url).await?;
     let proxied = Endpoint {
         url: proxy.url.clone(),
