@@ -55,6 +55,7 @@ pub use driver::Driver;
 pub use error::{BackendError, ConfigProblem, DRIVER_NAME, Error, Result, WriterState};
 pub use file_info::FileInfo;
 pub use limits::Limits;
+pub use outbound::addresses::AddressRange;
 pub use policy::Policy;
 pub use reader::Reader;
 pub use runtime::Runtime;

@@ -11,6 +11,7 @@ use s3drv_common::transport::TransportSettings;
 
 use crate::bindings::s3drv::storage::types::TransportPolicy;
 use crate::error::{Error, Result};
+use crate::outbound::addresses::AddressRange;
 
 /// What a tenant's drivers may reach and ask the host for.
 ///
@@ -45,6 +46,10 @@ pub struct Policy {
     pub max_requests_per_second: Option<u32>,
     /// The most `maxretries` allowed; `None`: any.
     pub max_retries: Option<u32>,
+    /// Non-public address ranges (loopback, private, link-local) the tenant's drivers may
+    /// connect to besides the storage endpoint's own (default: none). The instance-metadata
+    /// addresses still need [`Tenant::instance_metadata`](crate::Tenant::instance_metadata).
+    pub address_ranges: Vec<AddressRange>,
 }
 
 impl Default for Policy {
@@ -55,6 +60,7 @@ impl Default for Policy {
             insecure_tls: true,
             max_requests_per_second: None,
             max_retries: None,
+            address_ranges: Vec::new(),
         }
     }
 }

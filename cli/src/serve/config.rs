@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use s3drv_host::{Limits, Policy, Tenant};
+use s3drv_host::{AddressRange, Limits, Policy, Tenant};
 use serde::Deserialize;
 
 use crate::config_file;
@@ -83,6 +83,7 @@ struct PolicyEntry {
     insecure_tls: Option<bool>,
     max_requests_per_second: Option<u32>,
     max_retries: Option<u32>,
+    address_ranges: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -161,7 +162,7 @@ fn tenant(base: &Path, name: String, entry: TenantEntry) -> Result<TenantConfig,
         false => Tenant::new(&name),
     };
     tenant.limits = limits(entry.limits);
-    tenant.policy = policy(entry.policy);
+    tenant.policy = policy(entry.policy).map_err(|e| format!("tenant {name}: {e}"))?;
     Ok(TenantConfig {
         tenant,
         token,
@@ -169,9 +170,22 @@ fn tenant(base: &Path, name: String, entry: TenantEntry) -> Result<TenantConfig,
     })
 }
 
-fn policy(entry: PolicyEntry) -> Policy {
+fn policy(entry: PolicyEntry) -> Result<Policy, String> {
     let defaults = Policy::default();
-    Policy {
+    let address_ranges = entry
+        .address_ranges
+        .unwrap_or_default()
+        .iter()
+        .map(|range| match range.as_str() {
+            "loopback" => Ok(AddressRange::Loopback),
+            "private" => Ok(AddressRange::Private),
+            "link-local" => Ok(AddressRange::LinkLocal),
+            other => Err(format!(
+                "policy.address_ranges: {other:?} is not loopback, private or link-local"
+            )),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Policy {
         origins_from_parameters: entry
             .origins_from_parameters
             .unwrap_or(defaults.origins_from_parameters),
@@ -179,7 +193,8 @@ fn policy(entry: PolicyEntry) -> Policy {
         insecure_tls: entry.insecure_tls.unwrap_or(defaults.insecure_tls),
         max_requests_per_second: entry.max_requests_per_second,
         max_retries: entry.max_retries,
-    }
+        address_ranges,
+    })
 }
 
 fn limits(entry: LimitsEntry) -> Limits {
@@ -225,7 +240,7 @@ mod tests {
         let file = write(
             &dir,
             "tenants.yml",
-            "tenants:\n  a:\n    token_file: token\n    config: registry.yml\n    params: { rootdirectory: /a }\n    limits: { memory_mib: 64 }\n    policy: { insecure_tls: false, max_retries: 2, origins: ['https://*.example.com'] }\n  b:\n    params: { bucket: other, secure: false }\n",
+            "tenants:\n  a:\n    token_file: token\n    config: registry.yml\n    params: { rootdirectory: /a }\n    limits: { memory_mib: 64 }\n    policy: { insecure_tls: false, max_retries: 2, origins: ['https://*.example.com'], address_ranges: [private] }\n  b:\n    params: { bucket: other, secure: false }\n",
         );
         let tenants = read_tenants(&file).unwrap();
         assert_eq!(tenants[0].tenant.name, "a");
@@ -245,6 +260,7 @@ mod tests {
         assert!(!policy.insecure_tls && policy.origins_from_parameters);
         assert_eq!(policy.max_retries, Some(2));
         assert_eq!(policy.extra_origins, ["https://*.example.com"]);
+        assert_eq!(policy.address_ranges, [AddressRange::Private]);
         assert_eq!(tenants[1].tenant.policy, Policy::default());
         assert_eq!(tenants[1].token, None);
         assert!(
@@ -254,6 +270,12 @@ mod tests {
         );
         let bad = write(&dir, "bad.yml", "tenants:\n  a:\n    tokn: x\n");
         assert!(read_tenants(&bad).unwrap_err().to_string().contains("tokn"));
+        let bad = write(
+            &dir,
+            "bad.yml",
+            "tenants:\n  a:\n    policy: { address_ranges: [lan] }\n",
+        );
+        assert!(read_tenants(&bad).unwrap_err().to_string().contains("lan"));
         let bad = write(&dir, "bad.yml", "tenants:\n  'a b': {}\n");
         assert!(read_tenants(&bad).unwrap_err().to_string().contains("a b"));
         std::fs::remove_dir_all(&dir).unwrap();

@@ -1,6 +1,7 @@
 //! Which IP addresses a driver may connect to. The public internet is open to every driver;
 //! loopback, private and link-local ranges only to a driver whose storage endpoint is there
-//! (an operator's MinIO on 10.0.0.5 may be reached by that tenant, not by the others). The
+//! (an operator's MinIO on 10.0.0.5 may be reached by that tenant, not by the others), and
+//! those the operator opens to the tenant (`Policy::address_ranges`). The
 //! endpoint's range is taken from its literal address, or pinned at the first resolution of
 //! its name, so a name that later resolves elsewhere (DNS rebinding) is refused. The
 //! instance-metadata and container-credential addresses ([`METADATA_ADDRESSES`]) are
@@ -99,17 +100,20 @@ pub struct AddressPolicy {
     endpoint_ranges: OnceCell<Vec<AddressRange>>,
     /// Instance metadata granted to the tenant ([`METADATA_ADDRESSES`]).
     metadata: bool,
+    /// Ranges the operator opens to the tenant besides the endpoint's (`Policy::address_ranges`).
+    opened: Vec<AddressRange>,
 }
 
 impl AddressPolicy {
     /// The policy of a driver whose storage endpoint is `endpoint_host`; `metadata` when the
-    /// tenant may reach instance metadata.
-    pub fn new(endpoint_host: &str, metadata: bool) -> AddressPolicy {
+    /// tenant may reach instance metadata; `opened`: further ranges the operator allows.
+    pub fn new(endpoint_host: &str, metadata: bool, opened: &[AddressRange]) -> AddressPolicy {
         let endpoint_host = endpoint_host.trim_start_matches('[').trim_end_matches(']');
         AddressPolicy {
             endpoint_host: endpoint_host.to_ascii_lowercase(),
             endpoint_ranges: OnceCell::new(),
             metadata,
+            opened: opened.to_vec(),
         }
     }
 
@@ -152,7 +156,9 @@ impl AddressPolicy {
                 return self.metadata;
             }
             let range = AddressRange::of(ip);
-            range == AddressRange::Public || allowed.contains(&range)
+            range == AddressRange::Public
+                || allowed.contains(&range)
+                || self.opened.contains(&range)
         };
         let (kept, refused): (Vec<SocketAddr>, Vec<SocketAddr>) =
             addresses.into_iter().partition(|a| permitted(a.ip()));
@@ -252,7 +258,7 @@ mod tests {
 
     #[tokio::test]
     async fn only_the_endpoints_ranges_beyond_the_public_internet() {
-        let loopback = AddressPolicy::new("127.0.0.1", false);
+        let loopback = AddressPolicy::new("127.0.0.1", false, &[]);
         assert!(loopback.check("localhost", at("127.0.0.1")).await.is_ok());
         assert!(loopback.check("sts.example", at("52.94.0.1")).await.is_ok());
         let refused = loopback
@@ -265,23 +271,30 @@ mod tests {
         assert!(loopback.check_literal("[fe80::1]").await.is_err());
         // Metadata granted: the metadata addresses (IPv6 too, which lies in fc00::/7), and
         // no other link-local address.
-        let granted = AddressPolicy::new("127.0.0.1", true);
+        let granted = AddressPolicy::new("127.0.0.1", true, &[]);
         assert!(granted.check_literal("169.254.169.254").await.is_ok());
         assert!(granted.check_literal("169.254.170.2").await.is_ok());
         assert!(granted.check_literal("[fd00:ec2::254]").await.is_ok());
         assert!(granted.check_literal("169.254.1.1").await.is_err());
         // Not granted: refused even to a driver whose endpoint is link-local itself.
-        let link_local = AddressPolicy::new("169.254.10.10", false);
+        let link_local = AddressPolicy::new("169.254.10.10", false, &[]);
         assert!(link_local.check_literal("169.254.10.11").await.is_ok());
         assert!(link_local.check_literal("169.254.169.254").await.is_err());
         // A public endpoint reaches no private range at all.
-        let public = AddressPolicy::new("s3.example", false);
+        let public = AddressPolicy::new("s3.example", false, &[]);
         assert!(public.check("s3.example", at("52.216.0.1")).await.is_ok());
         assert!(
             public.check("s3.example", at("10.0.0.1")).await.is_err(),
             "rebound"
         );
         assert!(public.check_literal("127.0.0.1").await.is_err());
+        // A range the operator opens: reachable; metadata still needs its grant.
+        let opened = AddressPolicy::new("52.216.0.1", false, &[AddressRange::Private]);
+        assert!(opened.check("sts.internal", at("10.0.0.9")).await.is_ok());
+        assert!(opened.check_literal("127.0.0.1").await.is_err());
+        let linked = AddressPolicy::new("52.216.0.1", false, &[AddressRange::LinkLocal]);
+        assert!(linked.check_literal("169.254.1.1").await.is_ok());
+        assert!(linked.check_literal("169.254.169.254").await.is_err());
         // Mixed answers keep the permitted addresses.
         let mixed = [at("10.0.0.1"), at("52.216.0.1")].concat();
         assert_eq!(

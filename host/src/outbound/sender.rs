@@ -51,6 +51,7 @@ impl Outbound {
         let addresses = Arc::new(AddressPolicy::new(
             destinations.storage_host().unwrap_or_default(),
             tenant.instance_metadata,
+            &tenant.policy.address_ranges,
         ));
         Ok(Outbound {
             client: pooled_client(
