@@ -12,6 +12,7 @@ use s3drv_common::transport::TransportSettings;
 use crate::bindings::s3drv::storage::types::TransportPolicy;
 use crate::error::{Error, Result};
 use crate::outbound::addresses::AddressRange;
+use crate::outbound::destinations::origin_matches;
 
 /// What a tenant's drivers may reach and ask the host for.
 ///
@@ -88,10 +89,13 @@ impl Policy {
             match destinations::of_params(params, &var) {
                 Ok(origins) => allowed.extend(origins),
                 Err(problems) => {
-                    let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+                    let problems: Vec<String> = problems
+                        .iter()
+                        .map(|p| format!("{}: {}", p.key, p.message))
+                        .collect();
                     return refuse(format!(
-                        "the host cannot resolve the endpoint parameters ({}) the driver accepted",
-                        keys.join(", ")
+                        "the host cannot resolve endpoint parameters the driver accepted ({})",
+                        problems.join("; ")
                     ));
                 }
             }
@@ -157,58 +161,6 @@ fn rate_text(rate: u32) -> String {
     } else {
         rate.to_string()
     }
-}
-
-/// Whether the origin `asked` matches `pattern` (exact, or `*.` standing for one or more
-/// leading labels). Scheme and port must be equal; default ports are made explicit.
-fn origin_matches(pattern: &str, asked: &str) -> bool {
-    let (Some(pattern), Some(asked)) = (split_origin(pattern), split_origin(asked)) else {
-        return false;
-    };
-    if pattern.0 != asked.0 || pattern.2 != asked.2 {
-        return false;
-    }
-    match pattern.1.strip_prefix("*.") {
-        Some(suffix) => asked
-            .1
-            .strip_suffix(suffix)
-            .and_then(|front| front.strip_suffix('.'))
-            .is_some_and(|front| !front.is_empty()),
-        None => pattern.1 == asked.1,
-    }
-}
-
-/// (scheme, lower-case host, port) of `scheme://host[:port]`.
-fn split_origin(origin: &str) -> Option<(&str, String, u16)> {
-    let (scheme, rest) = origin.split_once("://")?;
-    let default = match scheme {
-        "https" => 443,
-        "http" => 80,
-        _ => return None,
-    };
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    if rest.contains(['/', '?', '#', '@']) {
-        return None;
-    }
-    let (host, port) = match rest.strip_prefix('[') {
-        // An IPv6 literal: `[addr]` or `[addr]:port`.
-        Some(bracketed) => {
-            let (address, tail) = bracketed.split_once(']')?;
-            let port = match tail {
-                "" => default,
-                tail => tail.strip_prefix(':')?.parse().ok()?,
-            };
-            (format!("[{address}]"), port)
-        }
-        None => match rest.split_once(':') {
-            Some((host, port)) => (host.to_string(), port.parse().ok()?),
-            None => (rest.to_string(), default),
-        },
-    };
-    if host.is_empty() {
-        return None;
-    }
-    Some((scheme, host.to_ascii_lowercase(), port))
 }
 
 #[cfg(test)]
@@ -304,29 +256,5 @@ mod tests {
         // The parameters' own values are ceilings too.
         let limited = params(&[("maxrequestspersecond", "10"), ("maxretries", "1")]);
         assert!(policy.check(&limited, &[], &slow).is_err());
-    }
-
-    #[test]
-    fn origin_patterns() {
-        let p = "https://*.s3.us-east-1.amazonaws.com";
-        assert!(origin_matches(p, "https://b.s3.us-east-1.amazonaws.com"));
-        assert!(origin_matches(
-            p,
-            "https://a.b.s3.us-east-1.amazonaws.com:443"
-        ));
-        assert!(!origin_matches(p, "https://s3.us-east-1.amazonaws.com"));
-        assert!(!origin_matches(p, "http://b.s3.us-east-1.amazonaws.com"));
-        assert!(!origin_matches(
-            p,
-            "https://b.s3.us-east-1.amazonaws.com.evil"
-        ));
-        assert!(!origin_matches(p, "https://bs3.us-east-1.amazonaws.com"));
-        assert!(origin_matches("http://127.0.0.1:80", "http://127.0.0.1"));
-        assert!(!origin_matches(
-            "http://127.0.0.1:3900",
-            "http://127.0.0.1:3901"
-        ));
-        assert!(origin_matches("http://[::1]:9000", "http://[::1]:9000"));
-        assert!(!origin_matches("http://h", "http://h/path"));
     }
 }

@@ -14,6 +14,14 @@ struct Origin {
 }
 
 impl Origin {
+    /// The origin of `url`: `scheme://host[:port]` with nothing after it but a `/`.
+    fn parse(url: &str) -> Option<Origin> {
+        let uri: Uri = url.parse().ok()?;
+        let bare = matches!(uri.path(), "" | "/") && uri.query().is_none();
+        let userinfo = uri.authority().is_some_and(|a| a.as_str().contains('@'));
+        (bare && !userinfo).then(|| Origin::of(&uri))?
+    }
+
     fn of(uri: &Uri) -> Option<Origin> {
         let https = match uri.scheme_str()? {
             "https" => true,
@@ -28,6 +36,26 @@ impl Origin {
     }
 }
 
+/// Whether the origin `asked` is `pattern`, or matches it where the pattern's host starts
+/// with `*.` (standing for one or more labels). Scheme and port must be equal (default ports
+/// made explicit); anything but `scheme://host[:port]` matches nothing.
+pub fn origin_matches(pattern: &str, asked: &str) -> bool {
+    let (Some(pattern), Some(asked)) = (Origin::parse(pattern), Origin::parse(asked)) else {
+        return false;
+    };
+    if pattern.https != asked.https || pattern.port != asked.port {
+        return false;
+    }
+    match pattern.host.strip_prefix("*.") {
+        Some(suffix) => asked
+            .host
+            .strip_suffix(suffix)
+            .and_then(|front| front.strip_suffix('.'))
+            .is_some_and(|front| !front.is_empty()),
+        None => pattern.host == asked.host,
+    }
+}
+
 /// The set of origins a driver may reach.
 #[derive(Debug, Clone, Default)]
 pub struct Destinations {
@@ -37,10 +65,7 @@ pub struct Destinations {
 impl Destinations {
     /// The origins of `urls` (`scheme://host[:port]`); unparsable entries allow nothing.
     pub fn new(urls: &[String]) -> Destinations {
-        let allowed = urls
-            .iter()
-            .filter_map(|url| Origin::of(&url.parse().ok()?))
-            .collect();
+        let allowed = urls.iter().filter_map(|url| Origin::parse(url)).collect();
         Destinations { allowed }
     }
 
@@ -82,5 +107,30 @@ mod tests {
         assert!(!allows("http://10.0.0.1/"));
         assert!(!allows("http://169.254.170.2/v2/credentials"));
         assert!(!Destinations::default().allows(&"http://127.0.0.1:3900/".parse().unwrap()));
+    }
+
+    #[test]
+    fn origin_patterns() {
+        let p = "https://*.s3.us-east-1.amazonaws.com";
+        assert!(origin_matches(p, "https://b.s3.us-east-1.amazonaws.com"));
+        assert!(origin_matches(
+            p,
+            "https://a.b.s3.us-east-1.amazonaws.com:443"
+        ));
+        assert!(!origin_matches(p, "https://s3.us-east-1.amazonaws.com"));
+        assert!(!origin_matches(p, "http://b.s3.us-east-1.amazonaws.com"));
+        assert!(!origin_matches(
+            p,
+            "https://b.s3.us-east-1.amazonaws.com.evil"
+        ));
+        assert!(!origin_matches(p, "https://bs3.us-east-1.amazonaws.com"));
+        assert!(origin_matches("http://127.0.0.1:80", "http://127.0.0.1"));
+        assert!(!origin_matches(
+            "http://127.0.0.1:3900",
+            "http://127.0.0.1:3901"
+        ));
+        assert!(origin_matches("http://[::1]:9000", "http://[::1]:9000"));
+        assert!(!origin_matches("http://h", "http://h/path"));
+        assert!(!origin_matches("http://h", "http://u@h"));
     }
 }
