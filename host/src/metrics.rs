@@ -77,7 +77,8 @@ impl TenantMetrics {
         .increment(1);
     }
 
-    /// A request waited `waited` for the rate limit or a throttling pause.
+    /// A request waited `waited` for the rate limit, a throttling pause or room among the
+    /// requests in flight.
     pub fn throttle_wait(&self, waited: Duration) {
         self.throttle_waits.increment(1);
         self.throttle_wait_seconds.record(waited.as_secs_f64());

@@ -47,6 +47,10 @@ pub struct Policy {
     pub max_requests_per_second: Option<u32>,
     /// The most `maxretries` allowed; `None`: any.
     pub max_retries: Option<u32>,
+    /// Requests one driver may have awaiting their answer at once, whatever the component
+    /// sends (multipart copies, parallel walks, or a flood); further requests wait for one
+    /// to be answered: backpressure, not failure. `None`: no ceiling.
+    pub max_requests_in_flight: Option<usize>,
     /// Non-public address ranges (loopback, private, link-local) the tenant's drivers may
     /// connect to besides the storage endpoint's own (default: none). The instance-metadata
     /// addresses still need [`Tenant::instance_metadata`](crate::Tenant::instance_metadata).
@@ -61,6 +65,7 @@ impl Default for Policy {
             insecure_tls: true,
             max_requests_per_second: None,
             max_retries: None,
+            max_requests_in_flight: None,
             address_ranges: Vec::new(),
         }
     }

@@ -4,7 +4,8 @@
 //! attack must be refused or contained with a typed error or a discarded instance, nothing
 //! may reach the forbidden origin (a second loopback server, 127.0.0.2), and the honest
 //! tenants must see no error and exact bytes. A flood of log events leaves a bounded number
-//! of bounded lines; a flood of requests is held to the rate its parameters allow; a panic in
+//! of bounded lines; a flood of requests is held to the rate its parameters allow and to the
+//! tenant's ceiling of requests in flight; a panic in
 //! any export is a typed error.
 
 use std::io::Write;
@@ -36,6 +37,58 @@ fn forbidden_server() -> Result<Forbidden> {
         }
     });
     Ok(Forbidden { url, connections })
+}
+
+/// A loopback HTTP server that answers every request after 50 ms: counts the most requests
+/// it had at once.
+struct Slow {
+    url: String,
+    busy: Arc<AtomicU64>,
+    most: Arc<AtomicU64>,
+}
+
+fn slow_server() -> Result<Slow> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (busy, most) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (counted, highest) = (busy.clone(), most.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (busy, most) = (counted.clone(), highest.clone());
+            std::thread::spawn(move || answer_slowly(stream, &busy, &most));
+        }
+    });
+    Ok(Slow { url, busy, most })
+}
+
+/// Answers the requests (bodiless GETs) of one connection, each after 50 ms.
+fn answer_slowly(stream: std::net::TcpStream, busy: &AtomicU64, most: &AtomicU64) {
+    use std::io::BufRead;
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = std::io::BufReader::new(stream);
+    loop {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) if line == "\r\n" => break,
+                Ok(_) => {}
+            }
+        }
+        let now = busy.fetch_add(1, Ordering::SeqCst) + 1;
+        most.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(50));
+        busy.fetch_sub(1, Ordering::SeqCst);
+        if writer
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            .is_err()
+        {
+            return;
+        }
+    }
 }
 
 /// A writer appending to a shared buffer: the test's log.
@@ -195,6 +248,7 @@ async fn attacks(
     let panicking = hostile.open_for(&tenant("panic"), params("panic")).await?;
     let mut trapped = Vec::new();
     for operation in [
+        "stat",
         "get-content",
         "put-content",
         "reader",
@@ -232,6 +286,58 @@ async fn attacks(
         "panic",
         &format!(
             "{} operations each trapped, typed: {}",
+            trapped.len(),
+            trapped.join(", ")
+        ),
+    );
+
+    // Panicking in the resources' methods and drop: each trap is a typed error, and the
+    // driver serves its next call from a fresh instance.
+    let panicking = hostile
+        .open_for(&tenant("panic-resources"), params("panic-resources"))
+        .await?;
+    let mut trapped = Vec::new();
+    let typed = |method: &str, result: Result<(), Error>| match result {
+        Err(Error::Component(_)) => Ok(()),
+        other => Err(anyhow::anyhow!("panic in {method}: {other:?}")),
+    };
+    let mut reader = panicking.reader("/x", 0).await?;
+    typed("read-into", reader.chunk().await.map(drop))?;
+    trapped.push("read-into");
+    for method in ["write", "size", "close", "commit", "cancel"] {
+        let mut writer = panicking.writer("/x", false).await?;
+        let result = match method {
+            "write" => writer.write(b"x").await,
+            "size" => writer.size().await.map(drop),
+            "close" => writer.close().await,
+            "commit" => writer.commit().await,
+            _ => writer.cancel().await,
+        };
+        typed(method, result)?;
+        trapped.push(method);
+    }
+    let mut walker = panicking.walk("/panic-next", None).await?;
+    typed("next-batch", walker.next().await.map(drop))?;
+    trapped.push("next-batch");
+    let mut walker = panicking.walk("/x", None).await?;
+    ensure!(
+        walker.next().await?.is_some_and(|e| e.is_dir),
+        "no directory"
+    );
+    typed("skip-directory", walker.skip_directory().await)?;
+    trapped.push("skip-directory");
+    // The walk ends and the walker is dropped in the guest, which panics there.
+    let walker = panicking.walk("/x", None).await?;
+    ensure!(walker.collect().await?.len() == 1, "one entry");
+    trapped.push("walker drop");
+    match panicking.stat("/x").await {
+        Err(Error::UnsupportedMethod) => {}
+        other => bail!("panic-resources: the next call got {other:?}"),
+    }
+    outcome(
+        "panic-resources",
+        &format!(
+            "{} resource methods each trapped, typed, the instance discarded: {}; the next call served",
             trapped.len(),
             trapped.join(", ")
         ),
@@ -354,6 +460,48 @@ async fn attacks(
         "flood-requests",
         &format!("700 GETs took {elapsed:.2} s at 200 a second ({answered})"),
     );
+
+    // 200 requests handed over at once: without a ceiling they are all on the wire together
+    // (the slow server sees that many at once); with the tenant's ceiling of 8, never more.
+    let slow = slow_server()?;
+    for ceiling in [None, Some(8)] {
+        let mut at_once = params("flood-at-once");
+        at_once.retain(|(key, _)| key != "regionendpoint");
+        at_once.push(("regionendpoint".into(), slow.url.clone()));
+        let mut flooder = tenant("flood-at-once");
+        flooder.limits.call_deadline = Duration::from_secs(60);
+        flooder.policy.max_requests_in_flight = ceiling;
+        slow.most.store(0, Ordering::SeqCst);
+        let flood = hostile.open_for(&flooder, at_once).await?;
+        let started = Instant::now();
+        let answered = match flood.stat("/x").await {
+            Err(Error::Backend(e)) if e.code == "hostile" => e.message,
+            other => bail!("flood-at-once: {other:?}"),
+        };
+        let elapsed = started.elapsed().as_secs_f64();
+        let most = slow.most.load(Ordering::SeqCst);
+        ensure!(
+            answered == "200 of 200 answered",
+            "flood-at-once: {answered}"
+        );
+        match ceiling {
+            None => ensure!(
+                most > 8,
+                "flood-at-once: without a ceiling the server saw only {most} at once"
+            ),
+            Some(ceiling) => ensure!(
+                most <= ceiling as u64 && slow.busy.load(Ordering::SeqCst) == 0,
+                "flood-at-once: {most} requests at once, the tenant allows {ceiling}"
+            ),
+        }
+        outcome(
+            "flood-at-once",
+            &format!(
+                "200 GETs handed over at once, ceiling {}: at most {most} in flight, {elapsed:.2} s ({answered})",
+                ceiling.map_or("none".to_string(), |c| c.to_string())
+            ),
+        );
+    }
 
     ensure!(
         forbidden.connections.load(Ordering::SeqCst) == 0,

@@ -83,6 +83,7 @@ struct PolicyEntry {
     insecure_tls: Option<bool>,
     max_requests_per_second: Option<u32>,
     max_retries: Option<u32>,
+    max_requests_in_flight: Option<usize>,
     address_ranges: Option<Vec<String>>,
 }
 
@@ -185,6 +186,11 @@ fn policy(entry: PolicyEntry) -> Result<Policy, String> {
             )),
         })
         .collect::<Result<_, _>>()?;
+    if entry.max_requests_in_flight == Some(0) {
+        return Err(
+            "policy.max_requests_in_flight: 0 would stop every request; use 1 or more".into(),
+        );
+    }
     Ok(Policy {
         origins_from_parameters: entry
             .origins_from_parameters
@@ -193,6 +199,7 @@ fn policy(entry: PolicyEntry) -> Result<Policy, String> {
         insecure_tls: entry.insecure_tls.unwrap_or(defaults.insecure_tls),
         max_requests_per_second: entry.max_requests_per_second,
         max_retries: entry.max_retries,
+        max_requests_in_flight: entry.max_requests_in_flight,
         address_ranges,
     })
 }
@@ -240,7 +247,7 @@ mod tests {
         let file = write(
             &dir,
             "tenants.yml",
-            "tenants:\n  a:\n    token_file: token\n    config: registry.yml\n    params: { rootdirectory: /a }\n    limits: { memory_mib: 64 }\n    policy: { insecure_tls: false, max_retries: 2, origins: ['https://*.example.com'], address_ranges: [private] }\n  b:\n    params: { bucket: other, secure: false }\n",
+            "tenants:\n  a:\n    token_file: token\n    config: registry.yml\n    params: { rootdirectory: /a }\n    limits: { memory_mib: 64 }\n    policy: { insecure_tls: false, max_retries: 2, max_requests_in_flight: 16, origins: ['https://*.example.com'], address_ranges: [private] }\n  b:\n    params: { bucket: other, secure: false }\n",
         );
         let tenants = read_tenants(&file).unwrap();
         assert_eq!(tenants[0].tenant.name, "a");
@@ -259,6 +266,7 @@ mod tests {
         let policy = &tenants[0].tenant.policy;
         assert!(!policy.insecure_tls && policy.origins_from_parameters);
         assert_eq!(policy.max_retries, Some(2));
+        assert_eq!(policy.max_requests_in_flight, Some(16));
         assert_eq!(policy.extra_origins, ["https://*.example.com"]);
         assert_eq!(policy.address_ranges, [AddressRange::Private]);
         assert_eq!(tenants[1].tenant.policy, Policy::default());
@@ -276,6 +284,13 @@ mod tests {
             "tenants:\n  a:\n    policy: { address_ranges: [lan] }\n",
         );
         assert!(read_tenants(&bad).unwrap_err().to_string().contains("lan"));
+        let bad = write(
+            &dir,
+            "bad.yml",
+            "tenants:\n  a:\n    policy: { max_requests_in_flight: 0 }\n",
+        );
+        let message = read_tenants(&bad).unwrap_err().to_string();
+        assert!(message.contains("max_requests_in_flight"), "{message}");
         let bad = write(&dir, "bad.yml", "tenants:\n  'a b': {}\n");
         assert!(read_tenants(&bad).unwrap_err().to_string().contains("a b"));
         std::fs::remove_dir_all(&dir).unwrap();

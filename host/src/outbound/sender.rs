@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use wasmtime_wasi_http::Error as HttpError;
 
 use super::addresses::{AddressPolicy, CheckedResolver};
@@ -35,6 +35,8 @@ pub struct Outbound {
     retry_budget: RetryBudget,
     /// Room for request bodies kept for replay, in bytes (`Limits::replay_memory`).
     replay_memory: Arc<Semaphore>,
+    /// Requests that may await their answer at once (`Policy::max_requests_in_flight`).
+    in_flight: Option<Semaphore>,
     /// The tenant's limits (backoff base, timeouts).
     limits: Limits,
     pub(super) tenant: Arc<str>,
@@ -67,6 +69,10 @@ impl Outbound {
                     .unwrap_or(usize::MAX)
                     .min(Semaphore::MAX_PERMITS),
             )),
+            in_flight: tenant
+                .policy
+                .max_requests_in_flight
+                .map(|ceiling| Semaphore::new(ceiling.clamp(1, Semaphore::MAX_PERMITS))),
             limits: tenant.limits,
             destinations,
             addresses,
@@ -114,6 +120,20 @@ impl Outbound {
             tracing::debug!(target: "s3drv::outbound", tenant, operation,
                 "retry {retry} of {of} after {reason}, in {wait} ms");
         }
+    }
+
+    /// A place among the requests in flight, counted as a throttle wait when it had to wait.
+    async fn wait_for_room<'a>(&self, ceiling: &'a Semaphore) -> SemaphorePermit<'a> {
+        if let Ok(permit) = ceiling.try_acquire() {
+            return permit;
+        }
+        let started = std::time::Instant::now();
+        let permit = ceiling
+            .acquire()
+            .await
+            .expect("the in-flight semaphore is never closed");
+        self.metrics.throttle_wait(started.elapsed());
+        permit
     }
 
     /// One attempt: admission, the request, and a small answer's body.
@@ -180,6 +200,11 @@ impl Outbound {
                 request.headers().contains_key("x-amz-copy-source"),
             ),
             false => "Credentials",
+        };
+        // Held until the answer arrives, retries included; the semaphore is never closed.
+        let _in_flight = match &self.in_flight {
+            Some(ceiling) => Some(self.wait_for_room(ceiling).await),
+            None => None,
         };
         let probe = deadline.is_some();
         let limit = self.limits.first_byte_timeout;

@@ -16,8 +16,11 @@
 //! - `huge-list`: `list` returns a million entries; `huge-walk`: a walker's batches hold ten
 //!   times what the host asks for;
 //! - `flood-requests`: `stat` sends 700 GETs to its own endpoint as fast as it can;
+//!   `flood-at-once`: `stat` hands 200 GETs to the host before it waits for any answer;
 //! - `panic`: every driver operation panics; `panic-open`, `panic-policy`: `open` or
-//!   `transport-policy` panics.
+//!   `transport-policy` panics; `panic-resources`: the reader's `read-into`, every writer
+//!   method, and the walker's `next-batch` (walking `/panic-next`), `skip-directory` and drop
+//!   panic.
 //!
 //! Anything else answers `unsupported-method`.
 #![cfg(target_arch = "wasm32")]
@@ -35,6 +38,8 @@ mod bindings {
     });
 }
 
+use std::cell::Cell;
+
 use bindings::exports::s3drv::storage::driver::{
     self as wit, Guest, GuestDriver, GuestReader, GuestWalker, GuestWriter,
 };
@@ -46,9 +51,9 @@ struct Component;
 
 impl Guest for Component {
     type Driver = Hostile;
-    type Reader = LyingReader;
-    type Writer = NoWriter;
-    type Walker = FloodingWalker;
+    type Reader = HostileReader;
+    type Writer = PanickingWriter;
+    type Walker = HostileWalker;
 }
 
 /// The driver resource: its behaviour and parameters.
@@ -86,6 +91,17 @@ fn send_get(origin: &str) -> String {
 
 /// Sends a GET of `path` to `origin`; what happened.
 fn send_get_to(origin: &str, path: &str) -> String {
+    match start_get(origin, path) {
+        Err(refused) => refused,
+        Ok(future) => answer_of(future),
+    }
+}
+
+/// Hands a GET of `path` to `origin` to the host without waiting for its answer.
+fn start_get(
+    origin: &str,
+    path: &str,
+) -> Result<wasip2::http::types::FutureIncomingResponse, String> {
     use wasip2::http::outgoing_handler;
     use wasip2::http::types::{Fields, Method, OutgoingRequest, Scheme};
     let request = OutgoingRequest::new(Fields::new());
@@ -94,16 +110,16 @@ fn send_get_to(origin: &str, path: &str) -> String {
     let _ = request.set_scheme(Some(&Scheme::Http));
     let _ = request.set_authority(Some(authority));
     let _ = request.set_path_with_query(Some(path));
-    match outgoing_handler::handle(request, None) {
-        Err(code) => format!("refused at once: {code:?}"),
-        Ok(future) => {
-            future.subscribe().block();
-            match future.get() {
-                Some(Ok(Ok(response))) => format!("answered {}", response.status()),
-                Some(Ok(Err(code))) => format!("refused: {code:?}"),
-                other => format!("no answer: {other:?}"),
-            }
-        }
+    outgoing_handler::handle(request, None).map_err(|code| format!("refused at once: {code:?}"))
+}
+
+/// Waits for the answer of a request handed to the host; what happened.
+fn answer_of(future: wasip2::http::types::FutureIncomingResponse) -> String {
+    future.subscribe().block();
+    match future.get() {
+        Some(Ok(Ok(response))) => format!("answered {}", response.status()),
+        Some(Ok(Err(code))) => format!("refused: {code:?}"),
+        other => format!("no answer: {other:?}"),
     }
 }
 
@@ -169,14 +185,18 @@ impl GuestDriver for Hostile {
     fn reader(&self, _path: String, _offset: i64) -> WitResult<wit::Reader> {
         self.panic_if_told("reader");
         match self.behaviour.as_str() {
-            "liar" => Ok(wit::Reader::new(LyingReader)),
+            "liar" => Ok(wit::Reader::new(HostileReader::Lying)),
+            "panic-resources" => Ok(wit::Reader::new(HostileReader::Panicking)),
             _ => Err(DriverError::UnsupportedMethod),
         }
     }
 
     fn writer(&self, _path: String, _append: bool) -> WitResult<wit::Writer> {
         self.panic_if_told("writer");
-        Err(DriverError::UnsupportedMethod)
+        match self.behaviour.as_str() {
+            "panic-resources" => Ok(wit::Writer::new(PanickingWriter)),
+            _ => Err(DriverError::UnsupportedMethod),
+        }
     }
 
     fn stat(&self, _path: String) -> WitResult<FileInfo> {
@@ -201,6 +221,18 @@ impl GuestDriver for Hostile {
                     .filter(|_| send_get_to(&self.endpoint, "/flood").starts_with("answered"))
                     .count();
                 Err(report(format!("{answered} answered")))
+            }
+            "flood-at-once" => {
+                let started: Vec<_> = (0..200)
+                    .filter_map(|_| start_get(&self.endpoint, "/at-once").ok())
+                    .collect();
+                let handed = started.len();
+                let answered = started
+                    .into_iter()
+                    .map(answer_of)
+                    .filter(|a| a.starts_with("answered"))
+                    .count();
+                Err(report(format!("{answered} of {handed} answered")))
             }
             "flood-log" => {
                 use bindings::s3drv::storage::log::{Level, emit};
@@ -258,10 +290,14 @@ impl GuestDriver for Hostile {
         Err(DriverError::UnsupportedMethod)
     }
 
-    fn walk(&self, _path: String, _start_after: Option<String>) -> WitResult<wit::Walker> {
+    fn walk(&self, path: String, _start_after: Option<String>) -> WitResult<wit::Walker> {
         self.panic_if_told("walk");
         match self.behaviour.as_str() {
-            "huge-walk" => Ok(wit::Walker::new(FloodingWalker)),
+            "huge-walk" => Ok(wit::Walker::new(HostileWalker::Flooding)),
+            "panic-resources" => Ok(wit::Walker::new(HostileWalker::Panicking {
+                panic_in_next_batch: path == "/panic-next",
+                batches: Cell::new(0),
+            })),
             _ => Err(DriverError::UnsupportedMethod),
         }
     }
@@ -272,55 +308,97 @@ impl GuestDriver for Hostile {
     }
 }
 
-/// A reader that claims more than it passes.
-struct LyingReader;
+/// The reader resource: `liar` writes 16 bytes and claims 1 MiB; `panic-resources` panics.
+enum HostileReader {
+    Lying,
+    Panicking,
+}
 
-impl GuestReader for LyingReader {
+impl GuestReader for HostileReader {
     fn read_into(&self, to: &wit::OutputStream, _max: u64) -> WitResult<u64> {
-        let _ = to.blocking_write_and_flush(&[7u8; 16]);
-        Ok(1 << 20)
+        match self {
+            HostileReader::Lying => {
+                let _ = to.blocking_write_and_flush(&[7u8; 16]);
+                Ok(1 << 20)
+            }
+            HostileReader::Panicking => panic!("a hostile panic in read-into"),
+        }
     }
 }
 
-/// Never created: `writer` refuses.
-struct NoWriter;
+/// The writer resource (`panic-resources`): every method panics.
+struct PanickingWriter;
 
-impl GuestWriter for NoWriter {
+impl GuestWriter for PanickingWriter {
     fn write(&self, _data: Vec<u8>) -> WitResult<()> {
-        Err(DriverError::UnsupportedMethod)
+        panic!("a hostile panic in write")
     }
     fn size(&self) -> u64 {
-        0
+        panic!("a hostile panic in size")
     }
     fn close(&self) -> WitResult<()> {
-        Err(DriverError::UnsupportedMethod)
+        panic!("a hostile panic in close")
     }
     fn cancel(&self) -> WitResult<()> {
-        Err(DriverError::UnsupportedMethod)
+        panic!("a hostile panic in cancel")
     }
     fn commit(&self) -> WitResult<()> {
-        Err(DriverError::UnsupportedMethod)
+        panic!("a hostile panic in commit")
     }
 }
 
-/// A walker whose batches hold ten times what it is asked for, forever.
-struct FloodingWalker;
+/// The walker resource. `huge-walk`: batches of ten times what it is asked for, forever.
+/// `panic-resources`: one directory, then the end, panicking in `skip-directory`, in its
+/// drop, and (walking `/panic-next`) in `next-batch`.
+enum HostileWalker {
+    Flooding,
+    Panicking {
+        panic_in_next_batch: bool,
+        batches: Cell<u32>,
+    },
+}
 
-impl GuestWalker for FloodingWalker {
+impl GuestWalker for HostileWalker {
     fn next(&self) -> WitResult<Option<FileInfo>> {
         Err(DriverError::UnsupportedMethod)
     }
     fn next_batch(&self, max: u32) -> WitResult<Vec<FileInfo>> {
-        Ok((0..max.saturating_mul(10))
-            .map(|i| FileInfo {
-                path: format!("/w/{i}"),
-                size: 0,
-                modified: None,
-                is_dir: false,
-            })
-            .collect())
+        let entry = |i: u32, is_dir: bool| FileInfo {
+            path: format!("/w/{i}"),
+            size: 0,
+            modified: None,
+            is_dir,
+        };
+        match self {
+            HostileWalker::Flooding => Ok((0..max.saturating_mul(10))
+                .map(|i| entry(i, false))
+                .collect()),
+            HostileWalker::Panicking {
+                panic_in_next_batch: true,
+                ..
+            } => panic!("a hostile panic in next-batch"),
+            HostileWalker::Panicking { batches, .. } => {
+                batches.set(batches.get() + 1);
+                Ok(match batches.get() {
+                    1 => vec![entry(0, true)],
+                    _ => Vec::new(),
+                })
+            }
+        }
     }
-    fn skip_directory(&self) {}
+    fn skip_directory(&self) {
+        if let HostileWalker::Panicking { .. } = self {
+            panic!("a hostile panic in skip-directory")
+        }
+    }
+}
+
+impl Drop for HostileWalker {
+    fn drop(&mut self) {
+        if let HostileWalker::Panicking { .. } = self {
+            panic!("a hostile panic in the walker's drop")
+        }
+    }
 }
 
 bindings::export!(Component with_types_in bindings);
