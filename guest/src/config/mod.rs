@@ -24,6 +24,10 @@ const GIB: u64 = 1024 * MIB;
 pub const MIN_CHUNK_SIZE: u64 = 5 * MIB;
 /// Largest part, and largest single PUT or copy source, S3 accepts.
 pub const MAX_CHUNK_SIZE: u64 = 5 * GIB;
+/// A writer's parts in flight by default (`multipartuploadconcurrency`).
+const DEFAULT_UPLOAD_CONCURRENCY: u64 = 4;
+/// The most parts a writer may have in flight: each holds a chunk in the host.
+const MAX_UPLOAD_CONCURRENCY: u64 = 64;
 
 /// Storage classes S3 accepts (`NONE` omits the header).
 const STORAGE_CLASSES: &[&str] = &[
@@ -67,6 +71,7 @@ const KNOWN_KEYS: &[&str] = &[
     "multipartcopychunksize",
     "multipartcopymaxconcurrency",
     "multipartcopythresholdsize",
+    "multipartuploadconcurrency",
     "pathstyle",
     "forcepathstyle",
     "maxrequestspersecond",
@@ -139,6 +144,8 @@ pub struct Config {
     pub copy_threshold: u64,
     /// Multipart copy requests in flight at most.
     pub copy_max_concurrency: usize,
+    /// A writer's parts in flight at most while the next one fills.
+    pub upload_concurrency: usize,
     /// Whether walk-parallel lists sub-trees concurrently.
     pub parallel_walk: bool,
     /// Attributes of new objects.
@@ -196,6 +203,12 @@ impl Config {
         let copy_threshold = v.integer("multipartcopythresholdsize", 32 * MIB, 0, MAX_CHUNK_SIZE);
         let copy_max_concurrency =
             v.integer("multipartcopymaxconcurrency", 100, 1, u32::MAX as u64) as usize;
+        let upload_concurrency = v.integer(
+            "multipartuploadconcurrency",
+            DEFAULT_UPLOAD_CONCURRENCY,
+            1,
+            MAX_UPLOAD_CONCURRENCY,
+        ) as usize;
         let parallel_walk = v.bool("parallelwalk", false);
         let policy = TransportSettings::read(&mut v);
 
@@ -236,6 +249,7 @@ impl Config {
             copy_chunk_size,
             copy_threshold,
             copy_max_concurrency,
+            upload_concurrency,
             parallel_walk,
             attributes,
             checksum,
@@ -543,6 +557,9 @@ mod tests {
                 u32::MAX as u64,
                 |c| c.copy_max_concurrency.to_string(),
             ),
+            ("multipartuploadconcurrency", 4, 1, 64, |c| {
+                c.upload_concurrency.to_string()
+            }),
             ("maxrequestspersecond", 350, 0, u32::MAX as u64, |c| {
                 c.policy.max_requests_per_second.to_string()
             }),

@@ -5,11 +5,17 @@
 //! completes it, starts a new upload and rebuilds it from the completed object: whole chunks
 //! by ranged UploadPartCopy, the tail by a ranged GET into the buffer.
 //!
-//! A full part is handed to the host and its answer awaited only when the next part is
-//! ready (or at close, commit and cancel), so the next chunk fills while the last one is on
-//! the wire: one chunk in the guest, at most one part in flight in the host. A part that
-//! fails leaves the writer `failed`: the bytes accepted since the last stored part are gone,
-//! and only a new writer (`append`) can go on, from what S3 holds.
+//! A full part is handed to the host and not awaited: up to `multipartuploadconcurrency`
+//! parts are on the wire while the next chunk fills, the oldest awaited first when one more
+//! is ready (and all of them at close, commit and cancel): one chunk in the guest, at most
+//! that many parts in the host. A part that fails leaves the writer `failed`: the bytes
+//! accepted since the last stored part are gone, and only a new writer (`append`) can go on,
+//! from what S3 holds. A resume takes the parts numbered 1, 2, ... up to the first gap: a part
+//! stored after one that failed (they were in flight together) holds bytes that follow
+//! missing ones, so it is left out of the completion, or overwritten when its number is sent
+//! again (`docs/decisions.md` §5, §7).
+
+use std::collections::VecDeque;
 
 use super::client::S3Client;
 use super::file_info::FileInfo;
@@ -37,8 +43,8 @@ pub struct Writer<T: Transport> {
     upload_id: String,
     /// The stored parts, in order.
     parts: Vec<Part>,
-    /// The part after the stored ones, sent and not answered yet.
-    in_flight: Option<PartUpload<T::InFlight>>,
+    /// The parts after the stored ones, sent and not answered yet, oldest first.
+    in_flight: VecDeque<PartUpload<T::InFlight>>,
     buffer: Vec<u8>,
     /// Bytes accepted: stored parts plus the buffer.
     size: u64,
@@ -76,7 +82,13 @@ impl<T: Transport> Writer<T> {
                 Err(e) => Err(e),
             };
         };
-        let parts = multipart::list_parts(s3, &key, &upload_id)?;
+        let mut parts = multipart::list_parts(s3, &key, &upload_id)?;
+        let contiguous = parts
+            .iter()
+            .zip(1..)
+            .take_while(|(part, number)| part.number == *number)
+            .count();
+        parts.truncate(contiguous);
         let mut writer = Writer::new(key, upload_id, parts);
         writer.restart_pending = writer
             .parts
@@ -91,7 +103,7 @@ impl<T: Transport> Writer<T> {
             key,
             upload_id,
             parts,
-            in_flight: None,
+            in_flight: VecDeque::new(),
             buffer: Vec::new(),
             size,
             state: State::Open,
@@ -148,18 +160,24 @@ impl<T: Transport> Writer<T> {
         Ok(())
     }
 
-    /// Waits for the part in flight, then sends the buffer as the next part without waiting
-    /// for its answer. A failure of either leaves the writer failed.
+    /// Sends the buffer as the next part without waiting for its answer, once fewer than
+    /// `multipartuploadconcurrency` parts are in flight (the oldest answers are awaited
+    /// first). A failure of any part leaves the writer failed.
     fn send_buffer(&mut self, s3: &S3Client<T>) -> Result<()> {
-        self.wait_in_flight(s3)?;
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let number = self.parts.last().map_or(1, |p| p.number + 1);
+        while self.in_flight.len() >= s3.config.upload_concurrency {
+            self.wait_oldest(s3)?;
+        }
+        let number = match self.in_flight.back() {
+            Some(upload) => upload.number() + 1,
+            None => self.parts.last().map_or(1, |p| p.number + 1),
+        };
         let body = std::mem::take(&mut self.buffer);
         match multipart::start_upload_part(s3, &self.key, &self.upload_id, number, body) {
             Ok(upload) => {
-                self.in_flight = Some(upload);
+                self.in_flight.push_back(upload);
                 Ok(())
             }
             Err(e) => {
@@ -169,9 +187,9 @@ impl<T: Transport> Writer<T> {
         }
     }
 
-    /// Waits for the answer of the part in flight, if any.
-    fn wait_in_flight(&mut self, s3: &S3Client<T>) -> Result<()> {
-        let Some(upload) = self.in_flight.take() else {
+    /// Waits for the answer of the oldest part in flight, if any.
+    fn wait_oldest(&mut self, s3: &S3Client<T>) -> Result<()> {
+        let Some(upload) = self.in_flight.pop_front() else {
             return Ok(());
         };
         let number = upload.number();
@@ -191,10 +209,13 @@ impl<T: Transport> Writer<T> {
         }
     }
 
-    /// Uploads the buffer as the last part of this session and waits for it.
+    /// Uploads the buffer as the last part of this session and waits for every part.
     fn flush(&mut self, s3: &S3Client<T>) -> Result<()> {
         self.send_buffer(s3)?;
-        self.wait_in_flight(s3)
+        while !self.in_flight.is_empty() {
+            self.wait_oldest(s3)?;
+        }
+        Ok(())
     }
 
     /// The restart rule: complete, re-create, copy whole chunks back, read the tail.
@@ -248,9 +269,9 @@ impl<T: Transport> Writer<T> {
         if self.state != State::Failed {
             self.refuse_unless_open()?;
         }
-        // Abort after the part in flight has landed or failed: a part stored after the
+        // Abort after the parts in flight have landed or failed: a part stored after the
         // abort could keep the upload's storage alive on some servers.
-        if let Some(upload) = self.in_flight.take() {
+        for upload in std::mem::take(&mut self.in_flight) {
             let _ = upload.finish(s3);
         }
         self.state = State::Canceled;
@@ -293,12 +314,18 @@ mod tests {
         "<Error><Code>InternalError</Code><Message>try again</Message></Error>";
 
     fn client(answers: &[Answer<'_>]) -> S3Client<Script> {
+        client_in_flight("4", answers)
+    }
+
+    /// A client whose writers have up to `in_flight` parts in flight.
+    fn client_in_flight(in_flight: &str, answers: &[Answer<'_>]) -> S3Client<Script> {
         let params = [
             ("bucket", "b"),
             ("region", "us-east-1"),
             ("accesskey", "AK"),
             ("secretkey", "SK"),
             ("chunksize", "5242880"),
+            ("multipartuploadconcurrency", in_flight),
         ];
         scripted_client(&params, answers)
     }
@@ -339,17 +366,21 @@ mod tests {
 
     #[test]
     fn a_failed_part_fails_the_writer_and_nothing_is_completed() {
-        let s3 = client(&[
-            (200, &[], INITIATED),
-            (200, &[], NO_UPLOADS),
-            (500, &[], INTERNAL_ERROR),
-            (200, &[("etag", "\"e2\"")], ""),
-            (204, &[], ""),
-        ]);
+        let s3 = client_in_flight(
+            "2",
+            &[
+                (200, &[], INITIATED),
+                (200, &[], NO_UPLOADS),
+                (500, &[], INTERNAL_ERROR),
+                (200, &[("etag", "\"e2\"")], ""),
+                (204, &[], ""),
+            ],
+        );
         let mut writer = Writer::open(&s3, "/a", false).unwrap();
-        // Part 1 is sent and not awaited; its failure surfaces when part 2 is ready.
-        writer.write(&s3, &vec![1; CHUNK]).unwrap();
-        let error = writer.write(&s3, &vec![2; CHUNK]).unwrap_err();
+        // Parts 1 and 2 are sent and not awaited; part 1's failure surfaces when part 3 is
+        // ready, before it is sent.
+        writer.write(&s3, &vec![1; CHUNK * 2]).unwrap();
+        let error = writer.write(&s3, &vec![3; CHUNK]).unwrap_err();
         assert!(
             error
                 .to_string()
@@ -366,9 +397,62 @@ mod tests {
                 Error::WriterState(WriterState::Failed)
             );
         }
+        // Cancel awaits part 2, still in flight, before the abort.
         writer.cancel(&s3).unwrap();
         let seen = requests(&s3);
-        assert_eq!(seen.len(), 4, "{seen:?}");
-        assert_eq!(seen[3], "DELETE /a?uploadId=u1");
+        assert_eq!(seen.len(), 5, "{seen:?}");
+        assert_eq!(seen[3], "PUT /a?partNumber=2&uploadId=u1");
+        assert_eq!(seen[4], "DELETE /a?uploadId=u1");
+    }
+
+    #[test]
+    fn parts_beyond_the_limit_in_flight_wait_for_the_oldest() {
+        let s3 = client_in_flight(
+            "1",
+            &[
+                (200, &[], INITIATED),
+                (200, &[], NO_UPLOADS),
+                (500, &[], INTERNAL_ERROR),
+            ],
+        );
+        let mut writer = Writer::open(&s3, "/a", false).unwrap();
+        // One in flight: part 1's failure surfaces as soon as part 2 is ready.
+        writer.write(&s3, &vec![1; CHUNK]).unwrap();
+        let error = writer.write(&s3, &vec![2; CHUNK]).unwrap_err();
+        assert!(error.to_string().contains("part 1"), "{error}");
+        assert_eq!(requests(&s3).len(), 3);
+    }
+
+    #[test]
+    fn a_resume_takes_the_parts_before_the_first_gap() {
+        let listed = "<ListMultipartUploadsResult><Bucket>b</Bucket><IsTruncated>false</IsTruncated>\
+            <Upload><Key>a</Key><UploadId>u1</UploadId></Upload></ListMultipartUploadsResult>";
+        let part = |n: u32| {
+            format!("<Part><PartNumber>{n}</PartNumber><ETag>\"e{n}\"</ETag><Size>{CHUNK}</Size></Part>")
+        };
+        // Part 3 failed while part 4, in flight with it, was stored.
+        let parts = format!(
+            "<ListPartsResult><IsTruncated>false</IsTruncated>{}{}{}</ListPartsResult>",
+            part(1),
+            part(2),
+            part(4)
+        );
+        let s3 = client(&[
+            (200, &[], listed),
+            (200, &[], &parts),
+            (200, &[("etag", "\"n3\"")], ""),
+            (200, &[], "<CompleteMultipartUploadResult/>"),
+        ]);
+        let mut writer = Writer::open(&s3, "/a", true).unwrap();
+        assert_eq!(writer.size(), (CHUNK * 2) as u64);
+        writer.write(&s3, &vec![3; CHUNK]).unwrap();
+        writer.commit(&s3).unwrap();
+        let seen = requests(&s3);
+        assert_eq!(seen[2], "PUT /a?partNumber=3&uploadId=u1");
+        let completion = String::from_utf8(s3.transport().seen.borrow()[3].body.clone()).unwrap();
+        assert!(
+            completion.contains("n3") && !completion.contains("e4"),
+            "{completion}"
+        );
     }
 }
