@@ -11,6 +11,10 @@ use crate::clients::Client;
 use crate::data::DataPool;
 use crate::measure::{Cost, measure};
 
+/// Parts in flight of the SDK's second stream writer: what the SDK needs to reach the
+/// server's limit on 2 cores.
+const SDK_PARTS_IN_FLIGHT: usize = 4;
+
 /// Sizes of one run.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Scale {
@@ -99,12 +103,12 @@ pub struct Bench {
 }
 
 impl Bench {
-    fn record(&mut self, workload: &str, client: &Client, round: usize, done: Done, cost: Cost) {
+    fn record(&mut self, workload: &str, client: &str, round: usize, done: Done, cost: Cost) {
         let mut latencies = done.latencies;
         latencies.sort();
         let sample = Sample {
             workload: workload.to_string(),
-            client: client.name().to_string(),
+            client: client.to_string(),
             round,
             wall_s: cost.wall.as_secs_f64(),
             cpu_s: cost.cpu,
@@ -155,7 +159,26 @@ impl Bench {
                     ops: 1,
                     ..Done::default()
                 };
-                self.record(&format!("write {label}"), &client, round, done, cost);
+                self.record(&format!("write {label}"), client.name(), round, done, cost);
+                if let Client::Sdk(sdk) = &client {
+                    let parallel = format!("{path}-x{SDK_PARTS_IN_FLIGHT}");
+                    let blocks = pool.blocks(size, 1 << 20);
+                    let (_, cost) = measure(sdk.write_stream(
+                        &parallel,
+                        blocks,
+                        10 << 20,
+                        SDK_PARTS_IN_FLIGHT,
+                    ))
+                    .await?;
+                    let done = Done {
+                        bytes: size as u64,
+                        ops: 1,
+                        ..Done::default()
+                    };
+                    let name = format!("aws-sdk-s3 x{SDK_PARTS_IN_FLIGHT}");
+                    self.record(&format!("write {label}"), &name, round, done, cost);
+                    client.delete_files(vec![parallel]).await?;
+                }
                 let (read, cost) = measure(client.read_stream(&path)).await?;
                 ensure!(
                     read == size as u64,
@@ -167,7 +190,7 @@ impl Bench {
                     ops: 1,
                     ..Done::default()
                 };
-                self.record(&format!("read {label}"), &client, round, done, cost);
+                self.record(&format!("read {label}"), client.name(), round, done, cost);
                 client.delete_files(vec![path]).await?;
             }
         }
@@ -200,7 +223,7 @@ impl Bench {
                         };
                         self.record(
                             &format!("{operation} {size} B {suffix}"),
-                            &client,
+                            client.name(),
                             round,
                             done,
                             cost,
@@ -235,7 +258,7 @@ impl Bench {
                 };
                 self.record(
                     &format!("list {} entries", entries.len()),
-                    &client,
+                    client.name(),
                     round,
                     done,
                     cost,
@@ -250,7 +273,7 @@ impl Bench {
                     };
                     self.record(
                         &format!("{name} {} objects", tree.len()),
-                        &client,
+                        client.name(),
                         round,
                         done,
                         cost,
@@ -290,7 +313,7 @@ impl Bench {
                     };
                     self.record(
                         &format!("move {} MiB", size >> 20),
-                        &client,
+                        client.name(),
                         round,
                         done,
                         cost,

@@ -79,7 +79,7 @@ impl Client {
                     .map_err(driver_error)?;
             }
             Client::Sdk(sdk) => {
-                sdk.write_stream(path, pool.blocks(size, write_size), part_size)
+                sdk.write_stream(path, pool.blocks(size, write_size), part_size, 1)
                     .await?
             }
         }

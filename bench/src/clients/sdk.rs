@@ -1,7 +1,11 @@
 //! aws-sdk-s3 doing the same S3 requests as the driver: what a Rust registry would use
 //! instead. Defaults are kept (the SDK's own checksums and retries), TLS via rustls/ring.
 
+use std::collections::VecDeque;
+use std::time::Duration;
+
 use anyhow::{Context, Result};
+use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
@@ -9,6 +13,7 @@ use aws_sdk_s3::types::{
 };
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use s3drv_tests::servers::Endpoint;
+use tokio::task::JoinHandle;
 
 /// One SDK client on the bench's bucket and root.
 #[derive(Clone)]
@@ -38,6 +43,13 @@ impl SdkClient {
                 "bench",
             ))
             .http_client(http)
+            // Garage was seen holding an UploadPart forever under load: an attempt without
+            // an answer is retried (the SDK has no attempt timeout of its own).
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            )
             .build();
         SdkClient {
             s3: aws_sdk_s3::Client::from_conf(config),
@@ -50,12 +62,14 @@ impl SdkClient {
         format!("{}{path}", self.root)
     }
 
-    /// A multipart upload of `blocks` in parts of `part_size`, one part in flight.
+    /// A multipart upload of `blocks` in parts of `part_size`, up to `in_flight` parts sent
+    /// at once (the oldest awaited first when one more is ready).
     pub async fn write_stream(
         &self,
         path: &str,
         blocks: impl Iterator<Item = &[u8]>,
         part_size: usize,
+        in_flight: usize,
     ) -> Result<()> {
         let key = self.key(path);
         // The SDK checksums each part with CRC32 by default; the upload declares it so that
@@ -68,35 +82,45 @@ impl SdkClient {
             .checksum_algorithm(ChecksumAlgorithm::Crc32)
             .send()
             .await?;
-        let id = upload.upload_id().context("no upload id")?;
+        let id = upload.upload_id().context("no upload id")?.to_string();
         let mut parts = Vec::new();
+        let mut sent: VecDeque<JoinHandle<Result<CompletedPart>>> = VecDeque::new();
         let mut buffer = Vec::with_capacity(part_size);
         let mut blocks = blocks.peekable();
+        let mut number = 0;
         while let Some(block) = blocks.next() {
             buffer.extend_from_slice(block);
-            if buffer.len() >= part_size || blocks.peek().is_none() {
-                let number = parts.len() as i32 + 1;
-                let body = std::mem::replace(&mut buffer, Vec::with_capacity(part_size));
-                let part = self
-                    .s3
-                    .upload_part()
-                    .bucket(&self.bucket)
-                    .key(&key)
-                    .upload_id(id)
-                    .part_number(number)
-                    .body(ByteStream::from(body))
-                    .send()
-                    .await?;
-                parts.push(
-                    CompletedPart::builder()
-                        .set_e_tag(part.e_tag().map(String::from))
-                        .set_checksum_crc32(part.checksum_crc32().map(String::from))
-                        .part_number(number)
-                        .build(),
-                );
+            if buffer.len() < part_size && blocks.peek().is_some() {
+                continue;
             }
+            if sent.len() >= in_flight
+                && let Some(oldest) = sent.pop_front()
+            {
+                parts.push(oldest.await??);
+            }
+            number += 1;
+            let body = std::mem::replace(&mut buffer, Vec::with_capacity(part_size));
+            let request = self
+                .s3
+                .upload_part()
+                .bucket(&self.bucket)
+                .key(&key)
+                .upload_id(&id)
+                .part_number(number)
+                .body(ByteStream::from(body));
+            sent.push_back(tokio::spawn(async move {
+                let part = request.send().await?;
+                Ok(CompletedPart::builder()
+                    .set_e_tag(part.e_tag().map(String::from))
+                    .set_checksum_crc32(part.checksum_crc32().map(String::from))
+                    .part_number(number)
+                    .build())
+            }));
         }
-        self.complete(&key, id, parts).await
+        for part in sent {
+            parts.push(part.await??);
+        }
+        self.complete(&key, &id, parts).await
     }
 
     /// CompleteMultipartUpload of `parts`.
