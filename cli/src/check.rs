@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use s3drv_check::{self as check, Outcome, Store};
 use s3drv_host::{Driver, Error, Runtime, Tenant};
 
-use crate::output::{Failure, Format};
+use crate::output::{Failure, Format, print_line};
 use crate::progress;
 
 /// What `s3drv check` was asked to do.
@@ -66,7 +66,7 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
         .filter(|c| request.only.as_deref().is_none_or(|o| c.name.contains(o)))
         .collect();
     if format == Format::Text {
-        println!(
+        print_line(format_args!(
             "s3drv check: {} cases against bucket {bucket} under {prefix}/ (server verifies \
              signatures: {})",
             cases.len(),
@@ -75,21 +75,39 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
             } else {
                 "no"
             }
-        );
+        ))?;
     }
     let bar = progress::cases(format, cases.len());
     let mut rows = Vec::new();
-    let mut interrupted = false;
+    let mut signals = Signals::new()?;
+    // Why the run stopped before its last case: an interrupt, or a closed stdout.
+    let mut stop: Option<Failure> = None;
     for case in &cases {
         bar.set_message(case.name);
         let start = Instant::now();
         let root = format!("{prefix}/{}", case.name);
+        let run = check::run_case(case, runtime, &store, &root, request.large);
+        tokio::pin!(run);
         let outcome = tokio::select! {
-            outcome = check::run_case(case, runtime, &store, &root, request.large) => outcome,
-            _ = tokio::signal::ctrl_c() => {
-                bar.suspend(|| eprintln!("s3drv check: interrupted; deleting {prefix}/"));
-                interrupted = true;
-                break;
+            outcome = &mut run => outcome,
+            _ = signals.next() => {
+                bar.suspend(|| eprintln!(
+                    "s3drv check: interrupted; letting {} end what it started, then deleting \
+                     {prefix}/ (interrupt again to stop at once)",
+                    case.name
+                ));
+                stop = Some(Failure::failed("check", "s3drv check: interrupted"));
+                tokio::select! {
+                    outcome = &mut run => outcome,
+                    _ = signals.next() => {
+                        bar.suspend(|| eprintln!(
+                            "s3drv check: stopped {} at once: an unfinished multipart upload \
+                             may be left under {prefix}/",
+                            case.name
+                        ));
+                        break;
+                    }
+                }
             }
         };
         let row = Row {
@@ -97,15 +115,27 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
             outcome,
             seconds: start.elapsed().as_secs_f64(),
         };
-        if format == Format::Text {
-            bar.suspend(|| println!("{}", text_row(&row)));
+        if format == Format::Text
+            && let Err(closed) = bar.suspend(|| print_line(text_row(&row)))
+        {
+            stop.get_or_insert(closed);
         }
         rows.push(row);
         bar.inc(1);
+        if stop.is_some() {
+            break;
+        }
     }
     bar.finish_and_clear();
 
     let cleanup = clean_up(&parent, &run_path).await;
+    if let Some(Failure::ClosedOutput) = stop {
+        match &cleanup {
+            Ok(()) => eprintln!("s3drv check: stdout closed; {prefix}/ deleted"),
+            Err(e) => eprintln!("s3drv check: stdout closed; CLEANUP FAILED: {e}"),
+        }
+        return Err(Failure::ClosedOutput);
+    }
     let failed = rows
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
@@ -113,25 +143,46 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
     let passed = rows.iter().filter(|r| r.outcome == Outcome::Passed).count();
     let not_applicable = rows.len() - passed - failed;
     match format {
-        Format::Text => {
-            println!(
-                "\n{passed} passed, {failed} failed, {not_applicable} not applicable; {}",
-                match &cleanup {
-                    Ok(()) => format!("{prefix}/ deleted, nothing left behind"),
-                    Err(e) => format!("CLEANUP FAILED: {e}"),
-                }
-            );
-        }
-        Format::Json => println!("{}", json_report(&bucket, &prefix, &rows, &cleanup)),
+        Format::Text => print_line(format_args!(
+            "\n{passed} passed, {failed} failed, {not_applicable} not applicable; {}",
+            match &cleanup {
+                Ok(()) => format!("{prefix}/ deleted, nothing left behind"),
+                Err(e) => format!("CLEANUP FAILED: {e}"),
+            }
+        ))?,
+        Format::Json => print_line(json_report(&bucket, &prefix, &rows, &cleanup))?,
+    }
+    if let Some(interrupted) = stop {
+        return Err(interrupted);
     }
     match (failed, cleanup) {
-        _ if interrupted => Err(Failure::failed("check", "s3drv check: interrupted")),
         (0, Ok(())) => Ok(()),
         (0, Err(e)) => Err(Failure::failed("check", format!("s3drv check: {e}"))),
         (n, _) => Err(Failure::failed(
             "check",
             format!("s3drv check: {n} of {} cases failed", rows.len()),
         )),
+    }
+}
+
+/// SIGINT and SIGTERM, each time one arrives.
+struct Signals {
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, Failure> {
+        let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| Failure::failed("io", format!("s3drv check: cannot catch SIGTERM: {e}")))?;
+        Ok(Signals { terminate })
+    }
+
+    /// Waits for the next SIGINT or SIGTERM.
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }
 

@@ -287,8 +287,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     }
     match &cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "s3drv", &mut std::io::stdout());
-            Ok(())
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "s3drv", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &script)
+                .map_err(|e| Failure::writing_stdout(&e))
         }
         Command::Check { large, only } => {
             let request = check::Request {
@@ -354,7 +356,7 @@ async fn run_operation(
                 format,
                 String::new,
                 || serde_json::json!({ "path": path, "size": size }),
-            );
+            )?;
         }
         Operation::Get { path, offset, file } => {
             if format == Format::Json && file.is_none() {
@@ -378,11 +380,11 @@ async fn run_operation(
                 // blocking thread for every small write).
                 None => Box::new(std::io::stdout().lock()),
             };
-            let destination = file
-                .as_ref()
-                .map_or("stdout".into(), |p| p.display().to_string());
-            let write_failed = |e: std::io::Error| {
-                Failure::failed("io", format!("s3drv: writing {destination}: {e}"))
+            let write_failed = |e: std::io::Error| match file {
+                None => Failure::writing_stdout(&e),
+                Some(path) => {
+                    Failure::failed("io", format!("s3drv: writing {}: {e}", path.display()))
+                }
             };
             let mut buffer = vec![0; 1 << 20];
             let mut copied = 0u64;
@@ -400,7 +402,7 @@ async fn run_operation(
                 format,
                 String::new,
                 || serde_json::json!({ "path": path, "offset": offset, "size": copied }),
-            );
+            )?;
         }
         Operation::Write {
             path,
@@ -426,7 +428,7 @@ async fn run_operation(
                 format,
                 String::new,
                 || serde_json::json!({ "path": path, "size": size, "committed": !close_only }),
-            );
+            )?;
         }
         Operation::Stat { path } => {
             let info = driver.stat(path).await?;
@@ -452,7 +454,7 @@ async fn run_operation(
                         "is_dir": info.is_dir,
                     })
                 },
-            );
+            )?;
         }
         Operation::Ls { path } => {
             let children = driver.list(path).await?;
@@ -460,7 +462,7 @@ async fn run_operation(
                 format,
                 || children.join("\n"),
                 || serde_json::json!(children),
-            );
+            )?;
         }
         Operation::Mv { src, dst } => {
             driver.move_path(src, dst).await?;
@@ -468,7 +470,7 @@ async fn run_operation(
                 format,
                 String::new,
                 || serde_json::json!({ "moved": src, "to": dst }),
-            );
+            )?;
         }
         Operation::Rm { path } => {
             driver.delete(path).await?;
@@ -476,7 +478,7 @@ async fn run_operation(
                 format,
                 String::new,
                 || serde_json::json!({ "deleted": path }),
-            );
+            )?;
         }
         Operation::RmFiles { paths } => {
             let deleted = driver.delete_files(paths).await?;
@@ -484,7 +486,7 @@ async fn run_operation(
                 format,
                 || deleted.to_string(),
                 || serde_json::json!({ "deleted": deleted }),
-            );
+            )?;
         }
         Operation::Url {
             path,
@@ -494,7 +496,7 @@ async fn run_operation(
             let url = driver
                 .url_for(path, method, expiry.map(Duration::from_secs))
                 .await?;
-            print(format, || url.clone(), || serde_json::json!({ "url": url }));
+            print(format, || url.clone(), || serde_json::json!({ "url": url }))?;
         }
         Operation::Walk {
             path,
@@ -519,7 +521,7 @@ async fn run_operation(
                             "size": entry.size,
                         })
                     },
-                );
+                )?;
             }
         }
     }

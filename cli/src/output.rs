@@ -20,7 +20,9 @@ pub const EXIT_STATUSES: &str = "Exit status:
   1  the operation failed (S3 refused it, the network failed, the path is invalid), or
      `check` found a failing case or could not clean up
   2  usage error: bad flags, unreadable --config, invalid driver parameters
-  3  path not found";
+  3  path not found
+  141 stdout was closed before everything was printed (`s3drv walk / | head -1`), as for
+     a tool ended by SIGPIPE; nothing more is printed";
 
 /// A failure and the exit status it gives.
 #[derive(Debug)]
@@ -29,6 +31,8 @@ pub enum Failure {
     Usage(String),
     /// Nothing at the path: exit 3.
     NotFound(String),
+    /// Stdout was closed (the reader of a pipe went away): exit 141, quietly.
+    ClosedOutput,
     /// Anything else the operation failed with: exit 1.
     Failed {
         /// The error's kind (the WIT variant name, or `io` / `check`).
@@ -52,9 +56,18 @@ impl Failure {
         }
     }
 
+    /// A failure to write to stdout: [`Failure::ClosedOutput`] when the reader went away.
+    pub fn writing_stdout(e: &std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Failure::ClosedOutput,
+            _ => Failure::failed("io", format!("s3drv: writing stdout: {e}")),
+        }
+    }
+
     /// Prints the failure on stderr in `format` and returns its exit status.
     pub fn report(self, format: Format) -> ExitCode {
         let (kind, message, status) = match self {
+            Failure::ClosedOutput => return ExitCode::from(141),
             Failure::Usage(message) => ("usage", message, 2),
             Failure::NotFound(message) => ("path-not-found", message, 3),
             Failure::Failed { kind, message } => (kind, message, 1),
@@ -102,14 +115,21 @@ pub fn print(
     format: Format,
     text: impl FnOnce() -> String,
     json: impl FnOnce() -> serde_json::Value,
-) {
+) -> Result<(), Failure> {
     match format {
-        Format::Json => println!("{}", json()),
+        Format::Json => print_line(json()),
         Format::Text => {
             let text = text();
-            if !text.is_empty() {
-                println!("{text}");
+            match text.is_empty() {
+                true => Ok(()),
+                false => print_line(text),
             }
         }
     }
+}
+
+/// Writes `line` and a newline to stdout.
+pub fn print_line(line: impl std::fmt::Display) -> Result<(), Failure> {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{line}").map_err(|e| Failure::writing_stdout(&e))
 }

@@ -5,15 +5,11 @@ use std::process::Output;
 use anyhow::{Context, Result, ensure};
 use tokio::process::Command;
 
-use super::{Ctx, random_bytes, sha256};
+use super::{Ctx, random_bytes, sha256, uploads_under_root};
 
-/// Runs `s3drv` with the case's bucket and root, `args`, and `stdin`.
-async fn s3drv(
-    c: &Ctx,
-    args: &[&str],
-    stdin: Option<&[u8]>,
-    overrides: &[(&str, &str)],
-) -> Result<Output> {
+/// `s3drv` with the case's bucket and root (`overrides` replacing some parameters) and
+/// `args`, its stdout and stderr piped.
+fn command(c: &Ctx, args: &[&str], overrides: &[(&str, &str)]) -> Command {
     let mut command = Command::new(&c.cli);
     for (key, value) in c.endpoint.params(&c.root) {
         let value = overrides
@@ -26,6 +22,17 @@ async fn s3drv(
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
+    command
+}
+
+/// Runs `s3drv` with the case's bucket and root, `args`, and `stdin`.
+async fn s3drv(
+    c: &Ctx,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    overrides: &[(&str, &str)],
+) -> Result<Output> {
+    let mut command = command(c, args, overrides);
     command.stdin(if stdin.is_some() {
         std::process::Stdio::piped()
     } else {
@@ -317,6 +324,80 @@ pub async fn cli_check_passes(c: &Ctx) -> Result<()> {
         c.driver.list("/").await?.is_empty(),
         "check left objects under the root"
     );
+    Ok(())
+}
+
+/// A closed stdout (`s3drv walk / | head -1`) ends each printing command quietly with exit
+/// status 141, as a tool ended by SIGPIPE, instead of a panic.
+pub async fn cli_closed_stdout(c: &Ctx) -> Result<()> {
+    for i in 0..3 {
+        c.driver
+            .put_content(&format!("/dir/f{i}"), random_bytes(1 << 20, i))
+            .await?;
+    }
+    for args in [
+        &["walk", "/"][..],
+        &["ls", "/dir"],
+        &["stat", "/dir/f0"],
+        &["get", "/dir/f0"],
+        &["--output", "json", "walk", "/"],
+        &["completions", "bash"],
+    ] {
+        let mut child = command(c, args, &[])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", c.cli.display()))?;
+        // The reader goes away before anything is printed.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().await?;
+        ensure!(
+            out.status.code() == Some(141) && out.stderr.is_empty(),
+            "s3drv {}: {}",
+            args.join(" "),
+            describe(&out)
+        );
+    }
+    c.driver.delete("/dir").await?;
+    Ok(())
+}
+
+/// `s3drv check` interrupted by SIGINT, then by SIGTERM, while a case writes: the case ends
+/// what it started, the run's prefix is deleted, no multipart upload is left, and it says so.
+pub async fn cli_check_interrupted(c: &Ctx) -> Result<()> {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let mut child = command(c, &["check", "--only", "concurrent_file_streams"], &[])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", c.cli.display()))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+        let header = lines.next_line().await?.unwrap_or_default();
+        ensure!(header.starts_with("s3drv check:"), "first line: {header:?}");
+        // The case has started its writers.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let pid = child.id().context("check ended before the signal")?;
+        // SAFETY: kill(2) on the child this test started and has not reaped.
+        unsafe { libc::kill(pid as i32, signal) };
+        let out = child.wait_with_output().await?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        ensure!(
+            out.status.code() == Some(1)
+                && stderr.contains("interrupted")
+                && stderr.contains("deleting"),
+            "check after signal {signal}: {}",
+            describe(&out)
+        );
+        let uploads = uploads_under_root(c).await?;
+        ensure!(
+            uploads.is_empty(),
+            "signal {signal}: multipart uploads left: {uploads:?}"
+        );
+        match c.driver.list("/").await {
+            Err(s3drv_host::Error::PathNotFound(_)) => {}
+            Ok(left) if left.is_empty() => {}
+            other => anyhow::bail!("signal {signal}: the check left {other:?}"),
+        }
+    }
     Ok(())
 }
 

@@ -137,6 +137,8 @@ pub fn cases() -> Vec<Case> {
             case!(cli::cli_wrong_secret_key, signature_checks),
             case!(cli::cli_metrics_endpoint),
             case!(cli::cli_check_passes),
+            case!(cli::cli_check_interrupted),
+            case!(cli::cli_closed_stdout),
             case!(
                 cli::cli_check_refused_without_write_access,
                 Needs::ReadOnlyKeys
