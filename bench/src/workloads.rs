@@ -163,13 +163,9 @@ impl Bench {
                 if let Client::Sdk(sdk) = &client {
                     let parallel = format!("{path}-x{SDK_PARTS_IN_FLIGHT}");
                     let blocks = pool.blocks(size, 1 << 20);
-                    let (_, cost) = measure(sdk.write_stream(
-                        &parallel,
-                        blocks,
-                        10 << 20,
-                        SDK_PARTS_IN_FLIGHT,
-                    ))
-                    .await?;
+                    let (_, cost) =
+                        measure(sdk.write_stream(&parallel, blocks, 10 << 20, SDK_PARTS_IN_FLIGHT))
+                            .await?;
                     let done = Done {
                         bytes: size as u64,
                         ops: 1,

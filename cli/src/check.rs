@@ -173,7 +173,9 @@ struct Signals {
 impl Signals {
     fn new() -> Result<Signals, Failure> {
         let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(|e| Failure::failed("io", format!("s3drv check: cannot catch SIGTERM: {e}")))?;
+            .map_err(|e| {
+            Failure::failed("io", format!("s3drv check: cannot catch SIGTERM: {e}"))
+        })?;
         Ok(Signals { terminate })
     }
 

@@ -428,7 +428,9 @@ mod tests {
         let listed = "<ListMultipartUploadsResult><Bucket>b</Bucket><IsTruncated>false</IsTruncated>\
             <Upload><Key>a</Key><UploadId>u1</UploadId></Upload></ListMultipartUploadsResult>";
         let part = |n: u32| {
-            format!("<Part><PartNumber>{n}</PartNumber><ETag>\"e{n}\"</ETag><Size>{CHUNK}</Size></Part>")
+            format!(
+                "<Part><PartNumber>{n}</PartNumber><ETag>\"e{n}\"</ETag><Size>{CHUNK}</Size></Part>"
+            )
         };
         // Part 3 failed while part 4, in flight with it, was stored.
         let parts = format!(
