@@ -157,6 +157,7 @@ pub fn cases() -> Vec<Case> {
         case!(moves::move_nonexistent),
         case!(moves::move_invalid),
         case!(moves::move_onto_itself),
+        case!(moves::move_keeps_keys_below_the_source),
         case!(moves::move_with_multipart_copy),
         case!(delete::delete),
         case!(delete::delete_nonexistent),

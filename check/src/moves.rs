@@ -60,6 +60,25 @@ pub async fn move_invalid(c: &Ctx) -> Result<()> {
     Ok(())
 }
 
+/// A file with keys below it (S3 allows `/f` beside `/f/x`): the move takes the file and
+/// leaves the keys below it, which it did not copy (`docs/decisions.md` §17; the references
+/// deleted them as part of the source path, losing them).
+pub async fn move_keeps_keys_below_the_source(c: &Ctx) -> Result<()> {
+    let (file, below) = (random_bytes(32, 50), random_bytes(16, 51));
+    c.driver.put_content("/f", file.clone()).await?;
+    c.driver.put_content("/f/x", below.clone()).await?;
+    c.driver.move_path("/f", "/g").await?;
+    same_bytes("moved", &c.driver.get_content("/g").await?, &file)?;
+    same_bytes("kept below", &c.driver.get_content("/f/x").await?, &below)?;
+    ensure!(
+        c.driver.stat("/f").await?.is_dir,
+        "/f is still a file after it moved"
+    );
+    c.driver.delete("/f").await?;
+    c.driver.delete("/g").await?;
+    Ok(())
+}
+
 /// Moving a path onto itself keeps the data.
 pub async fn move_onto_itself(c: &Ctx) -> Result<()> {
     let data = random_bytes(32, 48);

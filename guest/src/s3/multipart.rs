@@ -33,12 +33,22 @@ pub fn copy_source<T: Transport>(s3: &S3Client<T>, key: &str) -> String {
 /// resume would pick up instead of this one.
 pub fn create<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<String, BackendError> {
     let upload_id = initiate(s3, key)?;
-    for older in list_uploads(s3, key)? {
-        if older != upload_id {
-            abort(s3, key, &older)?;
+    abort_others(s3, key, Some(&upload_id))?;
+    Ok(upload_id)
+}
+
+/// Aborts every in-progress upload of `key` but `keep`.
+pub fn abort_others<T: Transport>(
+    s3: &S3Client<T>,
+    key: &str,
+    keep: Option<&str>,
+) -> Result<(), BackendError> {
+    for other in list_uploads(s3, key)? {
+        if Some(other.as_str()) != keep {
+            abort(s3, key, &other)?;
         }
     }
-    Ok(upload_id)
+    Ok(())
 }
 
 /// CreateMultipartUpload alone.
@@ -307,7 +317,8 @@ pub fn list_parts<T: Transport>(
 }
 
 /// Copies an object larger than the copy threshold with ranged UploadPartCopy; the upload is
-/// aborted when any part fails.
+/// aborted when any part fails. Older uploads of `dest_key` are left for the caller to abort
+/// once the copy is complete ([`abort_others`]), off the copy's own path.
 pub fn copy_large<T: Transport>(
     s3: &S3Client<T>,
     source_key: &str,
@@ -324,7 +335,7 @@ pub fn copy_large<T: Transport>(
             "copying {size} bytes needs more than {MAX_PARTS} parts of {chunk} bytes"
         )));
     }
-    let upload_id = create(s3, dest_key)?;
+    let upload_id = initiate(s3, dest_key)?;
     let result = copy_parts(s3, source_key, dest_key, &upload_id, size, chunk)
         .and_then(|parts| complete(s3, dest_key, &upload_id, &parts));
     if let Err(e) = result {

@@ -66,9 +66,17 @@ pub fn get_content<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<Vec<u8>
     }
 }
 
-/// HEAD of `key`: a file when the answer carries size and time; `None` when HEAD cannot tell.
-fn head<T: Transport>(s3: &S3Client<T>, path: &str, key: &str) -> Result<Option<FileInfo>> {
-    match s3.send(S3Request::new(Method::Head, key)) {
+/// DeleteObject of `key`: one object, nothing below it; a missing key counts as deleted.
+pub fn delete_object<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<(), BackendError> {
+    s3.send_discard(S3Request::new(Method::Delete, key))?;
+    Ok(())
+}
+
+/// HEAD of `path`'s key: a file when the answer carries size and time; `None` when HEAD
+/// cannot tell (no such key, a 403 without ListBucket, or an answer without size or time).
+pub fn head<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<Option<FileInfo>> {
+    let key = s3.key(path);
+    match s3.send(S3Request::new(Method::Head, &key)) {
         Ok(response) => Ok(file_info_of_head(path, &response)),
         Err(e) if matches!(e.status, Some(403 | 404)) => Ok(None),
         Err(e) => Err(Error::Backend(e)),
@@ -90,7 +98,7 @@ fn file_info_of_head<B>(path: &str, response: &HttpResponse<B>) -> Option<FileIn
 pub fn stat<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<FileInfo> {
     path::check_or_root(path)?;
     if path != "/"
-        && let Some(info) = head(s3, path, &s3.key(path))?
+        && let Some(info) = head(s3, path)?
     {
         return Ok(info);
     }

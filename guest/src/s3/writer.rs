@@ -279,7 +279,7 @@ impl<T: Transport> Writer<T> {
         multipart::abort(s3, &self.key, &self.upload_id)?;
         if self.restarted {
             // The partial object a restart completed is not the caller's content.
-            s3.send_discard(S3Request::new(Method::Delete, self.key.as_str()))?;
+            object::delete_object(s3, &self.key)?;
         }
         Ok(())
     }
