@@ -2,7 +2,7 @@
 //! it), then a DeleteObject of the source (`docs/decisions.md` §17).
 
 use super::client::S3Client;
-use super::object::{delete_object, head};
+use super::object::head;
 use super::request::S3Request;
 use super::{multipart, xml};
 use crate::error::{BackendError, Error, Result};
