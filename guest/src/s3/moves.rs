@@ -118,7 +118,10 @@ mod tests {
         let refused = "<Error><Code>AccessDenied</Code><Message>no</Message></Error>";
         let s3 = client(&[(200, HEAD_1_MIB, ""), (403, &[], refused)]);
         let error = move_object(&s3, "/src", "/dst").unwrap_err();
-        assert!(matches!(error, Error::Backend(ref e) if e.code == "AccessDenied"), "{error:?}");
+        assert!(
+            matches!(error, Error::Backend(ref e) if e.code == "AccessDenied"),
+            "{error:?}"
+        );
         assert_eq!(requests(&s3), ["Head /b/src", "Put /b/dst"]);
     }
 }

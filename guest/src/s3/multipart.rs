@@ -32,7 +32,7 @@ pub fn copy_source<T: Transport>(s3: &S3Client<T>, key: &str) -> String {
 /// host replayed after a lost answer must not leave a second, empty upload that a later
 /// resume would pick up instead of this one.
 pub fn create<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<String, BackendError> {
-    let upload_id = initiate(s3, key)?;
+    let upload_id = initiate(s3, key, s3.config.checksum)?;
     abort_others(s3, key, Some(&upload_id))?;
     Ok(upload_id)
 }
@@ -51,12 +51,16 @@ pub fn abort_others<T: Transport>(
     Ok(())
 }
 
-/// CreateMultipartUpload alone.
-fn initiate<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<String, BackendError> {
+/// CreateMultipartUpload alone, declaring `checksum` as the algorithm of its parts.
+fn initiate<T: Transport>(
+    s3: &S3Client<T>,
+    key: &str,
+    checksum: Option<ChecksumAlgorithm>,
+) -> Result<String, BackendError> {
     let mut request = S3Request::new(Method::Post, key)
         .query("uploads", "")
         .with_attributes(&s3.config.attributes);
-    if let Some(algorithm) = s3.config.checksum {
+    if let Some(algorithm) = checksum {
         request.headers.extend(algorithm.multipart_headers());
     }
     let result: InitiateMultipartUploadResult = s3.send_xml("CreateMultipartUpload", request)?;
@@ -335,7 +339,9 @@ pub fn copy_large<T: Transport>(
             "copying {size} bytes needs more than {MAX_PARTS} parts of {chunk} bytes"
         )));
     }
-    let upload_id = initiate(s3, dest_key)?;
+    // The copy sends no body for the server to verify (`docs/decisions.md` §18), so its
+    // upload declares no part checksum: the server would compute one for every copied byte.
+    let upload_id = initiate(s3, dest_key, None)?;
     let result = copy_parts(s3, source_key, dest_key, &upload_id, size, chunk)
         .and_then(|parts| complete(s3, dest_key, &upload_id, &parts));
     if let Err(e) = result {

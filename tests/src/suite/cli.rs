@@ -373,8 +373,20 @@ pub async fn cli_check_interrupted(c: &Ctx) -> Result<()> {
         let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
         let header = lines.next_line().await?.unwrap_or_default();
         ensure!(header.starts_with("s3drv check:"), "first line: {header:?}");
-        // The case has started its writers.
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // Signal once the case has an upload open: what an interrupt must clean up. (A fixed
+        // wait raced the case, which a fast server finishes in well under a second.)
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while uploads_under_root(c).await?.is_empty() {
+            ensure!(
+                child.try_wait()?.is_none(),
+                "check ended before any upload was seen"
+            );
+            ensure!(
+                std::time::Instant::now() < deadline,
+                "the check opened no upload within 30 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
         let pid = child.id().context("check ended before the signal")?;
         // SAFETY: kill(2) on the child this test started and has not reaped.
         unsafe { libc::kill(pid as i32, signal) };
