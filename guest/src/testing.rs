@@ -135,3 +135,14 @@ impl Transport for Script {
             .collect()
     }
 }
+
+/// A scripted client of bucket `b` at `http://s3:9000` with static keys.
+pub fn static_key_client(answers: &[Answer<'_>]) -> S3Client<Script> {
+    let params = [
+        ("bucket", "b"),
+        ("regionendpoint", "http://s3:9000"),
+        ("accesskey", "AK"),
+        ("secretkey", "SK"),
+    ];
+    scripted_client(&params, answers)
+}

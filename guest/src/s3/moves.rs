@@ -56,17 +56,7 @@ pub fn move_object<T: Transport>(s3: &S3Client<T>, source: &str, dest: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{Answer, Script, scripted_client};
-
-    fn client(answers: &[Answer<'_>]) -> S3Client<Script> {
-        let params = [
-            ("bucket", "b"),
-            ("regionendpoint", "http://s3:9000"),
-            ("accesskey", "AK"),
-            ("secretkey", "SK"),
-        ];
-        scripted_client(&params, answers)
-    }
+    use crate::testing::{Script, static_key_client as client};
 
     const HEAD_1_MIB: &[(&str, &str)] = &[
         ("content-length", "1048576"),

@@ -355,17 +355,7 @@ pub fn copy_large<T: Transport>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{Answer, Script, scripted_client};
-
-    fn client(answers: &[Answer<'_>]) -> S3Client<Script> {
-        let params = [
-            ("bucket", "b"),
-            ("regionendpoint", "http://s3:9000"),
-            ("accesskey", "AK"),
-            ("secretkey", "SK"),
-        ];
-        scripted_client(&params, answers)
-    }
+    use crate::testing::static_key_client as client;
 
     fn parts() -> Vec<Part> {
         // The MD5s of "a" and "b".
