@@ -2,12 +2,12 @@
 //! it), then a DeleteObject of the source (`docs/decisions.md` §17).
 
 use super::client::S3Client;
-use super::object::head;
+use super::object::{delete_object_request, head};
 use super::request::S3Request;
 use super::{multipart, xml};
 use crate::error::{BackendError, Error, Result};
 use crate::http::{Method, Transport};
-use crate::path;
+use crate::{log, path};
 
 /// CopyObject of `source_key` (at most 5 GiB) to `dest_key` with the configured attributes.
 fn copy_object<T: Transport>(
@@ -43,11 +43,22 @@ pub fn move_object<T: Transport>(s3: &S3Client<T>, source: &str, dest: &str) -> 
     } else {
         copy_object(s3, &source_key, &dest_key)?;
     }
-    let deleting = s3.start(S3Request::new(Method::Delete, source_key.as_str()))?;
-    if multipart_copy {
+    let deleting = s3.start(delete_object_request(&source_key))?;
+    if multipart_copy
         // Uploads of the destination an earlier copy left (a crash, or a replayed
-        // CreateMultipartUpload), aborted while the source's deletion is on the wire.
-        multipart::abort_others(s3, &dest_key, None)?;
+        // CreateMultipartUpload), aborted while the source's deletion is on the wire. The
+        // move has happened by then: a failed clean-up is logged, not the move's error (a
+        // caller that retried the move would find no source).
+        && let Err(e) = multipart::abort_others(s3, &dest_key, None)
+    {
+        log::emit(
+            log::Level::Warn,
+            "move",
+            &format!(
+                "aborting older uploads of {dest_key} failed: {}",
+                Error::Backend(e)
+            ),
+        );
     }
     s3.finish_discard(deleting)?;
     Ok(())
@@ -101,6 +112,32 @@ mod tests {
             Err(Error::PathNotFound("/missing".into()))
         );
         assert_eq!(requests(&s3), ["Head /b/missing"]);
+    }
+
+    #[test]
+    fn a_failed_clean_up_after_a_multipart_copy_does_not_fail_the_move() {
+        let head_64_mib = [
+            ("content-length", "67108864"),
+            ("last-modified", "Wed, 02 Dec 2026 10:00:00 GMT"),
+        ];
+        let initiated =
+            "<InitiateMultipartUploadResult><UploadId>u</UploadId></InitiateMultipartUploadResult>";
+        let part = "<CopyPartResult><ETag>\"p\"</ETag></CopyPartResult>";
+        let refused = "<Error><Code>AccessDenied</Code><Message>no</Message></Error>";
+        let s3 = client(&[
+            (200, &head_64_mib, ""),
+            (200, &[], initiated),
+            (200, &[], part),
+            (200, &[], part),
+            (200, &[], COPIED),
+            (204, &[], ""),
+            (403, &[], refused),
+        ]);
+        assert_eq!(move_object(&s3, "/src", "/dst"), Ok(()));
+        let sent = requests(&s3);
+        assert_eq!(sent.len(), 7, "{sent:?}");
+        assert_eq!(sent[5], "Delete /b/src");
+        assert!(sent[6].starts_with("Get /b/?uploads"), "{sent:?}");
     }
 
     #[test]

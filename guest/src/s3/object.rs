@@ -66,9 +66,15 @@ pub fn get_content<T: Transport>(s3: &S3Client<T>, path: &str) -> Result<Vec<u8>
     }
 }
 
-/// DeleteObject of `key`: one object, nothing below it; a missing key counts as deleted.
+/// The DeleteObject request of `key`: one object, nothing below it; a missing key counts as
+/// deleted.
+pub fn delete_object_request(key: &str) -> S3Request {
+    S3Request::new(Method::Delete, key)
+}
+
+/// DeleteObject of `key` ([`delete_object_request`]).
 pub fn delete_object<T: Transport>(s3: &S3Client<T>, key: &str) -> Result<(), BackendError> {
-    s3.send_discard(S3Request::new(Method::Delete, key))?;
+    s3.send_discard(delete_object_request(key))?;
     Ok(())
 }
 
