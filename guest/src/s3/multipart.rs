@@ -6,12 +6,12 @@ use super::client::{S3Client, Sent};
 use super::request::{BodyChecksum, S3Request};
 use super::xml::{
     self, CopyResult, InitiateMultipartUploadResult, ListMultipartUploadsResult, ListPartsResult,
-    Part,
+    ListedPart, Part,
 };
 use crate::checksum::ChecksumAlgorithm;
 use crate::config::MAX_CHUNK_SIZE;
 use crate::error::{BackendError, Error, Result};
-use crate::http::{Method, Transport, encode_query_value};
+use crate::http::{Method, Transport, encode_query_value, parse_time};
 
 /// S3 accepts at most this many parts per upload.
 pub const MAX_PARTS: u32 = 10_000;
@@ -212,6 +212,32 @@ pub fn complete<T: Transport>(
     }
 }
 
+/// `error`, a CompleteMultipartUpload the server refused, with the likely cause named when
+/// some of `parts` carry no checksum of `algorithm`, the one the writer's uploads declare.
+/// ListParts gave them so: SeaweedFS 4.48 lists parts without their checksums yet refuses a
+/// completion that lacks them, and no checksum can be recomputed without the part's bytes
+/// (`docs/decisions.md` §31).
+pub fn explain_refused_completion(
+    mut error: BackendError,
+    parts: &[Part],
+    algorithm: Option<ChecksumAlgorithm>,
+) -> BackendError {
+    let Some(name) = algorithm.and_then(ChecksumAlgorithm::s3_name) else {
+        return error;
+    };
+    let missing = parts.iter().filter(|p| p.checksum.is_none()).count();
+    if error.status == Some(400) && missing > 0 {
+        error.message = format!(
+            "{}; {missing} of the {} parts were listed (ListParts) without their {name} \
+             checksum, so the completion could not repeat it: this server does not list part \
+             checksums, set checksum_algorithm: MD5 (Content-MD5 on each part) for it",
+            error.message,
+            parts.len()
+        );
+    }
+    error
+}
+
 /// The ETag S3 gives an object completed from `parts` (`"<md5 of the part MD5s>-<count>"`),
 /// when every part ETag is a plain MD5.
 fn multipart_etag(parts: &[Part]) -> Option<String> {
@@ -314,10 +340,29 @@ pub fn list_parts<T: Transport>(
         }
     }
     parts.sort_by_key(|p| p.part_number);
-    Ok(parts
+    Ok(newest_of_each_number(parts)
         .into_iter()
         .map(|p| Part::listed(p, s3.config.checksum))
         .collect())
+}
+
+/// One part per number of `parts` (sorted by number, listing order kept within a number).
+/// SeaweedFS lists a part once per time it was sent (a retried UploadPart shows twice) and
+/// completes the one whose ETag the completion names; the newest by `LastModified` is kept,
+/// and of equally new ones (it gives whole seconds) the one listed last.
+fn newest_of_each_number(parts: Vec<ListedPart>) -> Vec<ListedPart> {
+    let mut kept: Vec<ListedPart> = Vec::with_capacity(parts.len());
+    for part in parts {
+        match kept.last_mut() {
+            Some(last) if last.part_number == part.part_number => {
+                if parse_time(&part.last_modified) >= parse_time(&last.last_modified) {
+                    *last = part;
+                }
+            }
+            _ => kept.push(part),
+        }
+    }
+    kept
 }
 
 /// Copies an object larger than the copy threshold with ranged UploadPartCopy; the upload is
@@ -394,6 +439,71 @@ mod tests {
         assert_eq!(
             complete(&s3, "k", "u", &parts()).unwrap_err().code,
             "NoSuchUpload"
+        );
+    }
+
+    #[test]
+    fn a_part_listed_twice_counts_once() {
+        // SeaweedFS 4.48 after part 1 was sent twice (recorded), then part 2 twice with
+        // different bodies, a second apart.
+        let listed = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>s3drv-test</Bucket><IsTruncated>false</IsTruncated><Key>m/z</Key><MaxParts>10000</MaxParts><PartNumberMarker>0</PartNumberMarker><Part><ETag>&#34;f97c5d29941bfb1b2fdab0874906ab82&#34;</ETag><LastModified>2026-12-05T06:40:56Z</LastModified><PartNumber>1</PartNumber><Size>3</Size></Part><Part><ETag>&#34;9f5b6d9a034d175868bf593885b7dc4e&#34;</ETag><LastModified>2026-12-05T06:40:56Z</LastModified><PartNumber>1</PartNumber><Size>4</Size></Part><Part><ETag>"new"</ETag><LastModified>2026-12-05T06:40:58Z</LastModified><PartNumber>2</PartNumber><Size>9</Size></Part><Part><ETag>"old"</ETag><LastModified>2026-12-05T06:40:57Z</LastModified><PartNumber>2</PartNumber><Size>8</Size></Part><StorageClass>STANDARD</StorageClass><UploadId>u</UploadId></ListPartsResult>"#;
+        let s3 = client(&[(200, &[], listed)]);
+        let parts = list_parts(&s3, "k", "u").unwrap();
+        let kept: Vec<(u32, &str, u64)> = parts
+            .iter()
+            .map(|p| (p.number, p.etag.as_str(), p.size))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (1, "\"9f5b6d9a034d175868bf593885b7dc4e\"", 4),
+                (2, "\"new\"", 9)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_refused_completion_names_parts_listed_without_checksums() {
+        // SeaweedFS 4.48: ListParts gave no checksum, CompleteMultipartUpload wants them.
+        let refused = || {
+            crate::s3::errors::from_response(
+                400,
+                &[],
+                b"<Error><Code>InvalidRequest</Code><Message>Invalid Request</Message></Error>",
+            )
+        };
+        let crc32 = Some(ChecksumAlgorithm::Crc32);
+        let explained = explain_refused_completion(refused(), &parts(), crc32);
+        assert_eq!(explained.code, "InvalidRequest");
+        assert!(
+            explained
+                .message
+                .starts_with("Invalid Request; 2 of the 2 parts were listed")
+                && explained.message.contains("without their CRC32 checksum")
+                && explained.message.contains("checksum_algorithm: MD5"),
+            "{}",
+            explained.message
+        );
+        // Parts with their checksums, no declared algorithm, or another refusal: unchanged.
+        let mut with_checksums = parts();
+        for part in &mut with_checksums {
+            part.checksum = Some((ChecksumAlgorithm::Crc32, "AAAAAA==".into()));
+        }
+        for (parts, algorithm) in [
+            (with_checksums, crc32),
+            (parts(), None),
+            (parts(), Some(ChecksumAlgorithm::Md5)),
+        ] {
+            assert_eq!(
+                explain_refused_completion(refused(), &parts, algorithm),
+                refused()
+            );
+        }
+        let forbidden = crate::s3::errors::from_response(403, &[], b"");
+        assert_eq!(
+            explain_refused_completion(forbidden.clone(), &parts(), crc32),
+            forbidden
         );
     }
 

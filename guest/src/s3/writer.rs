@@ -23,7 +23,7 @@ use super::multipart::{self, MAX_PARTS, PartUpload};
 use super::object::{self, put_object};
 use super::request::S3Request;
 use super::xml::Part;
-use crate::error::{Error, Result, WriterState};
+use crate::error::{BackendError, Error, Result, WriterState};
 use crate::http::{Body, Method, Transport};
 use crate::path;
 
@@ -221,7 +221,7 @@ impl<T: Transport> Writer<T> {
     /// The restart rule: complete, re-create, copy whole chunks back, read the tail.
     fn restart(&mut self, s3: &S3Client<T>) -> Result<()> {
         let chunk = s3.config.chunk_size;
-        multipart::complete(s3, &self.key, &self.upload_id, &self.parts)?;
+        self.complete(s3)?;
         self.restarted = true;
         self.upload_id = multipart::create(s3, &self.key)?;
         let total = self.size;
@@ -294,11 +294,18 @@ impl<T: Transport> Writer<T> {
             multipart::abort(s3, &self.key, &self.upload_id)?;
             return Ok(put_object(s3, &self.key, Vec::new())?);
         }
-        if let Err(e) = multipart::complete(s3, &self.key, &self.upload_id, &self.parts) {
+        if let Err(e) = self.complete(s3) {
             let _ = multipart::abort(s3, &self.key, &self.upload_id);
             return Err(Error::Backend(e));
         }
         Ok(())
+    }
+
+    /// CompleteMultipartUpload of the stored parts; a refusal names a server that listed
+    /// them without their checksums.
+    fn complete(&self, s3: &S3Client<T>) -> std::result::Result<(), BackendError> {
+        multipart::complete(s3, &self.key, &self.upload_id, &self.parts)
+            .map_err(|e| multipart::explain_refused_completion(e, &self.parts, s3.config.checksum))
     }
 }
 

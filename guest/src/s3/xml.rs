@@ -133,6 +133,8 @@ pub struct ListedPart {
     pub etag: String,
     /// Size in bytes.
     pub size: u64,
+    /// When the part was stored (RFC 3339; SeaweedFS gives whole seconds).
+    pub last_modified: String,
     /// Additional checksums of the part (only the upload's algorithm is present).
     #[serde(rename = "ChecksumCRC32")]
     pub crc32: Option<String>,
