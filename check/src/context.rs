@@ -65,8 +65,21 @@ impl Ctx {
         Ok(self.runtime.open_for(&self.store.tenant, params).await?)
     }
 
+    /// The drivers a walk case compares, with whether each walks in parallel: the case's
+    /// driver and `parallel`, or the case's alone on a store that does not list keys in S3
+    /// order ([`Store::lists_in_key_order`]), where walk-parallel's ranges do not hold.
+    pub fn walkers<'a>(&'a self, parallel: &'a Driver) -> Vec<(&'a Driver, bool)> {
+        let mut walkers = vec![(&self.driver, false)];
+        if self.store.lists_in_key_order {
+            walkers.push((parallel, true));
+        }
+        walkers
+    }
+
     /// The outcome of a case that ended with `result`: as in the reference suites, a case must
-    /// leave its root empty; whatever it left is deleted, and the case fails.
+    /// leave its root empty; whatever it left is deleted, and the case fails. On a store that
+    /// [lists deleted directories](Store::lists_deleted_directories), empty means no key left
+    /// below the root (a walk), since its listing still shows the directories of deleted keys.
     ///
     /// ```no_run
     /// # async fn demo(runtime: s3drv_host::Runtime, store: s3drv_check::Store) -> anyhow::Result<()> {
@@ -78,7 +91,7 @@ impl Ctx {
     /// # Ok(()) }
     /// ```
     pub async fn conclude(&self, result: Result<()>) -> Outcome {
-        let cleanup = match self.driver.list("/").await {
+        let cleanup = match self.left_below("/").await {
             Ok(children) if children.is_empty() => None,
             Ok(children) => {
                 for child in &children {
@@ -86,7 +99,7 @@ impl Ctx {
                 }
                 Some(format!("left {children:?} behind"))
             }
-            Err(e) => Some(format!("list(/) after the case failed: {e}")),
+            Err(e) => Some(format!("{e:#}")),
         };
         match (result, cleanup) {
             (Ok(()), None) => Outcome::Passed,
@@ -94,6 +107,36 @@ impl Ctx {
             (Err(e), _) => Outcome::Failed(format!("{e:#}")),
         }
     }
+
+    /// What is left below `path`: its children, or on a store that lists deleted
+    /// directories, the files a walk finds (none when `path` is not found).
+    pub async fn left_below(&self, path: &str) -> Result<Vec<String>> {
+        if !self.store.lists_deleted_directories {
+            return match self.driver.list(path).await {
+                Err(s3drv_host::Error::PathNotFound(_)) => Ok(Vec::new()),
+                listed => {
+                    listed.map_err(|e| anyhow::anyhow!("list({path}) after the case failed: {e}"))
+                }
+            };
+        }
+        let files = match crate::walk_set(&self.driver, path, false).await {
+            Ok(entries) => entries,
+            Err(e) if is_path_not_found(&e) => return Ok(Vec::new()),
+            Err(e) => return Err(e.context(format!("walk({path}) after the case failed"))),
+        };
+        Ok(files
+            .into_iter()
+            .filter(|(_, is_dir)| !is_dir)
+            .map(|(path, _)| path)
+            .collect())
+    }
+}
+
+fn is_path_not_found(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<s3drv_host::Error>(),
+        Some(s3drv_host::Error::PathNotFound(_))
+    )
 }
 
 /// How a case ended.

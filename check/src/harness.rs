@@ -49,6 +49,9 @@ pub enum Needs {
     LargeHugeObjects,
     /// A throwaway bucket: the case writes at the bucket's root.
     WholeBucket,
+    /// A server listing keys in S3 order, `StartAfter` included (walk-parallel's ranges
+    /// and the walk's start-after hint rely on it).
+    KeyOrderListings,
 }
 
 impl Needs {
@@ -72,6 +75,9 @@ impl Needs {
             Needs::WholeBucket if !store.whole_bucket => {
                 Err("writes at the bucket's root, outside the check's prefix")
             }
+            Needs::KeyOrderListings if !store.lists_in_key_order => Err(
+                "the server does not list keys in S3 order (StartAfter skips a directory of that name)",
+            ),
             _ => Ok(()),
         }
     }
@@ -169,11 +175,11 @@ pub fn cases() -> Vec<Case> {
         case!(delete::delete_files),
         case!(delete::delete_files_not_found),
         case!(delete::create_list_delete_tight_loop),
-        case!(walk::walk_table),
+        case!(walk::walk_table, Needs::KeyOrderListings),
         case!(walk::walk_skip_dir),
         case!(walk::walk_error_path_not_found),
         case!(walk::walk_overlapping_paths),
-        case!(walk::walk_parallel_matches_walk),
+        case!(walk::walk_parallel_matches_walk, Needs::KeyOrderListings),
     ]
 }
 
@@ -257,4 +263,64 @@ pub async fn probe_signature_checks(runtime: &Runtime, store: &Store, root: &str
         driver.stat("/").await,
         Err(Error::Backend(ref e)) if e.status == Some(403)
     )
+}
+
+/// Whether delimited listings of the server of `store` show the directories of deleted keys
+/// ([`Store::lists_deleted_directories`]): writes `dir/file` under `root`, deletes it, and
+/// lists `root`. `false` when the probe cannot write (the cases will say why).
+///
+/// ```no_run
+/// # async fn demo(runtime: s3drv_host::Runtime, params: Vec<(String, String)>) -> Result<(), ()> {
+/// use s3drv_check::{self as check, Store};
+/// let mut store = Store::new(params);
+/// store.lists_deleted_directories =
+///     check::probe_deleted_directories(&runtime, &store, "s3drv-check/probe").await;
+/// # Ok(()) }
+/// ```
+pub async fn probe_deleted_directories(runtime: &Runtime, store: &Store, root: &str) -> bool {
+    let Ok(driver) = runtime.open_for(&store.tenant, store.params(root)).await else {
+        return false;
+    };
+    if driver
+        .put_content("/dir/file", b"x".to_vec())
+        .await
+        .is_err()
+    {
+        return false;
+    }
+    driver.delete("/dir/file").await.is_ok()
+        && driver.list("/").await.is_ok_and(|left| !left.is_empty())
+}
+
+/// Whether the server of `store` lists keys in S3 order ([`Store::lists_in_key_order`]):
+/// writes `d/f` and `d-x/f` under `root`, walks `root` (`d-x/f` sorts first: `-` is before
+/// `/`), and deletes both. `true` when the probe cannot tell (the cases will say why).
+///
+/// ```no_run
+/// # async fn demo(runtime: s3drv_host::Runtime, params: Vec<(String, String)>) -> Result<(), ()> {
+/// use s3drv_check::{self as check, Store};
+/// let mut store = Store::new(params);
+/// store.lists_in_key_order = check::probe_key_order(&runtime, &store, "s3drv-check/order").await;
+/// # Ok(()) }
+/// ```
+pub async fn probe_key_order(runtime: &Runtime, store: &Store, root: &str) -> bool {
+    let Ok(driver) = runtime.open_for(&store.tenant, store.params(root)).await else {
+        return true;
+    };
+    let files = ["/d/f".to_string(), "/d-x/f".to_string()];
+    for file in &files {
+        if driver.put_content(file, b"x".to_vec()).await.is_err() {
+            return true;
+        }
+    }
+    let first = match driver.walk("/", None).await {
+        Ok(walker) => walker
+            .collect()
+            .await
+            .ok()
+            .and_then(|e| e.into_iter().next()),
+        Err(_) => None,
+    };
+    let _ = driver.delete_files(&files).await;
+    first.is_none_or(|entry| entry.path == "/d-x")
 }

@@ -30,8 +30,8 @@ mod writer;
 
 pub use context::{Ctx, Outcome};
 pub use harness::{
-    CASE_TIMEOUT, Case, CaseFuture, Needs, cases, probe_signature_checks, run_case,
-    within_case_timeout,
+    CASE_TIMEOUT, Case, CaseFuture, Needs, cases, probe_deleted_directories, probe_key_order,
+    probe_signature_checks, run_case, within_case_timeout,
 };
 pub use helpers::{
     Fetched, expect_invalid_path, expect_not_found, fetch, random_bytes, random_name, read_stream,

@@ -27,6 +27,15 @@ pub struct Store {
     pub stores_huge_objects: bool,
     /// Cases may write at the bucket's root, outside any prefix (a throwaway test bucket).
     pub whole_bucket: bool,
+    /// Delimited listings keep showing the directories of deleted keys for a while
+    /// (SeaweedFS removes an empty directory minutes after its last key): a case's root then
+    /// counts as empty when no key is left below it (see [`probe_deleted_directories`](crate::probe_deleted_directories)).
+    pub lists_deleted_directories: bool,
+    /// The server lists keys in S3 order: byte order, and `StartAfter` compares keys as
+    /// strings. SeaweedFS lists its directory tree (`a/` before `a-b/`) and skips a whole
+    /// directory named by `StartAfter`, so walk-parallel is not run against it (see
+    /// [`probe_key_order`](crate::probe_key_order)).
+    pub lists_in_key_order: bool,
 }
 
 impl Store {
@@ -43,6 +52,8 @@ impl Store {
             verifies_signatures: false,
             stores_huge_objects: false,
             whole_bucket: false,
+            lists_deleted_directories: false,
+            lists_in_key_order: true,
         }
     }
 

@@ -60,6 +60,10 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
     let run_path = format!("/{run_name}");
     can_write(&parent, &run_path, &bucket, &prefix).await?;
     store.verifies_signatures = check::probe_signature_checks(runtime, &store, &prefix).await;
+    store.lists_deleted_directories =
+        check::probe_deleted_directories(runtime, &store, &format!("{prefix}/probe")).await;
+    store.lists_in_key_order =
+        check::probe_key_order(runtime, &store, &format!("{prefix}/probe")).await;
 
     let cases: Vec<check::Case> = check::cases()
         .into_iter()
@@ -68,13 +72,12 @@ pub async fn run(runtime: &Runtime, request: Request, format: Format) -> Result<
     if format == Format::Text {
         print_line(format_args!(
             "s3drv check: {} cases against bucket {bucket} under {prefix}/ (server verifies \
-             signatures: {})",
+             signatures: {}; lists keys in S3 order: {}; lists the directories of deleted \
+             keys: {})",
             cases.len(),
-            if store.verifies_signatures {
-                "yes"
-            } else {
-                "no"
-            }
+            yes_no(store.verifies_signatures),
+            yes_no(store.lists_in_key_order),
+            yes_no(store.lists_deleted_directories),
         ))?;
     }
     let bar = progress::cases(format, cases.len());
@@ -228,10 +231,23 @@ async fn clean_up(parent: &Driver, path: &str) -> Result<(), String> {
         Ok(()) | Err(Error::PathNotFound(_)) => {}
         Err(e) => return Err(format!("deleting {path}: {e}")),
     }
-    match parent.list(path).await {
-        Err(Error::PathNotFound(_)) => Ok(()),
-        Ok(left) => Err(format!("{path} still holds {left:?}")),
-        Err(e) => Err(format!("listing {path} after deleting it: {e}")),
+    // A walk, not a listing: some servers (SeaweedFS) keep listing the directories of
+    // deleted keys for a while; a key left below `path` is what matters.
+    let walked = match parent.walk(path, None).await {
+        Err(Error::PathNotFound(_)) => return Ok(()),
+        Ok(walker) => walker.collect().await,
+        Err(e) => Err(e),
+    };
+    let files: Vec<String> = walked
+        .map_err(|e| format!("walking {path} after deleting it: {e}"))?
+        .into_iter()
+        .filter(|entry| !entry.is_dir)
+        .map(|entry| entry.path)
+        .collect();
+    if files.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{path} still holds {files:?}"))
     }
 }
 
@@ -275,4 +291,8 @@ fn json_report(
             Err(e) => serde_json::json!({ "ok": false, "detail": e }),
         },
     })
+}
+
+fn yes_no(flag: bool) -> &'static str {
+    if flag { "yes" } else { "no" }
 }

@@ -1,5 +1,5 @@
-//! The S3 servers the suite runs against: Garage and moto started here (free loopback ports,
-//! temporary directories, their own bucket and key), or an external store named by
+//! The S3 servers the suite runs against: Garage, moto and SeaweedFS started here (free
+//! loopback ports, temporary directories, their own bucket and key), or an external store named by
 //! `S3DRV_TEST_ENDPOINT`, `S3DRV_TEST_BUCKET`, `S3DRV_TEST_ACCESS_KEY`,
 //! `S3DRV_TEST_SECRET_KEY` and `S3DRV_TEST_REGION`.
 
@@ -27,6 +27,16 @@ pub struct Capabilities {
     pub accepts_sigv2: bool,
     /// A TLS copy of the server can be started here (moto with a generated certificate).
     pub can_start_tls_copy: bool,
+    /// Delimited listings show the directories of deleted keys for a while (SeaweedFS removes
+    /// an empty directory minutes after its last key).
+    pub lists_deleted_directories: bool,
+    /// Listings follow S3's key order, `StartAfter` included (SeaweedFS lists its directory
+    /// tree, `a/` before `a-b/`, and skips a directory named by `StartAfter`).
+    pub lists_in_key_order: bool,
+    /// ListParts repeats each part's `x-amz-checksum-*` value, so an upload created with
+    /// one can be resumed and completed (SeaweedFS 4.48 omits them: it runs with
+    /// `checksum_algorithm: MD5`, `docs/decisions.md` §31).
+    pub lists_part_checksums: bool,
 }
 
 /// A bucket to test against.
@@ -66,11 +76,14 @@ impl Endpoint {
             ("region", &self.region),
         ]
         .into_iter()
+        .chain((!self.capabilities.lists_part_checksums).then_some(("checksum_algorithm", "MD5")))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         Store {
             verifies_signatures: self.capabilities.verifies_signatures,
             stores_huge_objects: self.capabilities.stores_huge_objects,
+            lists_deleted_directories: self.capabilities.lists_deleted_directories,
+            lists_in_key_order: self.capabilities.lists_in_key_order,
             // Garage's and moto's buckets are the test's own.
             whole_bucket: self.name != "external",
             ..Store::new(params)
@@ -178,6 +191,9 @@ pub fn external() -> Result<Option<Endpoint>> {
             serves_credential_endpoints: false,
             accepts_sigv2: flag("S3DRV_TEST_ACCEPTS_SIGV2"),
             can_start_tls_copy: false,
+            lists_deleted_directories: flag("S3DRV_TEST_LISTS_DELETED_DIRECTORIES"),
+            lists_in_key_order: !flag("S3DRV_TEST_LISTS_TREE_ORDER"),
+            lists_part_checksums: !flag("S3DRV_TEST_OMITS_PART_CHECKSUMS"),
         },
         read_only_key: None,
     }))
@@ -271,6 +287,9 @@ admin_token = "s3drv-test-admin-token"
                 serves_credential_endpoints: false,
                 accepts_sigv2: false,
                 can_start_tls_copy: false,
+                lists_deleted_directories: false,
+                lists_in_key_order: true,
+                lists_part_checksums: true,
             },
             read_only_key: Some((
                 "GKfedcba9876543210fedcba98".into(),
@@ -337,16 +356,19 @@ admin_token = "s3drv-test-admin-token"
     Ok(server)
 }
 
-/// `moto_server`: `$S3DRV_MOTO_SERVER`, else the workspace's `.venv`, else on `PATH`.
-fn moto_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("S3DRV_MOTO_SERVER") {
+/// A tool installed in the workspace's virtualenv: `$variable`, else `.venv/bin/name`, else
+/// `name` on `PATH`.
+fn venv_tool(variable: &str, name: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(variable) {
         return path.into();
     }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server");
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../.venv/bin")
+        .join(name);
     if venv.is_file() {
         venv
     } else {
-        PathBuf::from("moto_server")
+        PathBuf::from(name)
     }
 }
 
@@ -364,7 +386,7 @@ pub fn start_moto_tls(certificate: &Path, key: &Path) -> Result<Server> {
 }
 
 fn start_moto_with(tls: &[&str]) -> Result<Server> {
-    let binary = moto_binary();
+    let binary = venv_tool("S3DRV_MOTO_SERVER", "moto_server");
     let dir = tempfile::Builder::new().prefix("s3drv-moto-").tempdir()?;
     let port = free_port()?;
     let log = std::fs::File::create(dir.path().join("server.log"))?;
@@ -401,6 +423,9 @@ fn start_moto_with(tls: &[&str]) -> Result<Server> {
                 serves_credential_endpoints: true,
                 accepts_sigv2: true,
                 can_start_tls_copy: true,
+                lists_deleted_directories: false,
+                lists_in_key_order: true,
+                lists_part_checksums: true,
             },
             // moto does not enforce key permissions.
             read_only_key: None,
@@ -439,18 +464,174 @@ fn start_moto_with(tls: &[&str]) -> Result<Server> {
     Ok(server)
 }
 
-/// The servers every test binary runs against: Garage and moto started here, or none when
-/// `S3DRV_TEST_ENDPOINT` names an external store; and the endpoints to test (the started
-/// servers', or the external one). The servers stop when the returned list is dropped.
+/// Starts SeaweedFS (`weed mini`: master, volume, filer and S3 gateway in one process) with
+/// bucket `s3drv-test`, a read-write key and a read-only key, telemetry off and every
+/// listener, gRPC ones included, on a free port of 127.0.0.1.
+pub fn start_seaweedfs() -> Result<Server> {
+    let binary = venv_tool("S3DRV_SEAWEEDFS", "weed");
+    let dir = tempfile::Builder::new()
+        .prefix("s3drv-seaweedfs-")
+        .tempdir()?;
+    let (access_key, secret_key) = ("s3drv-seaweedfs-key", "s3drv-seaweedfs-secret");
+    let (read_access_key, read_secret_key) = ("s3drv-seaweedfs-reader", "s3drv-seaweedfs-read");
+    let identities = dir.path().join("identities.json");
+    std::fs::write(
+        &identities,
+        format!(
+            r#"{{"identities":[
+{{"name":"s3drv","credentials":[{{"accessKey":"{access_key}","secretKey":"{secret_key}"}}],
+  "actions":["Admin","Read","Write","List","Tagging"]}},
+{{"name":"reader","credentials":[{{"accessKey":"{read_access_key}","secretKey":"{read_secret_key}"}}],
+  "actions":["Read","List"]}}]}}"#
+        ),
+    )?;
+    let s3_port = free_port()?;
+    let filer_port = free_port()?;
+    let mut args = vec![
+        format!("-dir={}", dir.path().join("data").display()),
+        "-ip=127.0.0.1".into(),
+        "-ip.bind=127.0.0.1".into(),
+        // On by default: it would report to telemetry.seaweedfs.com.
+        "-master.telemetry=false".into(),
+        "-admin.ui=false".into(),
+        "-webdav=false".into(),
+        "-s3.port.iceberg=0".into(),
+        "-s3.port.lance=0".into(),
+        format!("-s3.config={}", identities.display()),
+        "-bucket=s3drv-test".into(),
+        format!("-s3.port={s3_port}"),
+        format!("-filer.port={filer_port}"),
+    ];
+    for flag in [
+        "s3.port.grpc",
+        "filer.port.grpc",
+        "master.port",
+        "master.port.grpc",
+        "volume.port",
+        "volume.port.grpc",
+        "admin.port",
+        "admin.port.grpc",
+    ] {
+        args.push(format!("-{flag}={}", free_port()?));
+    }
+    std::fs::create_dir(dir.path().join("data"))?;
+    let log = std::fs::File::create(dir.path().join("server.log"))?;
+    let mut child = server_command(&binary)
+        .arg("mini")
+        .args(&args)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| {
+            format!(
+                "starting {} (run `make seaweedfs`, or set S3DRV_SEAWEEDFS)",
+                binary.display()
+            )
+        })?;
+    wait_for_port(s3_port, &mut child, "weed mini", Duration::from_secs(60))?;
+    wait_for_seaweedfs_bucket(filer_port, &mut child)?;
+    Ok(Server {
+        endpoint: Endpoint {
+            name: "seaweedfs".into(),
+            url: format!("http://127.0.0.1:{s3_port}"),
+            bucket: "s3drv-test".into(),
+            access_key: access_key.into(),
+            secret_key: secret_key.into(),
+            region: "us-east-1".into(),
+            capabilities: Capabilities {
+                verifies_signatures: true,
+                stores_huge_objects: true,
+                reports_object_attributes: false,
+                serves_credential_endpoints: false,
+                accepts_sigv2: false,
+                can_start_tls_copy: false,
+                lists_deleted_directories: true,
+                lists_in_key_order: false,
+                lists_part_checksums: false,
+            },
+            read_only_key: Some((read_access_key.into(), read_secret_key.into())),
+        },
+        child: Some(child),
+        dir: Some(dir),
+    })
+}
+
+/// Waits until SeaweedFS's filer lists the bucket `-bucket` asked for (the S3 port opens
+/// before the bucket exists). The filer's HTTP API answers unsigned requests.
+fn wait_for_seaweedfs_bucket(filer_port: u16, child: &mut Child) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        let listing = (|| -> std::io::Result<String> {
+            let mut stream = TcpStream::connect(("127.0.0.1", filer_port))?;
+            write!(
+                stream,
+                "GET /buckets/ HTTP/1.1\r\nHost: 127.0.0.1:{filer_port}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+            )?;
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer)?;
+            Ok(answer)
+        })();
+        if listing.is_ok_and(|answer| answer.contains("\"/buckets/s3drv-test\"")) {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("weed mini exited with {status} before creating its bucket");
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            bail!("weed mini did not create bucket s3drv-test within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Starts one server.
+type Starter = fn() -> Result<Server>;
+
+/// The servers the suite can start, by the name `S3DRV_TEST_SERVERS` uses.
+const STARTERS: [(&str, Starter); 3] = [
+    ("garage", start_garage),
+    ("moto", start_moto),
+    ("seaweedfs", start_seaweedfs),
+];
+
+/// The conformance suite's servers: Garage, moto and SeaweedFS started here (or those of them
+/// `S3DRV_TEST_SERVERS`, a comma-separated list, names), or none when `S3DRV_TEST_ENDPOINT`
+/// names an external store; and the endpoints to test (the started servers', or the external
+/// one). The servers stop when the returned list is dropped.
 pub fn start_all() -> Result<(Vec<Server>, Vec<Endpoint>)> {
+    start_among(&["garage", "moto", "seaweedfs"])
+}
+
+/// [`start_all`] without SeaweedFS, for the suites that check a store is empty with a
+/// delimited listing (distribution's own suite) or need what only Garage and moto offer.
+pub fn start_garage_and_moto() -> Result<(Vec<Server>, Vec<Endpoint>)> {
+    start_among(&["garage", "moto"])
+}
+
+fn start_among(names: &[&str]) -> Result<(Vec<Server>, Vec<Endpoint>)> {
     let external = external()?;
-    let servers = match external {
-        Some(_) => Vec::new(),
-        None => vec![
-            start_garage().context("starting Garage")?,
-            start_moto().context("starting moto")?,
-        ],
+    let chosen = std::env::var("S3DRV_TEST_SERVERS").ok();
+    if let Some(chosen) = &chosen {
+        for name in chosen.split(',').map(str::trim) {
+            if !STARTERS.iter().any(|(known, _)| *known == name) {
+                bail!("S3DRV_TEST_SERVERS names {name:?}: the servers are garage, moto, seaweedfs");
+            }
+        }
+    }
+    let wanted = |name: &str| {
+        names.contains(&name)
+            && chosen
+                .as_deref()
+                .is_none_or(|c| c.split(',').any(|n| n.trim() == name))
     };
+    let mut servers = Vec::new();
+    if external.is_none() {
+        for (name, start) in STARTERS.iter().filter(|(name, _)| wanted(name)) {
+            servers.push(start().with_context(|| format!("starting {name}"))?);
+        }
+    }
     let mut endpoints: Vec<Endpoint> = servers.iter().map(|s| s.endpoint.clone()).collect();
     endpoints.extend(external);
     Ok((servers, endpoints))

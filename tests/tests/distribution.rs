@@ -87,7 +87,9 @@ fn main() -> Result<()> {
         "target/go/s3aws-driver.test",
         "adapter",
     )?;
-    let (servers, endpoints) = servers::start_all()?;
+    // Not SeaweedFS: distribution's suite checks a deleted tree is gone with a delimited
+    // listing, which shows its directories there for minutes (docs/decisions.md §33).
+    let (servers, endpoints) = servers::start_garage_and_moto()?;
     let mut failures = Vec::new();
     let (mut passed, mut skipped) = (0, 0);
     for endpoint in &endpoints {

@@ -535,7 +535,7 @@ async fn main() -> Result<()> {
         .with_env_filter("s3drv::driver=debug")
         .with_writer(move || KeptLog(kept.clone()))
         .init();
-    let (_servers, endpoints) = servers::start_all()?;
+    let (_servers, endpoints) = servers::start_garage_and_moto()?;
     let endpoint = endpoints.first().context("no server")?;
     let forbidden = forbidden_server()?;
     let honest = Arc::new(Runtime::load(&honest_component)?);

@@ -1,5 +1,5 @@
 //! A real registry with real clients: distribution 2.8.2's registry with the s3drv driver
-//! (`make registry`) beside `s3drv serve`, on Garage and moto. skopeo pushes generated OCI
+//! (`make registry`) beside `s3drv serve`, on Garage, moto and SeaweedFS. skopeo pushes generated OCI
 //! images and pulls them back (every digest checked); a second push finds every blob; a
 //! deleted image's blobs go at `garbage-collect` and nothing else does; an image pushed
 //! through distribution's built-in `s3aws` driver (Debian's `docker-registry`) pulls through

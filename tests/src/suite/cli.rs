@@ -321,7 +321,7 @@ pub async fn cli_check_passes(c: &Ctx) -> Result<()> {
         "check JSON cleanup: {report}"
     );
     ensure!(
-        c.driver.list("/").await?.is_empty(),
+        c.left_below("/").await?.is_empty(),
         "check left objects under the root"
     );
     Ok(())
@@ -404,11 +404,8 @@ pub async fn cli_check_interrupted(c: &Ctx) -> Result<()> {
             uploads.is_empty(),
             "signal {signal}: multipart uploads left: {uploads:?}"
         );
-        match c.driver.list("/").await {
-            Err(s3drv_host::Error::PathNotFound(_)) => {}
-            Ok(left) if left.is_empty() => {}
-            other => anyhow::bail!("signal {signal}: the check left {other:?}"),
-        }
+        let left = c.left_below("/").await?;
+        ensure!(left.is_empty(), "signal {signal}: the check left {left:?}");
     }
     Ok(())
 }
@@ -435,7 +432,7 @@ pub async fn cli_check_refused_without_write_access(c: &Ctx) -> Result<()> {
         describe(&out)
     );
     ensure!(
-        c.driver.list("/").await?.is_empty(),
+        c.left_below("/").await?.is_empty(),
         "check left objects under the root"
     );
     Ok(())

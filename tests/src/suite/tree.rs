@@ -16,7 +16,7 @@ pub async fn walk_empty_dir(c: &Ctx) -> Result<()> {
         .iter()
         .map(|(p, d)| (p.to_string(), *d))
         .collect();
-    for (driver, is_parallel) in [(&c.driver, false), (&parallel, true)] {
+    for (driver, is_parallel) in c.walkers(&parallel) {
         let got = walk_set(driver, "/", is_parallel).await?;
         ensure!(got == want, "walk parallel={is_parallel}: {got:?}");
     }
