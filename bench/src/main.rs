@@ -1,6 +1,7 @@
 //! `make bench`: s3drv through the component, the native floor (the same guest code without
-//! wasm) and aws-sdk-s3, side by side on one S3 server: a Garage started here, or the store of
-//! the `S3DRV_TEST_*` variables (as for the tests). Writes `results.json` (every run) and
+//! wasm) and aws-sdk-s3, side by side on one S3 server (and distribution's Go driver in the
+//! stream rows): a Garage started here, or the store of the `S3DRV_TEST_*` variables (as for
+//! the tests). Writes `results.json` (every run) and
 //! `report.md` (the table) into `--out`.
 
 mod clients;
@@ -21,6 +22,7 @@ use s3drv_tests::servers;
 use serde::Serialize;
 
 use clients::Client;
+use clients::go_driver::GoDriver;
 use clients::native::NativeFloor;
 use clients::sdk::SdkClient;
 use data::DataPool;
@@ -42,9 +44,17 @@ struct Args {
     /// (repeatable).
     #[arg(long, value_name = "GROUP")]
     only: Vec<String>,
-    /// Only these clients: s3drv, native, aws-sdk-s3 (repeatable; for profiling one of them).
+    /// Only these clients: s3drv, native, aws-sdk-s3, s3aws (repeatable; for profiling one of
+    /// them).
     #[arg(long = "client", value_name = "NAME")]
     clients: Vec<String>,
+    /// distribution's Go driver for the stream rows (`bench/go/s3aws-stream`).
+    #[arg(
+        long,
+        env = "S3DRV_S3AWS_STREAM",
+        default_value = "target/go/s3aws-stream"
+    )]
+    s3aws_stream: PathBuf,
     /// Where results.json and report.md go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -191,15 +201,18 @@ async fn main() -> Result<()> {
         Client::Native(NativeFloor::start(&params, 16)?),
         Client::Sdk(SdkClient::new(&endpoint, &root)),
     ];
-    if !args.clients.is_empty() {
-        clients.retain(|c| args.clients.iter().any(|name| name == c.name()));
-        anyhow::ensure!(
-            !clients.is_empty(),
-            "--client takes s3drv, native or aws-sdk-s3"
-        );
-    }
+    let wants_client =
+        |name: &str| args.clients.is_empty() || args.clients.iter().any(|c| c == name);
+    clients.retain(|c| wants_client(c.name()));
+    let go_driver =
+        wants_client("s3aws").then(|| GoDriver::new(args.s3aws_stream.clone(), &endpoint, &root));
+    anyhow::ensure!(
+        !clients.is_empty() || go_driver.is_some(),
+        "--client takes s3drv, native, aws-sdk-s3 or s3aws"
+    );
     let mut bench = Bench {
         clients,
+        go_driver,
         pool: Arc::new(DataPool::new()),
         scale,
         rounds: args.rounds,

@@ -1,11 +1,12 @@
 //! The summary of a run: per workload and client, min / median / max over the rounds, and the
-//! ratios of s3drv's medians to the native floor's and to the fastest aws-sdk-s3
-//! configuration's; and the registry
+//! ratios of s3drv's medians to the native floor's, to the fastest aws-sdk-s3
+//! configuration's and to distribution's Go driver's (stream rows); and the registry
 //! benchmark's steps, with s3drv's ratios to the built-in driver.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use crate::clients::go_driver;
 use crate::registry::RegistrySample;
 use crate::workloads::Sample;
 
@@ -64,7 +65,7 @@ pub fn table(samples: &[Sample]) -> String {
             .push(sample);
     }
     let mut out = String::from(
-        "| workload | client | wall median (min-max) | rate | CPU | p50 / p99 | RSS growth | s3drv / native | s3drv / best sdk |\n|---|---|---|---|---|---|---|---|---|\n",
+        "| workload | client | wall median (min-max) | rate | CPU | p50 / p99 | RSS growth | s3drv / native | s3drv / best sdk | s3drv / s3aws (Go) |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for ((_, workload), clients) in &groups {
         let rows: BTreeMap<&str, Row> = clients.iter().map(|(c, s)| (*c, row(s))).collect();
@@ -96,15 +97,24 @@ pub fn table(samples: &[Sample]) -> String {
                 (Some(p50), Some(p99)) => format!("{:.0} / {:.0} µs", p50, p99),
                 _ => "-".into(),
             };
-            let (vs_native, vs_sdk) = if *client == "s3drv" {
-                (ratio(rows.get("native")), ratio(best_sdk))
+            let rss = if r.rss.is_nan() {
+                "-".to_string()
             } else {
-                ("".into(), "".into())
+                format!("{:.0} MiB", r.rss)
+            };
+            let (vs_native, vs_sdk, vs_go) = if *client == "s3drv" {
+                (
+                    ratio(rows.get("native")),
+                    ratio(best_sdk),
+                    ratio(rows.get(go_driver::NAME)),
+                )
+            } else {
+                ("".into(), "".into(), "".into())
             };
             let _ = writeln!(
                 out,
-                "| {workload} | {client} | {:.3} s ({:.3}-{:.3}) | {rate} | {cpu} | {latency} | {:.0} MiB | {vs_native} | {vs_sdk} |",
-                r.wall[1], r.wall[0], r.wall[2], r.rss
+                "| {workload} | {client} | {:.3} s ({:.3}-{:.3}) | {rate} | {cpu} | {latency} | {rss} | {vs_native} | {vs_sdk} | {vs_go} |",
+                r.wall[1], r.wall[0], r.wall[2]
             );
         }
     }

@@ -8,6 +8,7 @@ use anyhow::{Result, ensure};
 use serde::Serialize;
 
 use crate::clients::Client;
+use crate::clients::go_driver::{self, GoDriver};
 use crate::data::DataPool;
 use crate::measure::{Cost, measure};
 
@@ -75,7 +76,7 @@ pub struct Sample {
 }
 
 /// What a workload reports besides its cost.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Done {
     bytes: u64,
     ops: u64,
@@ -92,6 +93,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Option<f64> {
 pub struct Bench {
     /// The clients, in the order they take turns.
     pub clients: Vec<Client>,
+    /// distribution's Go driver, the last to take its turn in the stream rows.
+    pub go_driver: Option<GoDriver>,
     /// Data.
     pub pool: Arc<DataPool>,
     /// Sizes.
@@ -188,6 +191,30 @@ impl Bench {
                 };
                 self.record(&format!("read {label}"), client.name(), round, done, cost);
                 client.delete_files(vec![path]).await?;
+            }
+            if let Some(go) = self.go_driver.clone() {
+                let path = format!("/stream/s3aws-{round}");
+                let done = Done {
+                    bytes: size as u64,
+                    ops: 1,
+                    ..Done::default()
+                };
+                let cost = go.write_stream(&path, size).await?;
+                self.record(
+                    &format!("write {label}"),
+                    go_driver::NAME,
+                    round,
+                    done.clone(),
+                    cost,
+                );
+                let (read, cost) = go.read_stream(&path).await?;
+                ensure!(
+                    read == size as u64,
+                    "{} read {read} of {size} bytes",
+                    go_driver::NAME
+                );
+                self.record(&format!("read {label}"), go_driver::NAME, round, done, cost);
+                go.delete(&path).await?;
             }
         }
         Ok(())

@@ -1,6 +1,8 @@
 //! The three clients, each doing a workload's S3 work its own way: s3drv through the host
-//! and the component, the native floor (the same guest code without wasm), and aws-sdk-s3.
+//! and the component, the native floor (the same guest code without wasm), and aws-sdk-s3;
+//! and distribution's Go driver for the stream rows ([`go_driver`]).
 
+pub mod go_driver;
 pub mod native;
 pub mod sdk;
 
