@@ -39,6 +39,23 @@ pub struct Capabilities {
     pub lists_part_checksums: bool,
 }
 
+impl Capabilities {
+    /// A server that verifies signatures and body checksums, stores large objects, and
+    /// lists as S3 does, with none of the optional features (attributes, credential
+    /// endpoints, SigV2, a TLS copy): Garage.
+    pub const VERIFYING_S3: Capabilities = Capabilities {
+        verifies_signatures: true,
+        stores_huge_objects: true,
+        reports_object_attributes: false,
+        serves_credential_endpoints: false,
+        accepts_sigv2: false,
+        can_start_tls_copy: false,
+        lists_deleted_directories: false,
+        lists_in_key_order: true,
+        lists_part_checksums: true,
+    };
+}
+
 /// A bucket to test against.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -109,6 +126,20 @@ pub fn server_command(binary: &Path) -> Command {
         }
     }
     command
+}
+
+/// Starts `command` in `dir`, its output going to `dir/server.log` ([`Server::log_tail`]);
+/// `hint` says how to get the program when it cannot be started.
+fn spawn_logged(mut command: Command, dir: &Path, hint: &str) -> Result<Child> {
+    let log = std::fs::File::create(dir.join("server.log"))?;
+    let program = command.get_program().to_string_lossy().into_owned();
+    command
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {program} ({hint})"))
 }
 
 /// Whether the variable `name` is `1` or `true`.
@@ -260,16 +291,13 @@ admin_token = "s3drv-test-admin-token"
             secret = "3c1f4f6a1d9e2b7c8a5d0e6f4b3a2c1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b"
         ),
     )?;
-    let log = std::fs::File::create(dir.path().join("server.log"))?;
-    let mut child = server_command(&binary)
-        .arg("-c")
-        .arg(&config)
-        .arg("server")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .with_context(|| format!("starting {}", binary.display()))?;
+    let mut command = server_command(&binary);
+    command.arg("-c").arg(&config).arg("server");
+    let mut child = spawn_logged(
+        command,
+        dir.path(),
+        "run `make garage`, or set S3DRV_GARAGE",
+    )?;
     wait_for_port(s3_port, &mut child, "garage", Duration::from_secs(60))?;
     let mut server = Server {
         endpoint: Endpoint {
@@ -279,18 +307,8 @@ admin_token = "s3drv-test-admin-token"
             access_key: "GK0123456789abcdef01234567".into(),
             secret_key: "5ec12e7f0123456789abcdef0123456789abcdef0123456789abcdef01234567".into(),
             region: "us-east-1".into(),
-            capabilities: Capabilities {
-                verifies_signatures: true,
-                stores_huge_objects: true,
-                // Garage accepts and ignores storage class, ACL and SSE headers.
-                reports_object_attributes: false,
-                serves_credential_endpoints: false,
-                accepts_sigv2: false,
-                can_start_tls_copy: false,
-                lists_deleted_directories: false,
-                lists_in_key_order: true,
-                lists_part_checksums: true,
-            },
+            // Garage accepts and ignores storage class, ACL and SSE headers.
+            capabilities: Capabilities::VERIFYING_S3,
             read_only_key: Some((
                 "GKfedcba9876543210fedcba98".into(),
                 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
@@ -389,21 +407,15 @@ fn start_moto_with(tls: &[&str]) -> Result<Server> {
     let binary = venv_tool("S3DRV_MOTO_SERVER", "moto_server");
     let dir = tempfile::Builder::new().prefix("s3drv-moto-").tempdir()?;
     let port = free_port()?;
-    let log = std::fs::File::create(dir.path().join("server.log"))?;
-    let mut child = server_command(&binary)
+    let mut command = server_command(&binary);
+    command
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .args(tls)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .with_context(|| {
-            format!(
-                "starting {} (run `make moto`, or set S3DRV_MOTO_SERVER)",
-                binary.display()
-            )
-        })?;
+        .args(tls);
+    let mut child = spawn_logged(
+        command,
+        dir.path(),
+        "run `make moto`, or set S3DRV_MOTO_SERVER",
+    )?;
     wait_for_port(port, &mut child, "moto_server", Duration::from_secs(60))?;
     let scheme = if tls.is_empty() { "http" } else { "https" };
     let url = format!("{scheme}://127.0.0.1:{port}");
@@ -515,21 +527,13 @@ pub fn start_seaweedfs() -> Result<Server> {
         args.push(format!("-{flag}={}", free_port()?));
     }
     std::fs::create_dir(dir.path().join("data"))?;
-    let log = std::fs::File::create(dir.path().join("server.log"))?;
-    let mut child = server_command(&binary)
-        .arg("mini")
-        .args(&args)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .with_context(|| {
-            format!(
-                "starting {} (run `make seaweedfs`, or set S3DRV_SEAWEEDFS)",
-                binary.display()
-            )
-        })?;
+    let mut command = server_command(&binary);
+    command.arg("mini").args(&args);
+    let mut child = spawn_logged(
+        command,
+        dir.path(),
+        "run `make seaweedfs`, or set S3DRV_SEAWEEDFS",
+    )?;
     wait_for_port(s3_port, &mut child, "weed mini", Duration::from_secs(60))?;
     wait_for_seaweedfs_bucket(filer_port, &mut child)?;
     Ok(Server {
@@ -541,15 +545,10 @@ pub fn start_seaweedfs() -> Result<Server> {
             secret_key: secret_key.into(),
             region: "us-east-1".into(),
             capabilities: Capabilities {
-                verifies_signatures: true,
-                stores_huge_objects: true,
-                reports_object_attributes: false,
-                serves_credential_endpoints: false,
-                accepts_sigv2: false,
-                can_start_tls_copy: false,
                 lists_deleted_directories: true,
                 lists_in_key_order: false,
                 lists_part_checksums: false,
+                ..Capabilities::VERIFYING_S3
             },
             read_only_key: Some((read_access_key.into(), read_secret_key.into())),
         },
