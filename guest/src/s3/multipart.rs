@@ -228,9 +228,9 @@ pub fn explain_refused_completion(
     let missing = parts.iter().filter(|p| p.checksum.is_none()).count();
     if error.status == Some(400) && missing > 0 {
         error.message = format!(
-            "{}; {missing} of the {} parts were listed (ListParts) without their {name} \
-             checksum, so the completion could not repeat it: this server does not list part \
-             checksums, set checksum_algorithm: MD5 (Content-MD5 on each part) for it",
+            "{}; ListParts gave {missing} of {} parts without their {name} checksum, and the \
+             server refused the completion without it: set checksum_algorithm: MD5 \
+             (Content-MD5 on each part) for a server that does not list part checksums",
             error.message,
             parts.len()
         );
@@ -479,7 +479,7 @@ mod tests {
         assert!(
             explained
                 .message
-                .starts_with("Invalid Request; 2 of the 2 parts were listed")
+                .starts_with("Invalid Request; ListParts gave 2 of 2 parts")
                 && explained.message.contains("without their CRC32 checksum")
                 && explained.message.contains("checksum_algorithm: MD5"),
             "{}",
