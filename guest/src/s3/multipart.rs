@@ -212,13 +212,14 @@ pub fn complete<T: Transport>(
     }
 }
 
-/// `error`, a CompleteMultipartUpload the server refused, with the likely cause named when
-/// some of `parts` carry no checksum of `algorithm`, the one the writer's uploads declare.
+/// `error`, a CompleteMultipartUpload of `key` the server refused, with the likely cause named
+/// when some of `parts` carry no checksum of `algorithm`, the one the writer's uploads declare.
 /// ListParts gave them so: SeaweedFS 4.48 lists parts without their checksums yet refuses a
 /// completion that lacks them, and no checksum can be recomputed without the part's bytes
 /// (`docs/decisions.md` §31).
 pub fn explain_refused_completion(
     mut error: BackendError,
+    key: &str,
     parts: &[Part],
     algorithm: Option<ChecksumAlgorithm>,
 ) -> BackendError {
@@ -228,8 +229,8 @@ pub fn explain_refused_completion(
     let missing = parts.iter().filter(|p| p.checksum.is_none()).count();
     if error.status == Some(400) && missing > 0 {
         error.message = format!(
-            "{}; ListParts gave {missing} of {} parts without their {name} checksum, and the \
-             server refused the completion without it: set checksum_algorithm: MD5 \
+            "{}; ListParts gave {missing} of {} parts of {key} without their {name} checksum, \
+             and the server refused the completion without it: set checksum_algorithm: MD5 \
              (Content-MD5 on each part) for a server that does not list part checksums",
             error.message,
             parts.len()
@@ -474,12 +475,12 @@ mod tests {
             )
         };
         let crc32 = Some(ChecksumAlgorithm::Crc32);
-        let explained = explain_refused_completion(refused(), &parts(), crc32);
+        let explained = explain_refused_completion(refused(), "blobs/k", &parts(), crc32);
         assert_eq!(explained.code, "InvalidRequest");
         assert!(
             explained
                 .message
-                .starts_with("Invalid Request; ListParts gave 2 of 2 parts")
+                .starts_with("Invalid Request; ListParts gave 2 of 2 parts of blobs/k without")
                 && explained.message.contains("without their CRC32 checksum")
                 && explained.message.contains("checksum_algorithm: MD5"),
             "{}",
@@ -496,13 +497,13 @@ mod tests {
             (parts(), Some(ChecksumAlgorithm::Md5)),
         ] {
             assert_eq!(
-                explain_refused_completion(refused(), &parts, algorithm),
+                explain_refused_completion(refused(), "blobs/k", &parts, algorithm),
                 refused()
             );
         }
         let forbidden = crate::s3::errors::from_response(403, &[], b"");
         assert_eq!(
-            explain_refused_completion(forbidden.clone(), &parts(), crc32),
+            explain_refused_completion(forbidden.clone(), "blobs/k", &parts(), crc32),
             forbidden
         );
     }

@@ -304,8 +304,9 @@ impl<T: Transport> Writer<T> {
     /// CompleteMultipartUpload of the stored parts; a refusal names a server that listed
     /// them without their checksums.
     fn complete(&self, s3: &S3Client<T>) -> std::result::Result<(), BackendError> {
-        multipart::complete(s3, &self.key, &self.upload_id, &self.parts)
-            .map_err(|e| multipart::explain_refused_completion(e, &self.parts, s3.config.checksum))
+        multipart::complete(s3, &self.key, &self.upload_id, &self.parts).map_err(|e| {
+            multipart::explain_refused_completion(e, &self.key, &self.parts, s3.config.checksum)
+        })
     }
 }
 
