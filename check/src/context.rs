@@ -109,34 +109,21 @@ impl Ctx {
     }
 
     /// What is left below `path`: its children, or on a store that lists deleted
-    /// directories, the files a walk finds (none when `path` is not found).
+    /// directories, the files a walk finds ([`files_below`](crate::files_below)); none when
+    /// `path` is not found.
     pub async fn left_below(&self, path: &str) -> Result<Vec<String>> {
-        if !self.store.lists_deleted_directories {
-            return match self.driver.list(path).await {
-                Err(s3drv_host::Error::PathNotFound(_)) => Ok(Vec::new()),
-                listed => {
-                    listed.map_err(|e| anyhow::anyhow!("list({path}) after the case failed: {e}"))
-                }
-            };
+        if self.store.lists_deleted_directories {
+            return crate::files_below(&self.driver, path)
+                .await
+                .map_err(|e| anyhow::anyhow!("walk({path}) after the case failed: {e}"));
         }
-        let files = match crate::walk_set(&self.driver, path, false).await {
-            Ok(entries) => entries,
-            Err(e) if is_path_not_found(&e) => return Ok(Vec::new()),
-            Err(e) => return Err(e.context(format!("walk({path}) after the case failed"))),
-        };
-        Ok(files
-            .into_iter()
-            .filter(|(_, is_dir)| !is_dir)
-            .map(|(path, _)| path)
-            .collect())
+        match self.driver.list(path).await {
+            Err(s3drv_host::Error::PathNotFound(_)) => Ok(Vec::new()),
+            listed => {
+                listed.map_err(|e| anyhow::anyhow!("list({path}) after the case failed: {e}"))
+            }
+        }
     }
-}
-
-fn is_path_not_found(e: &anyhow::Error) -> bool {
-    matches!(
-        e.downcast_ref::<s3drv_host::Error>(),
-        Some(s3drv_host::Error::PathNotFound(_))
-    )
 }
 
 /// How a case ended.

@@ -175,6 +175,32 @@ pub async fn walk_set(
     Ok(entries)
 }
 
+/// The files a walk finds below `path`, none when `path` does not exist: what is left of a
+/// tree, whatever a delimited listing still shows of its directories (SeaweedFS keeps them
+/// for minutes, `docs/decisions.md` §33).
+///
+/// ```no_run
+/// # async fn demo(driver: s3drv_host::Driver) -> s3drv_host::Result<()> {
+/// driver.delete("/uploads").await?;
+/// assert!(s3drv_check::files_below(&driver, "/uploads").await?.is_empty());
+/// # Ok(()) }
+/// ```
+pub async fn files_below(driver: &Driver, path: &str) -> Result<Vec<String>, Error> {
+    let entries = match driver.walk(path, None).await {
+        Ok(walker) => walker.collect().await,
+        Err(e) => Err(e),
+    };
+    match entries {
+        Ok(entries) => Ok(entries
+            .into_iter()
+            .filter(|entry| !entry.is_dir)
+            .map(|entry| entry.path)
+            .collect()),
+        Err(Error::PathNotFound(_)) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
 /// `paths`, sorted.
 ///
 /// ```

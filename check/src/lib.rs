@@ -34,7 +34,7 @@ pub use harness::{
     probe_signature_checks, run_case, within_case_timeout,
 };
 pub use helpers::{
-    Fetched, expect_invalid_path, expect_not_found, fetch, random_bytes, random_name, read_stream,
-    same_bytes, sha256, sorted, walk_set, write_stream,
+    Fetched, expect_invalid_path, expect_not_found, fetch, files_below, random_bytes, random_name,
+    read_stream, same_bytes, sha256, sorted, walk_set, write_stream,
 };
 pub use store::Store;

@@ -233,17 +233,9 @@ async fn clean_up(parent: &Driver, path: &str) -> Result<(), String> {
     }
     // A walk, not a listing: some servers (SeaweedFS) keep listing the directories of
     // deleted keys for a while; a key left below `path` is what matters.
-    let walked = match parent.walk(path, None).await {
-        Err(Error::PathNotFound(_)) => return Ok(()),
-        Ok(walker) => walker.collect().await,
-        Err(e) => Err(e),
-    };
-    let files: Vec<String> = walked
-        .map_err(|e| format!("walking {path} after deleting it: {e}"))?
-        .into_iter()
-        .filter(|entry| !entry.is_dir)
-        .map(|entry| entry.path)
-        .collect();
+    let files = check::files_below(parent, path)
+        .await
+        .map_err(|e| format!("walking {path} after deleting it: {e}"))?;
     if files.is_empty() {
         Ok(())
     } else {
