@@ -609,25 +609,35 @@ pub fn start_garage_and_moto() -> Result<(Vec<Server>, Vec<Endpoint>)> {
     start_among(&["garage", "moto"])
 }
 
+/// The servers of `names` that `S3DRV_TEST_SERVERS` (if set) also names, started, unless an
+/// external store is set. A selection that leaves this binary no server at all is an error:
+/// its tests would pass without running.
 fn start_among(names: &[&str]) -> Result<(Vec<Server>, Vec<Endpoint>)> {
     let external = external()?;
-    let chosen = std::env::var("S3DRV_TEST_SERVERS").ok();
-    if let Some(chosen) = &chosen {
-        for name in chosen.split(',').map(str::trim) {
-            if !STARTERS.iter().any(|(known, _)| *known == name) {
-                bail!("S3DRV_TEST_SERVERS names {name:?}: the servers are garage, moto, seaweedfs");
-            }
-        }
+    let chosen: Option<Vec<String>> = std::env::var("S3DRV_TEST_SERVERS")
+        .ok()
+        .map(|list| list.split(',').map(|n| n.trim().to_string()).collect());
+    if let Some(chosen) = &chosen
+        && let Some(unknown) = chosen
+            .iter()
+            .find(|name| !STARTERS.iter().any(|(known, _)| known == name))
+    {
+        bail!("S3DRV_TEST_SERVERS names {unknown:?}: the servers are garage, moto, seaweedfs");
     }
-    let wanted = |name: &str| {
-        names.contains(&name)
-            && chosen
-                .as_deref()
-                .is_none_or(|c| c.split(',').any(|n| n.trim() == name))
-    };
+    let wanted: Vec<&(&str, Starter)> = STARTERS
+        .iter()
+        .filter(|(name, _)| names.contains(name))
+        .filter(|(name, _)| chosen.as_ref().is_none_or(|c| c.iter().any(|n| n == name)))
+        .collect();
     let mut servers = Vec::new();
     if external.is_none() {
-        for (name, start) in STARTERS.iter().filter(|(name, _)| wanted(name)) {
+        if wanted.is_empty() {
+            bail!(
+                "S3DRV_TEST_SERVERS leaves these tests no server: they run on {}",
+                names.join(", ")
+            );
+        }
+        for (name, start) in wanted {
             servers.push(start().with_context(|| format!("starting {name}"))?);
         }
     }
