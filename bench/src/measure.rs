@@ -7,10 +7,20 @@ use std::time::{Duration, Instant};
 
 /// CPU seconds this process has used so far.
 pub fn cpu_seconds() -> f64 {
+    rusage_cpu_seconds(libc::RUSAGE_SELF)
+}
+
+/// CPU seconds this process's ended and reaped children have used so far.
+pub fn children_cpu_seconds() -> f64 {
+    rusage_cpu_seconds(libc::RUSAGE_CHILDREN)
+}
+
+/// User + system seconds of getrusage(`who`).
+fn rusage_cpu_seconds(who: libc::c_int) -> f64 {
     // SAFETY: getrusage writes into the struct it is given.
     let usage = unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        libc::getrusage(who, &mut usage);
         usage
     };
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;

@@ -1,7 +1,8 @@
 //! distribution 2.8.2's built-in `s3aws` driver (Go, aws-sdk-go v1), the S3 driver registries
 //! run today, as the fourth client of the stream rows: `bench/go/s3aws-stream`, built by
-//! `make bench`, one process per write or read. Its CPU time is the process's own (wait4),
-//! since it runs outside the benchmark process; its memory is not measured.
+//! `make bench`, one process per write or read. Its CPU time is the process's own (what the
+//! benchmark's reaped children used), since it runs outside the benchmark process; its
+//! memory is not measured.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -10,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use s3drv_tests::servers::Endpoint;
 
-use crate::measure::Cost;
+use crate::measure::{Cost, children_cpu_seconds};
 
 /// The client's name in reports.
 pub const NAME: &str = "s3aws (Go)";
@@ -59,7 +60,9 @@ impl GoDriver {
         self.run(vec!["delete".into(), path.into()]).await.map(drop)
     }
 
-    /// Runs `s3aws-stream ARGS` to its end: its stdout and what the process used.
+    /// Runs `s3aws-stream ARGS` to its end: its stdout and what the process used (the
+    /// growth of this process's reaped children's CPU time: nothing else is reaped meanwhile,
+    /// the S3 server runs until the end).
     async fn run(&self, args: Vec<String>) -> Result<(String, Cost)> {
         let mut command = Command::new(&self.binary);
         command
@@ -68,17 +71,19 @@ impl GoDriver {
             // aws-sdk-go v1 cannot build a session with a custom CA bundle and its own
             // transport ("LoadCustomCABundleError"); the server is plain HTTP anyway.
             .env_remove("AWS_CA_BUNDLE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stdin(Stdio::null());
         let binary = self.binary.display().to_string();
         tokio::task::spawn_blocking(move || {
-            let started = Instant::now();
-            let child = command
-                .spawn()
+            let (started, cpu) = (Instant::now(), children_cpu_seconds());
+            let output = command
+                .output()
                 .with_context(|| format!("starting {binary} (make bench builds it)"))?;
-            let (output, usage) = wait_with_usage(child)?;
-            let wall = started.elapsed();
+            let cost = Cost {
+                wall: started.elapsed(),
+                cpu: children_cpu_seconds() - cpu,
+                // Not measured: a child's ru_maxrss counts the parent's pages at fork time.
+                rss_growth: f64::NAN,
+            };
             if !output.status.success() {
                 bail!(
                     "s3aws-stream {} failed: {}",
@@ -86,55 +91,8 @@ impl GoDriver {
                     String::from_utf8_lossy(&output.stderr).trim()
                 );
             }
-            let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-            let cost = Cost {
-                wall,
-                cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
-                // Not measured: a child's ru_maxrss counts the parent's pages at fork time.
-                rss_growth: f64::NAN,
-            };
             Ok((String::from_utf8_lossy(&output.stdout).into_owned(), cost))
         })
         .await?
     }
-}
-
-/// Waits for `child` (reading its pipes to the end first) and returns its output and its own
-/// resource usage, which `std` does not report.
-fn wait_with_usage(mut child: std::process::Child) -> Result<(std::process::Output, libc::rusage)> {
-    use std::io::Read;
-    let mut stdout = Vec::new();
-    let mut stderr = Vec::new();
-    let mut err_pipe = child.stderr.take().context("no stderr pipe")?;
-    let reader = std::thread::spawn(move || {
-        let _ = err_pipe.read_to_end(&mut stderr);
-        stderr
-    });
-    child
-        .stdout
-        .take()
-        .context("no stdout pipe")?
-        .read_to_end(&mut stdout)?;
-    let stderr = reader.join().unwrap_or_default();
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: wait4 on our own unreaped child, writing into locals it is given.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        if libc::wait4(pid, &mut status, 0, &mut usage) != pid {
-            bail!("wait4: {}", std::io::Error::last_os_error());
-        }
-        usage
-    };
-    // Reaped by wait4; dropping a `Child` neither waits nor kills.
-    drop(child);
-    let status = std::os::unix::process::ExitStatusExt::from_raw(status);
-    Ok((
-        std::process::Output {
-            status,
-            stdout,
-            stderr,
-        },
-        usage,
-    ))
 }
