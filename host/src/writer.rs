@@ -101,8 +101,10 @@ impl Writer {
         Ok(())
     }
 
-    /// Hands `data` to the guest at once (after anything buffered): its error, if any,
-    /// comes back here rather than from a later flush.
+    /// Hands `data` to the guest at once (after anything buffered), lowered straight from
+    /// the caller's slice: its error, if any, comes back here rather than from a later flush.
+    /// Like [`Writer::commit`], a write cut short (its future dropped) leaves the writer
+    /// broken; the upload stays open in S3 and `writer(path, true)` resumes it.
     ///
     /// ```no_run
     /// # async fn demo(driver: s3drv_host::Driver) -> s3drv_host::Result<()> {
@@ -112,8 +114,11 @@ impl Writer {
     /// # Ok(()) }
     /// ```
     pub async fn write(&mut self, data: &[u8]) -> Result<()> {
-        self.pending.extend_from_slice(data);
-        self.drain().await
+        self.drain().await?;
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.call(Call::Write(data)).await
     }
 
     /// Every byte accepted so far, including earlier sessions of a resumed upload.
@@ -183,7 +188,7 @@ impl Writer {
     /// Runs `call` on the held instance (the writer must be idle). The instance is out of the
     /// writer while the call runs: a call cut short (its future dropped) or trapped leaves
     /// the writer broken rather than holding an instance in the middle of a call.
-    async fn call(&mut self, call: Call) -> Result<()> {
+    async fn call(&mut self, call: Call<'_>) -> Result<()> {
         let Leased {
             mut instance,
             resource,
@@ -191,6 +196,7 @@ impl Writer {
         let api = instance.bindings.s3drv_storage_driver().writer();
         instance.store.data_mut().start_call();
         let outcome = match call {
+            Call::Write(data) => api.call_write(&mut instance.store, resource, data).await,
             Call::Close => api.call_close(&mut instance.store, resource).await,
             Call::Commit => api.call_commit(&mut instance.store, resource).await,
             Call::Cancel => api.call_cancel(&mut instance.store, resource).await,
@@ -215,8 +221,9 @@ impl Drop for Writer {
     }
 }
 
-/// A call that ends a writer session.
-enum Call {
+/// A call on the held instance: a write of the caller's bytes, or one that ends the session.
+enum Call<'a> {
+    Write(&'a [u8]),
     Close,
     Commit,
     Cancel,
