@@ -6,12 +6,14 @@
 //! - [`params`], [`regions`], [`endpoint`], [`credential_urls`], [`destinations`]: how the
 //!   parameters resolve to the endpoints a driver sends requests to (the guest sends there;
 //!   the host allows only there); [`transport`]: the retries, rate and TLS verification
-//!   they ask the host to enforce; [`operations`]: the S3 operation a request performs.
+//!   they ask the host to enforce; [`operations`]: the S3 operation a request performs;
+//! - [`crc`]: the body CRCs, continued piece by piece (the `checksum` import's contract).
 //!
-//! Plain Rust with no dependencies and no I/O.
+//! Plain Rust with no I/O; its one dependency, crc-fast, computes the CRCs.
 #![deny(missing_docs)]
 
 pub mod backoff;
+pub mod crc;
 pub mod credential_urls;
 pub mod destinations;
 pub mod endpoint;

@@ -2,7 +2,7 @@
 //! algorithms (`checksum_algorithm`, `docs/decisions.md` §18).
 
 use base64::Engine as _;
-use crc_fast::CrcAlgorithm;
+pub use s3drv_common::crc::Crc;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -78,42 +78,33 @@ impl ChecksumAlgorithm {
         headers
     }
 
-    /// The base64 checksum of `body`; CRCs are computed by `crc` (the host's, through
-    /// [`crate::http::Transport::crc`], or [`Crc::portable`]).
-    pub fn compute(self, body: &[u8], crc: impl Fn(Crc, &[u8]) -> u64) -> String {
+    /// The base64 checksum of the body made of `pieces`, in order; CRCs are continued piece
+    /// by piece with `crc` (the host's, through [`crate::http::Transport::crc`], or
+    /// [`Crc::extend`]).
+    pub fn compute<'a>(
+        self,
+        pieces: impl Iterator<Item = &'a [u8]> + Clone,
+        crc: impl Fn(Crc, u64, &[u8]) -> u64,
+    ) -> String {
+        fn hash<'a, D: Digest>(pieces: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+            let mut digest = D::new();
+            pieces.for_each(|piece| digest.update(piece));
+            digest.finalize().to_vec()
+        }
+        let crc_of = |algorithm| {
+            pieces
+                .clone()
+                .fold(0, |so_far, piece| crc(algorithm, so_far, piece))
+        };
         let digest: Vec<u8> = match self {
-            ChecksumAlgorithm::Md5 => md5::Md5::digest(body).to_vec(),
-            ChecksumAlgorithm::Crc32 => (crc(Crc::Crc32, body) as u32).to_be_bytes().to_vec(),
-            ChecksumAlgorithm::Crc32c => (crc(Crc::Crc32c, body) as u32).to_be_bytes().to_vec(),
-            ChecksumAlgorithm::Sha1 => Sha1::digest(body).to_vec(),
-            ChecksumAlgorithm::Sha256 => Sha256::digest(body).to_vec(),
-            ChecksumAlgorithm::Crc64Nvme => crc(Crc::Crc64Nvme, body).to_be_bytes().to_vec(),
+            ChecksumAlgorithm::Md5 => hash::<md5::Md5>(pieces),
+            ChecksumAlgorithm::Crc32 => (crc_of(Crc::Crc32) as u32).to_be_bytes().to_vec(),
+            ChecksumAlgorithm::Crc32c => (crc_of(Crc::Crc32c) as u32).to_be_bytes().to_vec(),
+            ChecksumAlgorithm::Sha1 => hash::<Sha1>(pieces),
+            ChecksumAlgorithm::Sha256 => hash::<Sha256>(pieces),
+            ChecksumAlgorithm::Crc64Nvme => crc_of(Crc::Crc64Nvme).to_be_bytes().to_vec(),
         };
         base64::engine::general_purpose::STANDARD.encode(digest)
-    }
-}
-
-/// The CRCs of S3's additional checksums.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Crc {
-    /// CRC-32 (ISO-HDLC).
-    Crc32,
-    /// CRC-32C (Castagnoli).
-    Crc32c,
-    /// CRC-64/NVME.
-    Crc64Nvme,
-}
-
-impl Crc {
-    /// The CRC of `data`, computed here: with the CPU's carry-less multiplication natively,
-    /// with lookup tables in wasm (about 1 GB/s there).
-    pub fn portable(self, data: &[u8]) -> u64 {
-        let algorithm = match self {
-            Crc::Crc32 => CrcAlgorithm::Crc32IsoHdlc,
-            Crc::Crc32c => CrcAlgorithm::Crc32Iscsi,
-            Crc::Crc64Nvme => CrcAlgorithm::Crc64Nvme,
-        };
-        crc_fast::checksum(algorithm, data)
     }
 }
 
@@ -125,7 +116,7 @@ mod tests {
     /// CRC-64/NVME written from the polynomials.
     #[test]
     fn known_values() {
-        let body = b"hello world";
+        let body = [b"hello world".as_slice()];
         let cases = [
             (ChecksumAlgorithm::Md5, "XrY7u+Ae7tCTyyK7j1rNww=="),
             (ChecksumAlgorithm::Crc32, "DUoRhQ=="),
@@ -139,9 +130,25 @@ mod tests {
         ];
         for (algorithm, want) in cases {
             assert_eq!(
-                algorithm.compute(body, Crc::portable),
+                algorithm.compute(body.into_iter(), Crc::extend),
                 want,
                 "{algorithm:?}"
+            );
+        }
+    }
+
+    /// A body cut into pieces anywhere sums, with every algorithm, as the whole does.
+    #[test]
+    fn pieces_sum_as_one_body() {
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        let cuts = [0, 3, 70_003, 70_100, 200_000, 300_000];
+        let pieces: Vec<&[u8]> = cuts.windows(2).map(|w| &data[w[0]..w[1]]).collect();
+        for name in ChecksumAlgorithm::NAMES {
+            let algorithm = ChecksumAlgorithm::from_name(name).unwrap();
+            assert_eq!(
+                algorithm.compute(pieces.iter().copied(), Crc::extend),
+                algorithm.compute([data.as_slice()].into_iter(), Crc::extend),
+                "{name}"
             );
         }
     }

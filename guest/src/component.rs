@@ -170,7 +170,7 @@ impl GuestReader for ReaderResource {
 
 impl GuestWriter for WriterResource {
     fn write(&self, data: Vec<u8>) -> WitResult<()> {
-        Ok(self.writer.borrow_mut().write(&self.s3, &data)?)
+        Ok(self.writer.borrow_mut().write(&self.s3, data.into())?)
     }
 
     fn size(&self) -> u64 {

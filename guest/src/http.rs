@@ -4,9 +4,10 @@
 
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use s3drv_common::crc::Crc;
 
-use crate::checksum::Crc;
 use crate::error::BackendError;
 
 /// HTTP methods the driver uses.
@@ -51,10 +52,103 @@ pub struct HttpRequest {
     /// Headers (without `host`, which the transport derives from the authority).
     pub headers: Vec<(String, String)>,
     /// Body; sent with a `content-length`.
-    pub body: Vec<u8>,
+    pub body: Payload,
     /// Longest wait for the connection and for the answer's head; `None` leaves it to the
     /// host.
     pub timeout: Option<Duration>,
+}
+
+/// Appends at least this large stay pieces of their own; smaller ones are copied together.
+const GATHER: usize = 64 << 10;
+
+/// A request body in pieces, sent one after another. A part filled by many writes keeps the
+/// large ones as they came, without copying them together, and gathers the small ones, so
+/// that a piece is never tiny.
+#[derive(Default)]
+pub struct Payload {
+    /// Whole pieces, in order, before `gathering`.
+    pieces: Vec<Bytes>,
+    /// Small appends copied together: the last piece, while it is below [`GATHER`].
+    gathering: Vec<u8>,
+    len: usize,
+}
+
+impl Payload {
+    /// Bytes in all pieces.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// No bytes at all.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds `data` at the end: kept as it is when large, copied into the gathered piece when
+    /// small.
+    pub fn append(&mut self, data: Bytes) {
+        self.len += data.len();
+        if data.len() >= GATHER {
+            self.seal_gathered();
+            self.pieces.push(data);
+            return;
+        }
+        if self.gathering.capacity() == 0 {
+            self.gathering.reserve_exact(GATHER);
+        }
+        self.gathering.extend_from_slice(&data);
+        if self.gathering.len() >= GATHER {
+            self.seal_gathered();
+        }
+    }
+
+    /// Makes the gathered bytes a piece of their own.
+    fn seal_gathered(&mut self) {
+        if !self.gathering.is_empty() {
+            self.pieces.push(std::mem::take(&mut self.gathering).into());
+        }
+    }
+
+    /// The pieces, in order.
+    pub fn pieces(&self) -> impl Iterator<Item = &[u8]> + Clone {
+        let gathered = (!self.gathering.is_empty()).then_some(self.gathering.as_slice());
+        self.pieces.iter().map(|piece| &piece[..]).chain(gathered)
+    }
+
+    /// The pieces, owned (for a transport that sends them from another thread).
+    pub fn into_pieces(mut self) -> Vec<Bytes> {
+        self.seal_gathered();
+        self.pieces
+    }
+
+    /// All the bytes in one vector (for small bodies: logs and tests).
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.pieces().flatten().copied().collect()
+    }
+}
+
+impl From<Vec<u8>> for Payload {
+    /// One piece, not copied.
+    fn from(data: Vec<u8>) -> Payload {
+        let mut payload = Payload::default();
+        if !data.is_empty() {
+            payload.len = data.len();
+            payload.pieces.push(data.into());
+        }
+        payload
+    }
+}
+
+impl std::fmt::Debug for Payload {
+    /// The size, never the bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Payload({} bytes in {} pieces)",
+            self.len,
+            self.pieces().count()
+        )
+    }
 }
 
 /// An answer: status, headers (names lower-case) and a body still to be read.
@@ -132,10 +226,11 @@ pub trait Transport {
         self.finish(self.start(request)?)
     }
 
-    /// The CRC `crc` of `data`. The component asks the host, which has the CPU instructions
-    /// wasm lacks; by default it is computed here.
-    fn crc(&self, crc: Crc, data: &[u8]) -> u64 {
-        crc.portable(data)
+    /// The CRC `crc` of the bytes whose CRC is `so_far` followed by `data` ([`Crc::extend`]).
+    /// The component asks the host, which has the CPU instructions wasm lacks; by default
+    /// it is computed here.
+    fn crc(&self, crc: Crc, so_far: u64, data: &[u8]) -> u64 {
+        crc.extend(so_far, data)
     }
 
     /// Waits `duration` before a request is sent again. The component waits on
@@ -231,6 +326,24 @@ pub fn parse_time(text: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Large appends stay pieces of their own, small ones are gathered, and the pieces hold
+    /// the bytes in the order they were appended.
+    #[test]
+    fn payload_keeps_large_appends_and_gathers_small_ones() {
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        let cuts = [0, 3, 70_003, 70_100, 200_000, 200_010, 200_020, 300_000];
+        let mut payload = Payload::default();
+        for w in cuts.windows(2) {
+            payload.append(Bytes::copy_from_slice(&data[w[0]..w[1]]));
+        }
+        let sizes: Vec<usize> = payload.pieces().map(<[u8]>::len).collect();
+        assert_eq!(sizes, [3, 70_000, 97, 129_900, 20, 99_980]);
+        assert_eq!(payload.len(), data.len());
+        assert_eq!(payload.to_vec(), data);
+        let owned: Vec<u8> = payload.into_pieces().concat();
+        assert_eq!(owned, data);
+    }
 
     #[test]
     fn times_of_listings_and_heads() {

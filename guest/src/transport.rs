@@ -18,7 +18,7 @@ use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 use crate::bindings::s3drv::storage::checksum as host_checksum;
 use crate::checksum::Crc;
 use crate::error::BackendError;
-use crate::http::{Body, HttpRequest, HttpResponse, Method, Transferred, Transport};
+use crate::http::{Body, HttpRequest, HttpResponse, Method, Payload, Transferred, Transport};
 
 /// Sends requests through the host's `wasi:http/outgoing-handler`.
 pub struct WasiTransport;
@@ -222,17 +222,19 @@ fn start(request: HttpRequest) -> Result<Pending, BackendError> {
     Ok(Pending { future })
 }
 
-fn write_body(body: &OutgoingBody, mut data: &[u8]) -> Result<(), StreamError> {
+fn write_body(body: &OutgoingBody, payload: &Payload) -> Result<(), StreamError> {
     let stream = body.write().map_err(|_| StreamError::Closed)?;
-    while !data.is_empty() {
-        let budget = stream.check_write()? as usize;
-        if budget == 0 {
-            stream.subscribe().block();
-            continue;
+    for mut data in payload.pieces() {
+        while !data.is_empty() {
+            let budget = stream.check_write()? as usize;
+            if budget == 0 {
+                stream.subscribe().block();
+                continue;
+            }
+            let n = budget.min(data.len());
+            stream.write(&data[..n])?;
+            data = &data[n..];
         }
-        let n = budget.min(data.len());
-        stream.write(&data[..n])?;
-        data = &data[n..];
     }
     stream.flush()?;
     stream.subscribe().block();
@@ -289,11 +291,11 @@ impl Transport for WasiTransport {
         finish(pending)
     }
 
-    fn crc(&self, crc: Crc, data: &[u8]) -> u64 {
+    fn crc(&self, crc: Crc, so_far: u64, data: &[u8]) -> u64 {
         match crc {
-            Crc::Crc32 => host_checksum::crc32(data).into(),
-            Crc::Crc32c => host_checksum::crc32c(data).into(),
-            Crc::Crc64Nvme => host_checksum::crc64nvme(data),
+            Crc::Crc32 => host_checksum::crc32(so_far as u32, data).into(),
+            Crc::Crc32c => host_checksum::crc32c(so_far as u32, data).into(),
+            Crc::Crc64Nvme => host_checksum::crc64nvme(so_far, data),
         }
     }
 

@@ -5,14 +5,16 @@
 //! `S3Client` is not `Send` (its credential environment is a plain trait object), so each
 //! worker thread owns one client and runs the jobs sent to it.
 
+use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
+use bytes::{Buf, Bytes};
 use s3drv_guest::config::Config;
 use s3drv_guest::error::BackendError;
-use s3drv_guest::http::{Body, HttpRequest, HttpResponse, Transport};
+use s3drv_guest::http::{Body, HttpRequest, HttpResponse, Method, Transport};
 use s3drv_guest::s3::S3Client;
 
 /// A blocking transport over one ureq agent (a keep-alive pool).
@@ -46,6 +48,25 @@ impl Body for NativeBody {
     }
 }
 
+/// A request body read piece by piece: ureq copies it into its own buffer, as it would a
+/// vector, without the pieces being copied together first.
+struct PiecesReader(VecDeque<Bytes>);
+
+impl Read for PiecesReader {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let Some(piece) = self.0.front_mut() else {
+            return Ok(0);
+        };
+        let n = piece.len().min(buffer.len());
+        buffer[..n].copy_from_slice(&piece[..n]);
+        piece.advance(n);
+        if piece.is_empty() {
+            self.0.pop_front();
+        }
+        Ok(n)
+    }
+}
+
 fn transport_error(message: &str) -> BackendError {
     BackendError {
         code: "ConnectionTerminated".into(),
@@ -67,8 +88,15 @@ impl NativeTransport {
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
+        let body =
+            if request.body.is_empty() && !matches!(request.method, Method::Put | Method::Post) {
+                ureq::SendBody::none()
+            } else {
+                builder = builder.header("content-length", request.body.len());
+                ureq::SendBody::from_owned_reader(PiecesReader(request.body.into_pieces().into()))
+            };
         let built = builder
-            .body(request.body)
+            .body(body)
             .map_err(|e| transport_error(&e.to_string()))?;
         let response = self
             .agent

@@ -45,7 +45,7 @@ pub(super) fn fetch<T: Transport>(
         authority,
         path_and_query: if path.is_empty() { "/".into() } else { path },
         headers,
-        body: Vec::new(),
+        body: Default::default(),
         timeout: Some(Duration::from_secs(5)),
     };
     let body = fetch_body(transport, "the container credentials endpoint", request)?;

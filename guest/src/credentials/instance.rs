@@ -28,7 +28,7 @@ fn request(
         authority: authority.clone(),
         path_and_query: format!("{}{path}", base.trim_end_matches('/')),
         headers: vec![(header.0.to_string(), header.1.to_string())],
-        body: Vec::new(),
+        body: Default::default(),
         timeout: Some(TIMEOUT),
     }
 }

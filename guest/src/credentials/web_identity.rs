@@ -89,7 +89,7 @@ pub(super) fn fetch<T: Transport>(
             "content-type".into(),
             "application/x-www-form-urlencoded".into(),
         )],
-        body: form.into_bytes(),
+        body: form.into_bytes().into(),
         timeout: Some(Duration::from_secs(10)),
     };
     let what = "STS AssumeRoleWithWebIdentity";
@@ -157,7 +157,7 @@ mod tests {
         assert!(c.session_token.unwrap().starts_with("AQoD"));
         let seen = script.seen.borrow();
         assert_eq!(seen[0].authority, "sts.eu-west-1.amazonaws.com");
-        let form = String::from_utf8(seen[0].body.clone()).unwrap();
+        let form = String::from_utf8(seen[0].body.to_vec()).unwrap();
         assert!(
             form.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fr"),
             "{form}"

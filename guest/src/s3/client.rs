@@ -12,7 +12,7 @@ use crate::checksum::ChecksumAlgorithm;
 use crate::config::{Config, SignatureVersion};
 use crate::credentials::{Credentials, Environment, ProcessEnvironment, Provider};
 use crate::error::{BackendError, Error};
-use crate::http::{Body, HttpRequest, HttpResponse, Method, Transport, encode_query};
+use crate::http::{Body, HttpRequest, HttpResponse, Method, Payload, Transport, encode_query};
 use crate::log;
 
 /// Longest excerpt of an XML body that `logdebugwithhttpbody` logs.
@@ -100,8 +100,10 @@ impl<T: Transport> S3Client<T> {
     }
 
     /// The `algorithm` checksum of `body`, as its header carries it.
-    pub fn checksum(&self, algorithm: ChecksumAlgorithm, body: &[u8]) -> String {
-        algorithm.compute(body, |crc, data| self.transport.crc(crc, data))
+    pub fn checksum(&self, algorithm: ChecksumAlgorithm, body: &Payload) -> String {
+        algorithm.compute(body.pieces(), |crc, so_far, data| {
+            self.transport.crc(crc, so_far, data)
+        })
     }
 
     /// Addresses and signs `request`.
@@ -155,7 +157,7 @@ impl<T: Transport> S3Client<T> {
                 &format!("{} {}", request.method.as_str(), address.path_and_query),
                 &format!(
                     "request body: {}",
-                    log::body_excerpt(&request.body, BODY_LOG_LIMIT)
+                    log::body_excerpt(&request.body.to_vec(), BODY_LOG_LIMIT)
                 ),
             );
         }

@@ -167,7 +167,7 @@ mod tests {
         let script = s3.transport();
         let seen = script.seen.borrow();
         assert_eq!(seen.len(), 2);
-        let second = String::from_utf8_lossy(&seen[1].body).into_owned();
+        let second = String::from_utf8_lossy(&seen[1].body.to_vec()).into_owned();
         assert!(
             second.contains("<Key>b</Key>") && !second.contains("<Key>a</Key>"),
             "{second}"

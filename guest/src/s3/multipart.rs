@@ -11,7 +11,7 @@ use super::xml::{
 use crate::checksum::ChecksumAlgorithm;
 use crate::config::MAX_CHUNK_SIZE;
 use crate::error::{BackendError, Error, Result};
-use crate::http::{Method, Transport, encode_query_value, parse_time};
+use crate::http::{Method, Payload, Transport, encode_query_value, parse_time};
 
 /// S3 accepts at most this many parts per upload.
 pub const MAX_PARTS: u32 = 10_000;
@@ -82,7 +82,7 @@ pub fn start_upload_part<T: Transport>(
     key: &str,
     upload_id: &str,
     number: u32,
-    body: Vec<u8>,
+    body: Payload,
 ) -> Result<PartUpload<T::InFlight>, BackendError> {
     let size = body.len() as u64;
     let mut request = S3Request::new(Method::Put, key)

@@ -2,7 +2,7 @@
 //! carries, and the attributes a new object is created with.
 
 use crate::config::{Encryption, ObjectAttributes};
-use crate::http::Method;
+use crate::http::{Method, Payload};
 
 /// Which checksum a request body carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct S3Request {
     /// Extra headers (lower-case names).
     pub headers: Vec<(String, String)>,
     /// Body.
-    pub body: Vec<u8>,
+    pub body: Payload,
     /// Checksum of the body.
     pub checksum: BodyChecksum,
 }
@@ -41,7 +41,7 @@ impl S3Request {
             key: key.into(),
             query: Vec::new(),
             headers: Vec::new(),
-            body: Vec::new(),
+            body: Payload::default(),
             checksum: BodyChecksum::None,
         }
     }
@@ -83,8 +83,8 @@ impl S3Request {
     }
 
     /// Sets the body and its checksum.
-    pub fn body(mut self, body: Vec<u8>, checksum: BodyChecksum) -> Self {
-        self.body = body;
+    pub fn body(mut self, body: impl Into<Payload>, checksum: BodyChecksum) -> Self {
+        self.body = body.into();
         self.checksum = checksum;
         self
     }

@@ -17,6 +17,8 @@
 
 use std::collections::VecDeque;
 
+use bytes::Bytes;
+
 use super::client::S3Client;
 use super::file_info::FileInfo;
 use super::multipart::{self, MAX_PARTS, PartUpload};
@@ -24,7 +26,7 @@ use super::object::{self, put_object};
 use super::request::S3Request;
 use super::xml::Part;
 use crate::error::{BackendError, Error, Result, WriterState};
-use crate::http::{Body, Method, Transport};
+use crate::http::{Body, Method, Payload, Transport};
 use crate::path;
 
 /// Where the writer stands.
@@ -45,7 +47,8 @@ pub struct Writer<T: Transport> {
     parts: Vec<Part>,
     /// The parts after the stored ones, sent and not answered yet, oldest first.
     in_flight: VecDeque<PartUpload<T::InFlight>>,
-    buffer: Vec<u8>,
+    /// The next part: the writes' bytes as they came (small ones gathered).
+    buffer: Payload,
     /// Bytes accepted: stored parts plus the buffer.
     size: u64,
     state: State,
@@ -104,7 +107,7 @@ impl<T: Transport> Writer<T> {
             upload_id,
             parts,
             in_flight: VecDeque::new(),
-            buffer: Vec::new(),
+            buffer: Payload::default(),
             size,
             state: State::Open,
             restart_pending: false,
@@ -127,8 +130,9 @@ impl<T: Transport> Writer<T> {
         self.size
     }
 
-    /// Accepts `data`, uploading every full chunk.
-    pub fn write(&mut self, s3: &S3Client<T>, data: &[u8]) -> Result<()> {
+    /// Accepts `data`, uploading every full chunk. A part takes the writes' bytes without
+    /// copying them (`Bytes` splits a write that crosses a part's end).
+    pub fn write(&mut self, s3: &S3Client<T>, data: Bytes) -> Result<()> {
         self.refuse_unless_open()?;
         if data.is_empty() {
             return Ok(());
@@ -146,13 +150,9 @@ impl<T: Transport> Writer<T> {
         }
         let mut rest = data;
         while !rest.is_empty() {
-            if self.buffer.capacity() == 0 {
-                self.buffer.reserve_exact(chunk);
-            }
             let take = (chunk - self.buffer.len()).min(rest.len());
-            self.buffer.extend_from_slice(&rest[..take]);
+            self.buffer.append(rest.split_to(take));
             self.size += take as u64;
-            rest = &rest[take..];
             if self.buffer.len() == chunk {
                 self.send_buffer(s3)?;
             }
@@ -231,12 +231,12 @@ impl<T: Transport> Writer<T> {
         } else {
             Vec::new()
         };
-        self.buffer = Vec::with_capacity(chunk as usize);
+        self.buffer = Payload::default();
         if total > whole {
             let request = S3Request::new(Method::Get, self.key.as_str())
                 .header("range", format!("bytes={whole}-{}", total - 1));
             let mut response = s3.send(request)?;
-            self.buffer = response.body.read_to_end(chunk as usize)?;
+            self.buffer = response.body.read_to_end(chunk as usize)?.into();
             if self.buffer.len() as u64 != total - whole {
                 return Err(Error::Backend(crate::error::BackendError::malformed(
                     format!(
@@ -275,7 +275,7 @@ impl<T: Transport> Writer<T> {
             let _ = upload.finish(s3);
         }
         self.state = State::Canceled;
-        self.buffer = Vec::new();
+        self.buffer = Payload::default();
         multipart::abort(s3, &self.key, &self.upload_id)?;
         if self.restarted {
             // The partial object a restart completed is not the caller's content.
@@ -358,7 +358,7 @@ mod tests {
             (200, &[], "<CompleteMultipartUploadResult/>"),
         ]);
         let mut writer = Writer::open(&s3, "/a", false).unwrap();
-        writer.write(&s3, &vec![1; CHUNK * 2 + 7]).unwrap();
+        writer.write(&s3, vec![1; CHUNK * 2 + 7].into()).unwrap();
         assert_eq!(writer.size(), (CHUNK * 2 + 7) as u64);
         writer.commit(&s3).unwrap();
         let seen = requests(&s3);
@@ -366,7 +366,7 @@ mod tests {
         assert_eq!(seen[3], "PUT /a?partNumber=2&uploadId=u1");
         assert_eq!(seen[4], "PUT /a?partNumber=3&uploadId=u1");
         assert_eq!(seen[5], "POST /a?uploadId=u1");
-        let completion = String::from_utf8(s3.transport().seen.borrow()[5].body.clone()).unwrap();
+        let completion = String::from_utf8(s3.transport().seen.borrow()[5].body.to_vec()).unwrap();
         for etag in ["e1", "e2", "e3"] {
             assert!(completion.contains(etag), "{completion}");
         }
@@ -387,8 +387,8 @@ mod tests {
         let mut writer = Writer::open(&s3, "/a", false).unwrap();
         // Parts 1 and 2 are sent and not awaited; part 1's failure surfaces when part 3 is
         // ready, before it is sent.
-        writer.write(&s3, &vec![1; CHUNK * 2]).unwrap();
-        let error = writer.write(&s3, &vec![3; CHUNK]).unwrap_err();
+        writer.write(&s3, vec![1; CHUNK * 2].into()).unwrap();
+        let error = writer.write(&s3, vec![3; CHUNK].into()).unwrap_err();
         assert!(
             error
                 .to_string()
@@ -396,7 +396,7 @@ mod tests {
             "{error}"
         );
         for refused in [
-            writer.write(&s3, b"more"),
+            writer.write(&s3, Bytes::from_static(b"more")),
             writer.close(&s3),
             writer.commit(&s3),
         ] {
@@ -425,8 +425,8 @@ mod tests {
         );
         let mut writer = Writer::open(&s3, "/a", false).unwrap();
         // One in flight: part 1's failure surfaces as soon as part 2 is ready.
-        writer.write(&s3, &vec![1; CHUNK]).unwrap();
-        let error = writer.write(&s3, &vec![2; CHUNK]).unwrap_err();
+        writer.write(&s3, vec![1; CHUNK].into()).unwrap();
+        let error = writer.write(&s3, vec![2; CHUNK].into()).unwrap_err();
         assert!(error.to_string().contains("part 1"), "{error}");
         assert_eq!(requests(&s3).len(), 3);
     }
@@ -455,11 +455,11 @@ mod tests {
         ]);
         let mut writer = Writer::open(&s3, "/a", true).unwrap();
         assert_eq!(writer.size(), (CHUNK * 2) as u64);
-        writer.write(&s3, &vec![3; CHUNK]).unwrap();
+        writer.write(&s3, vec![3; CHUNK].into()).unwrap();
         writer.commit(&s3).unwrap();
         let seen = requests(&s3);
         assert_eq!(seen[2], "PUT /a?partNumber=3&uploadId=u1");
-        let completion = String::from_utf8(s3.transport().seen.borrow()[3].body.clone()).unwrap();
+        let completion = String::from_utf8(s3.transport().seen.borrow()[3].body.to_vec()).unwrap();
         assert!(
             completion.contains("n3") && !completion.contains("e4"),
             "{completion}"

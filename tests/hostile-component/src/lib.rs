@@ -209,7 +209,7 @@ impl GuestDriver for Hostile {
             "checksum-spin" => {
                 let data = vec![7u8; 32 << 20];
                 loop {
-                    std::hint::black_box(bindings::s3drv::storage::checksum::crc32(&data));
+                    std::hint::black_box(bindings::s3drv::storage::checksum::crc32(0, &data));
                 }
             }
             "hog" => {

@@ -89,8 +89,9 @@ pub async fn memory_cap_fails_that_call_only(c: &Ctx) -> Result<()> {
     same_bytes("/big", &c.driver.get_content("/big").await?, &big)?;
     c.driver.delete("/big").await?;
 
-    // A writer whose part buffer (chunksize 100 MiB) cannot fit traps: that writer fails,
-    // the driver's next call works on a fresh instance.
+    // A writer whose part (chunksize 100 MiB) outgrows the memory traps: that writer fails,
+    // the driver's next call works on a fresh instance. The part grows with the writes, so
+    // it takes 80 MiB of them to get there.
     let big_parts = limited(
         c,
         "memory-cap-writer",
@@ -101,13 +102,17 @@ pub async fn memory_cap_fails_that_call_only(c: &Ctx) -> Result<()> {
         &[("chunksize", "104857600")],
     )
     .await?;
-    let failed = with_bystanders(c, write_stream(&big_parts, "/parts", b"x", 1)).await?;
+    let fill = async {
+        let mut writer = big_parts.writer("/parts", false).await?;
+        for piece in big[..80 * MIB].chunks(4 * MIB) {
+            writer.write(piece).await?;
+        }
+        writer.commit().await
+    };
+    let failed = with_bystanders(c, fill).await?;
     ensure!(
-        matches!(
-            failed.as_ref().map_err(|e| e.downcast_ref::<Error>()),
-            Err(Some(Error::Component(_)))
-        ),
-        "a 100 MiB part buffer fit in 64 MiB: {failed:?}"
+        matches!(failed, Err(Error::Component(_))),
+        "80 MiB of a 100 MiB part fit in 64 MiB: {failed:?}"
     );
     ensure!(
         big_parts.get_content("/small").await? == b"small",
