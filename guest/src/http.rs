@@ -70,6 +70,7 @@ pub struct Payload {
     pieces: Vec<Bytes>,
     /// Small appends copied together: the last piece, while it is below [`GATHER`].
     gathering: Vec<u8>,
+    /// Bytes in `pieces` and `gathering`, kept because the writer asks after every append.
     len: usize,
 }
 
@@ -121,9 +122,15 @@ impl Payload {
         self.pieces
     }
 
-    /// All the bytes in one vector (for small bodies: logs and tests).
+    /// The first `n` bytes (all of them if fewer), copied: what a log excerpt shows of a
+    /// body, without copying the rest.
+    pub fn head(&self, n: usize) -> Vec<u8> {
+        self.pieces().flatten().take(n).copied().collect()
+    }
+
+    /// All the bytes in one vector (for small bodies: tests).
     pub fn to_vec(&self) -> Vec<u8> {
-        self.pieces().flatten().copied().collect()
+        self.head(self.len)
     }
 }
 
@@ -341,6 +348,7 @@ mod tests {
         assert_eq!(sizes, [3, 70_000, 97, 129_900, 20, 99_980]);
         assert_eq!(payload.len(), data.len());
         assert_eq!(payload.to_vec(), data);
+        assert_eq!(payload.head(70_010), data[..70_010], "a head across pieces");
         let owned: Vec<u8> = payload.into_pieces().concat();
         assert_eq!(owned, data);
     }

@@ -46,14 +46,15 @@ pub fn redact_authorization(value: &str) -> String {
     }
 }
 
-/// At most `limit` bytes of `body` as one line of text (line breaks shown as `\n`), marked
-/// when cut.
-pub fn body_excerpt(body: &[u8], limit: usize) -> String {
-    let shown = String::from_utf8_lossy(&body[..body.len().min(limit)])
+/// At most `limit` bytes of a body of `len` bytes as one line of text (line breaks shown as
+/// `\n`), marked when cut. `head` is the body or its first bytes (at least `limit` of them,
+/// when it has that many).
+pub fn body_excerpt(head: &[u8], len: usize, limit: usize) -> String {
+    let shown = String::from_utf8_lossy(&head[..head.len().min(limit)])
         .replace('\r', "")
         .replace('\n', "\\n");
-    if body.len() > limit {
-        format!("{shown}… ({} bytes)", body.len())
+    if len > limit {
+        format!("{shown}… ({len} bytes)")
     } else {
         shown
     }
@@ -76,7 +77,12 @@ mod tests {
             "AWS AK:<redacted>"
         );
         assert_eq!(redact_authorization("Bearer xyz"), "<redacted>");
-        assert_eq!(body_excerpt(b"abcdef", 3), "abc… (6 bytes)");
-        assert_eq!(body_excerpt(b"<a>\r\n</a>", 100), "<a>\\n</a>");
+        assert_eq!(body_excerpt(b"abcdef", 6, 3), "abc… (6 bytes)");
+        assert_eq!(
+            body_excerpt(b"abc", 6, 3),
+            "abc… (6 bytes)",
+            "only the head given"
+        );
+        assert_eq!(body_excerpt(b"<a>\r\n</a>", 9, 100), "<a>\\n</a>");
     }
 }

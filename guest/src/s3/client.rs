@@ -157,7 +157,11 @@ impl<T: Transport> S3Client<T> {
                 &format!("{} {}", request.method.as_str(), address.path_and_query),
                 &format!(
                     "request body: {}",
-                    log::body_excerpt(&request.body.to_vec(), BODY_LOG_LIMIT)
+                    log::body_excerpt(
+                        &request.body.head(BODY_LOG_LIMIT),
+                        request.body.len(),
+                        BODY_LOG_LIMIT
+                    )
                 ),
             );
         }
@@ -301,7 +305,10 @@ impl<T: Transport> S3Client<T> {
             log::emit(
                 log::Level::Debug,
                 what,
-                &format!("answer body: {}", log::body_excerpt(&body, BODY_LOG_LIMIT)),
+                &format!(
+                    "answer body: {}",
+                    log::body_excerpt(&body, body.len(), BODY_LOG_LIMIT)
+                ),
             );
         }
         Ok(HttpResponse {
