@@ -75,7 +75,7 @@ pub fn cpu_seconds_of(pid: u32) -> f64 {
 }
 
 /// What a measured run used.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Cost {
     /// Wall time.
     pub wall: Duration,
@@ -83,6 +83,20 @@ pub struct Cost {
     pub cpu: f64,
     /// Peak RSS minus RSS at the start, MiB.
     pub rss_growth: f64,
+}
+
+/// Costs of runs one after the other: their wall and CPU times add up, the memory growth is
+/// the largest of theirs.
+impl std::ops::Add for Cost {
+    type Output = Cost;
+
+    fn add(self, other: Cost) -> Cost {
+        Cost {
+            wall: self.wall + other.wall,
+            cpu: self.cpu + other.cpu,
+            rss_growth: self.rss_growth.max(other.rss_growth),
+        }
+    }
 }
 
 /// Measures `run`.

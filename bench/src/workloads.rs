@@ -35,6 +35,9 @@ pub struct Scale {
     pub list_entries: usize,
     /// Directories × files of the walked tree.
     pub tree: (usize, usize),
+    /// Moves per client and round: of 1 MiB, of 64 MiB (one move is a single request or a
+    /// few: one sample per round would leave the median to the machine's noise).
+    pub moves: (usize, usize),
 }
 
 impl Scale {
@@ -45,6 +48,7 @@ impl Scale {
         small_size: 3000,
         list_entries: 1000,
         tree: (100, 100),
+        moves: (10, 3),
     };
     /// A smoke run.
     pub const QUICK: Scale = Scale {
@@ -53,6 +57,7 @@ impl Scale {
         small_size: 3000,
         list_entries: 200,
         tree: (20, 50),
+        moves: (2, 1),
     };
 }
 
@@ -317,39 +322,41 @@ impl Bench {
         Ok(())
     }
 
-    /// (f) move of 1 MiB (CopyObject) and 64 MiB (multipart copy).
+    /// (f) moves of 1 MiB (CopyObject) and 64 MiB (multipart copy): in each round every
+    /// client moves `scale.moves` objects of each size, the clients taking turns move by
+    /// move; a round's sample is the sum of its moves, with their latencies.
     async fn moves(&mut self) -> Result<()> {
-        for size in [1usize << 20, 64 << 20] {
+        let (small, large) = self.scale.moves;
+        for (size, count) in [(1usize << 20, small), (64 << 20, large)] {
             for round in 0..self.rounds {
-                for client in self.clients.clone() {
-                    let (source, dest) = (
-                        format!("/move/{}-src", client.name()),
-                        format!("/move/{}-dst", client.name()),
-                    );
-                    let pool = self.pool.clone();
-                    client
-                        .write_stream(&source, &pool, size, 1 << 20, 10 << 20)
-                        .await?;
-                    let (_, cost) =
-                        measure(client.move_object(&source, &dest, size as u64)).await?;
-                    ensure!(
-                        client.stat(&dest).await? == size as u64,
-                        "{} moved wrong",
-                        client.name()
-                    );
-                    let done = Done {
-                        bytes: size as u64,
-                        ops: 1,
-                        ..Done::default()
-                    };
-                    self.record(
-                        &format!("move {} MiB", size >> 20),
-                        client.name(),
-                        round,
-                        done,
-                        cost,
-                    );
-                    client.delete_files(vec![dest]).await?;
+                let mut costs = vec![(Done::default(), Cost::default()); self.clients.len()];
+                for _ in 0..count {
+                    for (client, (done, total)) in self.clients.clone().iter().zip(&mut costs) {
+                        let (source, dest) = (
+                            format!("/move/{}-src", client.name()),
+                            format!("/move/{}-dst", client.name()),
+                        );
+                        let pool = self.pool.clone();
+                        client
+                            .write_stream(&source, &pool, size, 1 << 20, 10 << 20)
+                            .await?;
+                        let (_, cost) =
+                            measure(client.move_object(&source, &dest, size as u64)).await?;
+                        ensure!(
+                            client.stat(&dest).await? == size as u64,
+                            "{} moved wrong",
+                            client.name()
+                        );
+                        client.delete_files(vec![dest]).await?;
+                        done.bytes += size as u64;
+                        done.ops += 1;
+                        done.latencies.push(cost.wall);
+                        *total = *total + cost;
+                    }
+                }
+                for (client, (done, total)) in self.clients.clone().iter().zip(costs) {
+                    let workload = format!("move {} MiB", size >> 20);
+                    self.record(&workload, client.name(), round, done, total);
                 }
             }
         }
