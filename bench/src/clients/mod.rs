@@ -16,13 +16,12 @@ use s3drv_guest::s3::walk::Walker;
 use s3drv_guest::s3::writer::Writer;
 use s3drv_guest::s3::{delete, list, moves};
 use s3drv_host::Driver;
-use tokio::io::AsyncReadExt;
 
 use crate::data::DataPool;
 use native::NativeFloor;
 use sdk::SdkClient;
 
-/// Bytes asked for per read, as the CLI and a registry's blob server do.
+/// Bytes the native floor asks for per read.
 const READ_SIZE: usize = 1 << 20;
 
 /// One client under test.
@@ -95,16 +94,14 @@ impl Client {
     pub async fn read_stream(&self, path: &str) -> Result<u64> {
         match self {
             Client::S3drv(driver) => {
+                // The bytes as the reader holds them, counted (as the SDK's body is): what a
+                // registry streaming a blob to its client does (`s3drv serve` does so).
                 let mut reader = driver.reader(path, 0).await?;
-                let mut buffer = vec![0; READ_SIZE];
                 let mut size = 0;
-                loop {
-                    let n = reader.read(&mut buffer).await?;
-                    if n == 0 {
-                        return Ok(size);
-                    }
-                    size += n as u64;
+                while let Some(chunk) = reader.chunk().await? {
+                    size += chunk.len() as u64;
                 }
+                Ok(size)
             }
             Client::Native(floor) => {
                 let path = path.to_string();
