@@ -173,7 +173,7 @@ async fn main() -> Result<()> {
     } else {
         Scale::FULL
     };
-    let (endpoint, _server) = match servers::external()? {
+    let (endpoint, server) = match servers::external()? {
         Some(endpoint) => (endpoint, None),
         None => {
             let server = servers::start_garage().context("starting Garage (make garage)")?;
@@ -222,7 +222,12 @@ async fn main() -> Result<()> {
         "s3drv-bench against {} ({}), {} rounds",
         endpoint.name, endpoint.url, args.rounds
     );
-    bench.run(&args.only).await?;
+    if let Err(e) = bench.run(&args.only).await {
+        if let Some(server) = &server {
+            eprintln!("the S3 server's log ends with:\n{}", server.log_tail());
+        }
+        return Err(e);
+    }
     let wanted = |group: &str| args.only.is_empty() || args.only.iter().any(|o| o == group);
     let tenants = if wanted("tenants") {
         Some(tenant_costs(&args.component, &params).await?)

@@ -99,13 +99,29 @@ impl std::ops::Add for Cost {
     }
 }
 
-/// Measures `run`.
+/// How long one measured run may take before the bench gives up on it: far above the
+/// slowest run (a 1 GiB write by the Go driver, about 15 s on a slow day), so only a server
+/// or client that stopped making progress reaches it (Garage 2.5 once stopped reading an
+/// upload, after `Sqlite: database is locked` in its log, and the bench waited for good).
+pub const STALLED_AFTER: Duration = Duration::from_secs(300);
+
+/// The error of a run that reached [`STALLED_AFTER`].
+pub fn stalled() -> anyhow::Error {
+    anyhow::anyhow!(
+        "no end after {} s: the S3 server or the client stalled",
+        STALLED_AFTER.as_secs()
+    )
+}
+
+/// Measures `run`, which fails as [`stalled`] after [`STALLED_AFTER`].
 pub async fn measure<T>(run: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<(T, Cost)> {
     reset_peak_rss("self");
     let rss = rss_mib();
     let cpu = cpu_seconds();
     let started = Instant::now();
-    let value = run.await?;
+    let value = tokio::time::timeout(STALLED_AFTER, run)
+        .await
+        .map_err(|_| stalled())??;
     let cost = Cost {
         wall: started.elapsed(),
         cpu: cpu_seconds() - cpu,

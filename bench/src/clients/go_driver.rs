@@ -5,13 +5,14 @@
 //! memory is not measured.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use s3drv_tests::servers::Endpoint;
+use tokio::process::Command;
 
-use crate::measure::{Cost, children_cpu_seconds};
+use crate::measure::{Cost, STALLED_AFTER, children_cpu_seconds, stalled};
 
 /// The client's name in reports.
 pub const NAME: &str = "s3aws (Go)";
@@ -62,7 +63,8 @@ impl GoDriver {
 
     /// Runs `s3aws-stream ARGS` to its end: its stdout and what the process used (the
     /// growth of this process's reaped children's CPU time: nothing else is reaped meanwhile,
-    /// the S3 server runs until the end).
+    /// the S3 server runs until the end). A process still running after
+    /// [`STALLED_AFTER`] is killed and the run fails.
     async fn run(&self, args: Vec<String>) -> Result<(String, Cost)> {
         let mut command = Command::new(&self.binary);
         command
@@ -71,28 +73,28 @@ impl GoDriver {
             // aws-sdk-go v1 cannot build a session with a custom CA bundle and its own
             // transport ("LoadCustomCABundleError"); the server is plain HTTP anyway.
             .env_remove("AWS_CA_BUNDLE")
-            .stdin(Stdio::null());
-        let binary = self.binary.display().to_string();
-        tokio::task::spawn_blocking(move || {
-            let (started, cpu) = (Instant::now(), children_cpu_seconds());
-            let output = command
-                .output()
-                .with_context(|| format!("starting {binary} (make bench builds it)"))?;
-            let cost = Cost {
-                wall: started.elapsed(),
-                cpu: children_cpu_seconds() - cpu,
-                // Not measured: a child's ru_maxrss counts the parent's pages at fork time.
-                rss_growth: f64::NAN,
-            };
-            if !output.status.success() {
-                bail!(
-                    "s3aws-stream {} failed: {}",
-                    args.join(" "),
-                    String::from_utf8_lossy(&output.stderr).trim()
-                );
-            }
-            Ok((String::from_utf8_lossy(&output.stdout).into_owned(), cost))
-        })
-        .await?
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        let (started, cpu) = (Instant::now(), children_cpu_seconds());
+        let output = tokio::time::timeout(STALLED_AFTER, command.output())
+            .await
+            .map_err(|_| stalled())?
+            .with_context(|| {
+                format!("starting {} (make bench builds it)", self.binary.display())
+            })?;
+        let cost = Cost {
+            wall: started.elapsed(),
+            cpu: children_cpu_seconds() - cpu,
+            // Not measured: a child's ru_maxrss counts the parent's pages at fork time.
+            rss_growth: f64::NAN,
+        };
+        if !output.status.success() {
+            bail!(
+                "s3aws-stream {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        Ok((String::from_utf8_lossy(&output.stdout).into_owned(), cost))
     }
 }
