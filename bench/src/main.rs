@@ -222,22 +222,29 @@ async fn main() -> Result<()> {
         "s3drv-bench against {} ({}), {} rounds",
         endpoint.name, endpoint.url, args.rounds
     );
-    if let Err(e) = bench.run(&args.only).await {
-        if let Some(server) = &server {
-            eprintln!("the S3 server's log ends with:\n{}", server.log_tail());
-        }
-        return Err(e);
-    }
     let wanted = |group: &str| args.only.is_empty() || args.only.iter().any(|o| o == group);
-    let tenants = if wanted("tenants") {
-        Some(tenant_costs(&args.component, &params).await?)
-    } else {
-        None
+    let measured = async {
+        bench.run(&args.only).await?;
+        let tenants = if wanted("tenants") {
+            Some(tenant_costs(&args.component, &params).await?)
+        } else {
+            None
+        };
+        let registry = if wanted("registry") {
+            registry::run_rounds(&endpoint, args.rounds, &std::env::temp_dir()).await?
+        } else {
+            Vec::new()
+        };
+        anyhow::Ok((tenants, registry))
     };
-    let registry = if wanted("registry") {
-        registry::run_rounds(&endpoint, args.rounds, &std::env::temp_dir()).await?
-    } else {
-        Vec::new()
+    let (tenants, registry) = match measured.await {
+        Ok(measured) => measured,
+        Err(e) => {
+            if let Some(server) = &server {
+                eprintln!("the S3 server's log ends with:\n{}", server.log_tail());
+            }
+            return Err(e);
+        }
     };
     let results = Results {
         machine: machine(),

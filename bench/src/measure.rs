@@ -105,10 +105,10 @@ impl std::ops::Add for Cost {
 /// upload, after `Sqlite: database is locked` in its log, and the bench waited for good).
 pub const STALLED_AFTER: Duration = Duration::from_secs(300);
 
-/// The error of a run that reached [`STALLED_AFTER`].
-pub fn stalled() -> anyhow::Error {
+/// The error of `what` (a run, a command line) that reached [`STALLED_AFTER`].
+pub fn stalled(what: &str) -> anyhow::Error {
     anyhow::anyhow!(
-        "no end after {} s: the S3 server or the client stalled",
+        "{what}: no end after {} s: the S3 server or the client stalled",
         STALLED_AFTER.as_secs()
     )
 }
@@ -121,7 +121,7 @@ pub async fn measure<T>(run: impl Future<Output = anyhow::Result<T>>) -> anyhow:
     let started = Instant::now();
     let value = tokio::time::timeout(STALLED_AFTER, run)
         .await
-        .map_err(|_| stalled())??;
+        .map_err(|_| stalled("a measured run"))??;
     let cost = Cost {
         wall: started.elapsed(),
         cpu: cpu_seconds() - cpu,

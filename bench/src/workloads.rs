@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use serde::Serialize;
 
 use crate::clients::Client;
@@ -144,16 +144,16 @@ impl Bench {
     pub async fn run(&mut self, only: &[String]) -> Result<()> {
         let wanted = |group: &str| only.is_empty() || only.iter().any(|o| o == group);
         if wanted("streams") {
-            self.streams().await?;
+            self.streams().await.context("the stream rows")?;
         }
         if wanted("small") {
-            self.small_operations().await?;
+            self.small_operations().await.context("the small rows")?;
         }
         if wanted("listings") {
-            self.listings().await?;
+            self.listings().await.context("the listing rows")?;
         }
         if wanted("moves") {
-            self.moves().await?;
+            self.moves().await.context("the move rows")?;
         }
         Ok(())
     }
@@ -331,14 +331,13 @@ impl Bench {
             for round in 0..self.rounds {
                 let mut costs = vec![(Done::default(), Cost::default()); self.clients.len()];
                 for _ in 0..count {
-                    for (client, (done, total)) in self.clients.clone().iter().zip(&mut costs) {
+                    for (client, (done, total)) in self.clients.iter().zip(&mut costs) {
                         let (source, dest) = (
                             format!("/move/{}-src", client.name()),
                             format!("/move/{}-dst", client.name()),
                         );
-                        let pool = self.pool.clone();
                         client
-                            .write_stream(&source, &pool, size, 1 << 20, 10 << 20)
+                            .write_stream(&source, &self.pool, size, 1 << 20, 10 << 20)
                             .await?;
                         let (_, cost) =
                             measure(client.move_object(&source, &dest, size as u64)).await?;
@@ -354,8 +353,8 @@ impl Bench {
                         *total = *total + cost;
                     }
                 }
+                let workload = format!("move {} MiB", size >> 20);
                 for (client, (done, total)) in self.clients.clone().iter().zip(costs) {
-                    let workload = format!("move {} MiB", size >> 20);
                     self.record(&workload, client.name(), round, done, total);
                 }
             }

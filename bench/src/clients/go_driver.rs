@@ -78,7 +78,7 @@ impl GoDriver {
         let (started, cpu) = (Instant::now(), children_cpu_seconds());
         let output = tokio::time::timeout(STALLED_AFTER, command.output())
             .await
-            .map_err(|_| stalled())?
+            .map_err(|_| stalled(&format!("s3aws-stream {}", args.join(" "))))?
             .with_context(|| {
                 format!("starting {} (make bench builds it)", self.binary.display())
             })?;
