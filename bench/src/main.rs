@@ -168,6 +168,18 @@ async fn tenant_costs(
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
+    // Every client runs on a worker of the runtime, as a server's request handler does: on
+    // the main thread (`block_on`) each wake-up from a connection's task is a thread's
+    // unpark, which costs a client that reads on its caller's task more than one that reads
+    // on a task of its own.
+    tokio::spawn(bench(args))
+        .await
+        .context("the bench's task failed")?
+}
+
+/// Starts the S3 server unless one is given, runs the workloads `args` asks for, and writes
+/// the results and the report.
+async fn bench(args: Args) -> Result<()> {
     let scale = if args.quick {
         Scale::QUICK
     } else {
