@@ -122,7 +122,7 @@ impl Driver {
     /// ```
     pub async fn reader(&self, path: &str, offset: i64) -> Result<Reader> {
         let leased = driver_call!(@with_resource self, call_reader, path, offset)?;
-        Ok(Reader::new(self.pool.clone(), leased, path))
+        Reader::open(self.pool.clone(), leased, path).await
     }
 
     /// A writer for `path`, new (`append` false) or resuming the unfinished upload.

@@ -1,29 +1,28 @@
-//! [`Reader`] ([`AsyncRead`]) over the component's `reader` resource. A task owns the
-//! leased instance and reads ahead while the caller consumes: the guest splices the bytes from
-//! the HTTP answer into a host output stream, so they never pass through its memory.
+//! [`Reader`] ([`AsyncRead`]) over the component's `reader` resource. Each `read-into` call
+//! runs on the caller's task when the caller wants bytes: the guest splices them from the
+//! HTTP answer into a host output stream, so they never pass through its memory, and no
+//! other task stands between hyper and the caller.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use tokio::io::{AsyncRead, ReadBuf};
 use wasmtime::component::Resource;
 use wasmtime_wasi::WasiView;
+use wasmtime_wasi::p2::bindings::io::streams::OutputStream;
 
 use crate::error::{Error, Result};
 use crate::pool::{Leased, Pool, flatten};
 use crate::read_sink::ReadSinkHandle;
 
-/// Bytes the guest passes per `read-into` call.
+/// Bytes the guest passes per `read-into` call: what a reader holds outside the component's
+/// memory at most.
 const READ_CHUNK: usize = 256 << 10;
-
-/// Calls' worth of bytes a reader's task has read ahead of its consumer. A reader so holds
-/// at most `READ_AHEAD + 2` calls' worth (queued, being sent, being consumed) of
-/// [`READ_CHUNK`] bytes, outside the component's memory: 1 MiB.
-const READ_AHEAD: usize = 2;
 
 /// A stream of an object's bytes. The guest splices them from the HTTP answer into an output
 /// stream of the host (`reader.read-into`), so they reach the reader as hyper received them,
@@ -42,88 +41,97 @@ const READ_AHEAD: usize = 2;
 /// # Ok(()) }
 /// ```
 pub struct Reader {
-    /// What each call passed, from the task that reads the object; closed after the last
-    /// call or an error.
-    passed: tokio::sync::mpsc::Receiver<Result<Vec<Bytes>>>,
-    /// The rest of the call being consumed.
+    pool: Arc<Pool>,
+    /// The lock only makes the reader `Sync` (an instance is not): it is taken through
+    /// `&mut self`, never contended.
+    state: Mutex<State>,
+    /// The rest of the last call's bytes.
     chunks: VecDeque<Bytes>,
 }
 
+/// Where a reader is between the caller's polls.
+enum State {
+    /// No call runs: the instance waits for the caller's next read.
+    Idle(Session),
+    /// A `read-into` call runs; its future owns the session.
+    Reading(Pin<Box<dyn Future<Output = Step> + Send>>),
+    /// The object ended or the stream failed; the instance went back to the pool, or was
+    /// dropped if it trapped.
+    Done,
+}
+
+/// The instance reading an object, and the host stream its calls fill.
+struct Session {
+    leased: Leased,
+    sink: ReadSinkHandle,
+    to: Resource<OutputStream>,
+    path: String,
+}
+
+/// What one `read-into` call gave.
+enum Step {
+    /// Bytes, and the session for the next call.
+    Read(Session, Vec<Bytes>),
+    /// The end of the object; the instance is back in the pool.
+    End,
+    /// The stream failed; the instance is back in the pool unless it trapped or miscounted.
+    Failed(Error),
+}
+
 impl Reader {
-    /// Starts the task that owns the instance and reads the object into the channel, up to
-    /// [`READ_AHEAD`] calls ahead of the consumer. Dropping the reader stops it: the task's
-    /// next send fails, and the instance goes back to the pool.
-    pub(crate) fn new(pool: Arc<Pool>, leased: Leased, path: &str) -> Reader {
-        let path = path.to_string();
-        let (sender, passed) = tokio::sync::mpsc::channel(READ_AHEAD);
-        tokio::spawn(async move {
-            let Leased {
-                mut instance,
-                resource,
-            } = leased;
-            let sink = ReadSinkHandle::default();
-            let to = match instance.store.data_mut().ctx().table.push(sink.stream()) {
-                Ok(to) => to,
-                Err(e) => {
-                    let e = wasmtime::format_err!("reading {path}: no room for a read sink: {e}");
-                    let _ = sender.send(Err(Error::Component(e))).await;
-                    return pool.release(Leased { instance, resource }).await;
-                }
-            };
-            let api = instance.bindings.s3drv_storage_driver().reader();
-            let (failure, reusable) = loop {
-                instance.store.data_mut().start_call();
-                sink.open(READ_CHUNK);
-                let borrowed = Resource::new_borrow(to.rep());
-                let outcome = api
-                    .call_read_into(&mut instance.store, resource, borrowed, READ_CHUNK as u64)
-                    .await;
-                let trapped = outcome.is_err();
-                let (chunks, len) = sink.take();
-                // After an error the stream is over. An instance that trapped, or miscounted
-                // what it passed, is not used again.
-                match flatten(outcome) {
-                    Ok(n) if n != len as u64 => break (Some(miscount(&path, n, len)), false),
-                    Ok(0) => break (None, true),
-                    Ok(_) => {
-                        if sender.send(Ok(chunks)).await.is_err() {
-                            break (None, true);
-                        }
-                    }
-                    Err(e) => break (Some(e), !trapped),
-                }
-            };
-            // The instance goes back to the pool before the caller hears of an error, so that
-            // its next call finds it there.
-            if reusable {
-                let _ = instance.store.data_mut().ctx().table.delete(to);
-                pool.release(Leased { instance, resource }).await;
+    /// A reader of `path` over an instance holding the guest's reader resource. The instance
+    /// goes back to the pool at the end of the object, after an error, or when the reader is
+    /// dropped.
+    pub(crate) async fn open(pool: Arc<Pool>, mut leased: Leased, path: &str) -> Result<Reader> {
+        let sink = ReadSinkHandle::default();
+        let to = match leased
+            .instance
+            .store
+            .data_mut()
+            .ctx()
+            .table
+            .push(sink.stream())
+        {
+            Ok(to) => to,
+            Err(e) => {
+                pool.release(leased).await;
+                let e = wasmtime::format_err!("reading {path}: no room for a read sink: {e}");
+                return Err(Error::Component(e));
             }
-            if let Some(e) = failure {
-                let _ = sender.send(Err(e)).await;
-            }
-        });
-        Reader {
-            passed,
+        };
+        let session = Session {
+            leased,
+            sink,
+            to,
+            path: path.to_string(),
+        };
+        Ok(Reader {
+            pool,
+            state: Mutex::new(State::Idle(session)),
             chunks: VecDeque::new(),
-        }
+        })
     }
-}
 
-/// The error of a `read-into` of `path` that returned `n` but passed `passed` bytes.
-fn miscount(path: &str, n: u64, passed: usize) -> Error {
-    Error::Component(wasmtime::format_err!(
-        "reading {path}: read-into said {n} bytes but passed {passed}"
-    ))
-}
-
-impl Reader {
     /// Waits until a chunk is at the front of `chunks`; `false` at the end of the object.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool>> {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
         while self.chunks.is_empty() {
-            match ready!(self.passed.poll_recv(cx)) {
-                Some(chunks) => self.chunks = chunks?.into(),
-                None => return Poll::Ready(Ok(false)),
+            let mut call = match std::mem::replace(state, State::Done) {
+                State::Idle(session) => Box::pin(read_into(self.pool.clone(), session)),
+                State::Reading(call) => call,
+                State::Done => return Poll::Ready(Ok(false)),
+            };
+            match call.as_mut().poll(cx) {
+                Poll::Pending => {
+                    *state = State::Reading(call);
+                    return Poll::Pending;
+                }
+                Poll::Ready(Step::Read(session, chunks)) => {
+                    *state = State::Idle(session);
+                    self.chunks = chunks.into();
+                }
+                Poll::Ready(Step::End) => return Poll::Ready(Ok(false)),
+                Poll::Ready(Step::Failed(e)) => return Poll::Ready(Err(e)),
             }
         }
         Poll::Ready(Ok(true))
@@ -145,6 +153,80 @@ impl Reader {
         let more = std::future::poll_fn(|cx| self.poll_fill(cx)).await?;
         Ok(more.then(|| self.chunks.pop_front()).flatten())
     }
+}
+
+/// One `read-into` call of up to [`READ_CHUNK`] bytes. At the end of the object or after an
+/// error the instance goes back to the pool (before the caller hears of the error, so that
+/// its next call finds it there), unless it trapped or miscounted what it passed.
+async fn read_into(pool: Arc<Pool>, mut session: Session) -> Step {
+    let Session {
+        leased: Leased { instance, resource },
+        sink,
+        to,
+        path,
+    } = &mut session;
+    instance.store.data_mut().start_call();
+    sink.open(READ_CHUNK);
+    let api = instance.bindings.s3drv_storage_driver().reader();
+    let borrowed = Resource::new_borrow(to.rep());
+    let outcome = api
+        .call_read_into(&mut instance.store, *resource, borrowed, READ_CHUNK as u64)
+        .await;
+    let trapped = outcome.is_err();
+    let (chunks, len) = sink.take();
+    let (failure, reusable) = match flatten(outcome) {
+        Ok(n) if n != len as u64 => (Some(miscount(path, n, len)), false),
+        Ok(0) => (None, true),
+        Ok(_) => return Step::Read(session, chunks),
+        Err(e) => (Some(e), !trapped),
+    };
+    if reusable {
+        release(&pool, session).await;
+    }
+    match failure {
+        Some(e) => Step::Failed(e),
+        None => Step::End,
+    }
+}
+
+/// Puts a session's instance back in the pool, its read sink deleted.
+async fn release(pool: &Pool, session: Session) {
+    let Session { mut leased, to, .. } = session;
+    let _ = leased.instance.store.data_mut().ctx().table.delete(to);
+    pool.release(leased).await;
+}
+
+impl Drop for Reader {
+    /// A reader dropped before the end of its object gives its instance back to the pool on a
+    /// task: at once between calls, or once the call in flight has passed its bytes.
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let state = std::mem::replace(state, State::Done);
+        let pool = self.pool.clone();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        match state {
+            State::Idle(session) => {
+                runtime.spawn(async move { release(&pool, session).await });
+            }
+            State::Reading(call) => {
+                runtime.spawn(async move {
+                    if let Step::Read(session, _) = call.await {
+                        release(&pool, session).await;
+                    }
+                });
+            }
+            State::Done => {}
+        }
+    }
+}
+
+/// The error of a `read-into` of `path` that returned `n` but passed `passed` bytes.
+fn miscount(path: &str, n: u64, passed: usize) -> Error {
+    Error::Component(wasmtime::format_err!(
+        "reading {path}: read-into said {n} bytes but passed {passed}"
+    ))
 }
 
 impl AsyncRead for Reader {

@@ -177,6 +177,7 @@ pub fn cases() -> Vec<Case> {
             case!(sandbox::memory_cap_fails_that_call_only),
             case!(sandbox::call_deadline_fails_that_call_only),
             case!(sandbox::concurrent_writers_wait_for_instances),
+            case!(sandbox::dropped_readers_give_back_their_instance),
             case!(faults::reader_resumes_after_a_cut_body, Needs::PlainHttp),
             case!(faults::mixed_operations_under_faults, Needs::PlainHttp),
             case!(

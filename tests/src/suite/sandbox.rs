@@ -193,3 +193,45 @@ pub async fn concurrent_writers_wait_for_instances(c: &Ctx) -> Result<()> {
     driver.delete("/w").await?;
     Ok(())
 }
+
+/// A tenant limited to one instance in use drops readers part-way, between calls and in the
+/// middle of one: each gives its instance back, so the next call neither waits for good nor
+/// reads anything but its own object.
+pub async fn dropped_readers_give_back_their_instance(c: &Ctx) -> Result<()> {
+    let driver = limited(
+        c,
+        "dropped-readers",
+        Limits {
+            max_instances: 1,
+            ..Limits::default()
+        },
+        &[],
+    )
+    .await?;
+    let data = random_bytes(4 * MIB, 7);
+    driver.put_content("/dropped", data.clone()).await?;
+    let within =
+        |what: &'static str| move |_| anyhow::anyhow!("{what}: no instance came back within 30 s");
+    for mid_call in [false, true, false, true] {
+        let mut reader =
+            tokio::time::timeout(Duration::from_secs(30), driver.reader("/dropped", 0))
+                .await
+                .map_err(within("opening a reader"))??;
+        ensure!(
+            reader.chunk().await?.is_some(),
+            "the first chunk is missing"
+        );
+        if mid_call {
+            // One poll starts the next read-into call, which waits for the network unless
+            // hyper already holds its bytes; the reader is dropped while it runs.
+            let _ = tokio::time::timeout(Duration::ZERO, reader.chunk()).await;
+        }
+        drop(reader);
+    }
+    let read = tokio::time::timeout(Duration::from_secs(30), read_stream(&driver, "/dropped", 0))
+        .await
+        .map_err(within("reading after the dropped readers"))??;
+    same_bytes("/dropped", &read, &data)?;
+    driver.delete("/dropped").await?;
+    Ok(())
+}
