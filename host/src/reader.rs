@@ -52,7 +52,7 @@ pub struct Reader {
 /// Where a reader is between the caller's polls.
 enum State {
     /// No call runs: the instance waits for the caller's next read.
-    Idle(Session),
+    Idle(Box<Session>),
     /// A `read-into` call runs; its future owns the session.
     Reading(Pin<Box<dyn Future<Output = Step> + Send>>),
     /// The object ended or the stream failed; the instance went back to the pool, or was
@@ -71,7 +71,7 @@ struct Session {
 /// What one `read-into` call gave.
 enum Step {
     /// Bytes, and the session for the next call.
-    Read(Session, Vec<Bytes>),
+    Read(Box<Session>, Vec<Bytes>),
     /// The end of the object; the instance is back in the pool.
     End,
     /// The stream failed; the instance is back in the pool unless it trapped or miscounted.
@@ -107,7 +107,7 @@ impl Reader {
         };
         Ok(Reader {
             pool,
-            state: Mutex::new(State::Idle(session)),
+            state: Mutex::new(State::Idle(Box::new(session))),
             chunks: VecDeque::new(),
         })
     }
@@ -158,13 +158,13 @@ impl Reader {
 /// One `read-into` call of up to [`READ_CHUNK`] bytes. At the end of the object or after an
 /// error the instance goes back to the pool (before the caller hears of the error, so that
 /// its next call finds it there), unless it trapped or miscounted what it passed.
-async fn read_into(pool: Arc<Pool>, mut session: Session) -> Step {
+async fn read_into(pool: Arc<Pool>, mut session: Box<Session>) -> Step {
     let Session {
         leased: Leased { instance, resource },
         sink,
         to,
         path,
-    } = &mut session;
+    } = &mut *session;
     instance.store.data_mut().start_call();
     sink.open(READ_CHUNK);
     let api = instance.bindings.s3drv_storage_driver().reader();
@@ -190,8 +190,8 @@ async fn read_into(pool: Arc<Pool>, mut session: Session) -> Step {
 }
 
 /// Puts a session's instance back in the pool, its read sink deleted.
-async fn release(pool: &Pool, session: Session) {
-    let Session { mut leased, to, .. } = session;
+async fn release(pool: &Pool, session: Box<Session>) {
+    let Session { mut leased, to, .. } = *session;
     let _ = leased.instance.store.data_mut().ctx().table.delete(to);
     pool.release(leased).await;
 }
