@@ -41,7 +41,6 @@ const READ_CHUNK: usize = 256 << 10;
 /// # Ok(()) }
 /// ```
 pub struct Reader {
-    pool: Arc<Pool>,
     /// The lock only makes the reader `Sync` (an instance is not): it is taken through
     /// `&mut self`, never contended.
     state: Mutex<State>,
@@ -60,8 +59,10 @@ enum State {
     Done,
 }
 
-/// The instance reading an object, and the host stream its calls fill.
+/// The instance reading an object, the host stream its calls fill, and the pool the instance
+/// goes back to.
 struct Session {
+    pool: Arc<Pool>,
     leased: Leased,
     sink: ReadSinkHandle,
     to: Resource<OutputStream>,
@@ -100,13 +101,13 @@ impl Reader {
             }
         };
         let session = Session {
+            pool,
             leased,
             sink,
             to,
             path: path.to_string(),
         };
         Ok(Reader {
-            pool,
             state: Mutex::new(State::Idle(Box::new(session))),
             chunks: VecDeque::new(),
         })
@@ -117,7 +118,7 @@ impl Reader {
         let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
         while self.chunks.is_empty() {
             let mut call = match std::mem::replace(state, State::Done) {
-                State::Idle(session) => Box::pin(read_into(self.pool.clone(), session)),
+                State::Idle(session) => Box::pin(read_into(session)),
                 State::Reading(call) => call,
                 State::Done => return Poll::Ready(Ok(false)),
             };
@@ -158,12 +159,13 @@ impl Reader {
 /// One `read-into` call of up to [`READ_CHUNK`] bytes. At the end of the object or after an
 /// error the instance goes back to the pool (before the caller hears of the error, so that
 /// its next call finds it there), unless it trapped or miscounted what it passed.
-async fn read_into(pool: Arc<Pool>, mut session: Box<Session>) -> Step {
+async fn read_into(mut session: Box<Session>) -> Step {
     let Session {
         leased: Leased { instance, resource },
         sink,
         to,
         path,
+        ..
     } = &mut *session;
     instance.store.data_mut().start_call();
     sink.open(READ_CHUNK);
@@ -181,7 +183,7 @@ async fn read_into(pool: Arc<Pool>, mut session: Box<Session>) -> Step {
         Err(e) => (Some(e), !trapped),
     };
     if reusable {
-        release(&pool, session).await;
+        release(session).await;
     }
     match failure {
         Some(e) => Step::Failed(e),
@@ -190,8 +192,13 @@ async fn read_into(pool: Arc<Pool>, mut session: Box<Session>) -> Step {
 }
 
 /// Puts a session's instance back in the pool, its read sink deleted.
-async fn release(pool: &Pool, session: Box<Session>) {
-    let Session { mut leased, to, .. } = *session;
+async fn release(session: Box<Session>) {
+    let Session {
+        pool,
+        mut leased,
+        to,
+        ..
+    } = *session;
     let _ = leased.instance.store.data_mut().ctx().table.delete(to);
     pool.release(leased).await;
 }
@@ -202,18 +209,17 @@ impl Drop for Reader {
     fn drop(&mut self) {
         let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
         let state = std::mem::replace(state, State::Done);
-        let pool = self.pool.clone();
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
         match state {
             State::Idle(session) => {
-                runtime.spawn(async move { release(&pool, session).await });
+                runtime.spawn(release(session));
             }
             State::Reading(call) => {
                 runtime.spawn(async move {
                     if let Step::Read(session, _) = call.await {
-                        release(&pool, session).await;
+                        release(session).await;
                     }
                 });
             }
