@@ -165,6 +165,11 @@ async fn tenant_costs(
     })
 }
 
+/// The allocator `s3drv serve` uses (see the workspace's `Cargo.toml`), for every client of a
+/// run alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();

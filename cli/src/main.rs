@@ -190,6 +190,12 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
     Ok((key.trim().to_ascii_lowercase(), value.to_string()))
 }
 
+/// mimalloc rather than glibc's malloc: a write's bytes are allocated on one worker (lifted
+/// out of the component) and freed on another (hyper's connection task), which makes glibc's
+/// per-thread arenas grow, trim and fault pages in again (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
