@@ -192,7 +192,7 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 
 /// mimalloc rather than glibc's malloc: a write's bytes are allocated on one worker (lifted
 /// out of the component) and freed on another (hyper's connection task), which makes glibc's
-/// per-thread arenas grow, trim and fault pages in again (BENCHMARKS.md).
+/// per-thread arenas grow, trim and fault pages in again (`docs/decisions.md` §35).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
