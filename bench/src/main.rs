@@ -165,8 +165,8 @@ async fn tenant_costs(
     })
 }
 
-/// The allocator `s3drv serve` uses (see the workspace's `Cargo.toml`), for every client of a
-/// run alike.
+/// The allocator `s3drv serve` uses (`docs/decisions.md` §35), for every client of a run
+/// alike.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

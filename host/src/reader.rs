@@ -26,7 +26,8 @@ const READ_CHUNK: usize = 256 << 10;
 
 /// A stream of an object's bytes. The guest splices them from the HTTP answer into an output
 /// stream of the host (`reader.read-into`), so they reach the reader as hyper received them,
-/// without passing through the component's memory.
+/// without passing through the component's memory. After an error every later read fails
+/// too: a cut object never ends as if it were whole.
 ///
 /// ```no_run
 /// # async fn demo(driver: s3drv_host::Driver) -> Result<(), Box<dyn std::error::Error>> {
@@ -54,9 +55,12 @@ enum State {
     Idle(Box<Session>),
     /// A `read-into` call runs; its future owns the session.
     Reading(Pin<Box<dyn Future<Output = Step> + Send>>),
-    /// The object ended or the stream failed; the instance went back to the pool, or was
-    /// dropped if it trapped.
+    /// The object ended; the instance went back to the pool.
     Done,
+    /// The stream failed with this error's text; every later read fails too, so that a cut
+    /// object never reads as a whole one. The instance went back to the pool, or was dropped
+    /// if it trapped.
+    Failed(String),
 }
 
 /// The instance reading an object, the host stream its calls fill, and the pool the instance
@@ -75,8 +79,9 @@ enum Step {
     Read(Box<Session>, Vec<Bytes>),
     /// The end of the object; the instance is back in the pool.
     End,
-    /// The stream failed; the instance is back in the pool unless it trapped or miscounted.
-    Failed(Error),
+    /// Reading `path` failed; the instance is back in the pool unless it trapped or
+    /// miscounted.
+    Failed { error: Error, path: String },
 }
 
 impl Reader {
@@ -121,6 +126,11 @@ impl Reader {
                 State::Idle(session) => Box::pin(read_into(session)),
                 State::Reading(call) => call,
                 State::Done => return Poll::Ready(Ok(false)),
+                State::Failed(first) => {
+                    let again = failed_earlier(&first);
+                    *state = State::Failed(first);
+                    return Poll::Ready(Err(again));
+                }
             };
             match call.as_mut().poll(cx) {
                 Poll::Pending => {
@@ -132,7 +142,10 @@ impl Reader {
                     self.chunks = chunks.into();
                 }
                 Poll::Ready(Step::End) => return Poll::Ready(Ok(false)),
-                Poll::Ready(Step::Failed(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Step::Failed { error, path }) => {
+                    *state = State::Failed(format!("reading {path}: {error}"));
+                    return Poll::Ready(Err(error));
+                }
             }
         }
         Poll::Ready(Ok(true))
@@ -176,17 +189,18 @@ async fn read_into(mut session: Box<Session>) -> Step {
         .await;
     let trapped = outcome.is_err();
     let (chunks, len) = sink.take();
-    let (failure, reusable) = match flatten(outcome) {
+    let (error, reusable) = match flatten(outcome) {
         Ok(n) if n != len as u64 => (Some(miscount(path, n, len)), false),
         Ok(0) => (None, true),
         Ok(_) => return Step::Read(session, chunks),
         Err(e) => (Some(e), !trapped),
     };
+    let path = std::mem::take(path);
     if reusable {
         release(session).await;
     }
-    match failure {
-        Some(e) => Step::Failed(e),
+    match error {
+        Some(error) => Step::Failed { error, path },
         None => Step::End,
     }
 }
@@ -223,9 +237,16 @@ impl Drop for Reader {
                     }
                 });
             }
-            State::Done => {}
+            State::Done | State::Failed(_) => {}
         }
     }
+}
+
+/// The error of a read after the stream failed with `first` (which names the path).
+fn failed_earlier(first: &str) -> Error {
+    Error::Component(wasmtime::format_err!(
+        "the reader failed earlier ({first}); open a new reader"
+    ))
 }
 
 /// The error of a `read-into` of `path` that returned `n` but passed `passed` bytes.

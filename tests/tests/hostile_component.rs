@@ -408,6 +408,11 @@ async fn attacks(
         delivered <= 16,
         "liar: {delivered} bytes delivered, 16 written"
     );
+    // A read after the failure fails too, naming the path: a cut object never reads as whole.
+    match reader.chunk().await {
+        Err(again) if again.to_string().contains("/x") => {}
+        other => bail!("liar: a read after the failure gave {other:?}"),
+    }
     outcome(
         "liar",
         &format!("read failed after {delivered} bytes: {failure}"),
