@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::UNIX_EPOCH;
 
 use crate::config::Config;
-use crate::error::{self as err, Error};
+use crate::error::{self as err, BackendError, Error};
 use crate::s3::reader::Reader;
 use crate::s3::walk::Walker;
 use crate::s3::writer::Writer;
@@ -17,6 +17,7 @@ use crate::bindings::exports::s3drv::storage::driver::{
     self as wit, Guest, GuestDriver, GuestReader, GuestWalker, GuestWriter,
 };
 use crate::bindings::s3drv::storage::types as wit_types;
+use wasip2::io::streams::InputStream;
 
 type Client = Rc<S3Client<WasiTransport>>;
 
@@ -160,11 +161,18 @@ impl GuestDriver for DriverResource {
 }
 
 impl GuestReader for ReaderResource {
-    fn read_into(&self, to: &wit::OutputStream, max: u64) -> WitResult<u64> {
+    fn body(&self) -> WitResult<Option<InputStream>> {
         Ok(self
             .reader
             .borrow_mut()
-            .read_with(&self.s3, |body| body.pass(to, max))?)
+            .body_mut()
+            .and_then(WasiBody::take_stream))
+    }
+
+    fn resume(&self, received: u64, failure: String) -> WitResult<Option<InputStream>> {
+        let mut reader = self.reader.borrow_mut();
+        reader.resume(&self.s3, received, BackendError::body_broke(failure))?;
+        Ok(reader.body_mut().and_then(WasiBody::take_stream))
     }
 }
 

@@ -33,6 +33,17 @@ impl BackendError {
             retryable: false,
         }
     }
+
+    /// An answer body that broke off mid-way (`detail` says how): worth asking again.
+    pub fn body_broke(detail: impl std::fmt::Display) -> Self {
+        BackendError {
+            code: "connection-lost".into(),
+            message: format!("the answer body broke off: {detail}"),
+            status: None,
+            request_id: None,
+            retryable: true,
+        }
+    }
 }
 
 /// Every error a driver operation returns. Displayed as the host displays it (without the

@@ -254,25 +254,6 @@ pub trait Transport {
     ) -> Vec<Result<HttpResponse<Vec<u8>>, BackendError>>;
 }
 
-/// What one step of reading a body transferred: the bytes themselves, or how many went on
-/// elsewhere (spliced to the host).
-pub trait Transferred: Default {
-    /// Bytes transferred; 0 is the end of the body.
-    fn count(&self) -> u64;
-}
-
-impl Transferred for Vec<u8> {
-    fn count(&self) -> u64 {
-        self.len() as u64
-    }
-}
-
-impl Transferred for u64 {
-    fn count(&self) -> u64 {
-        *self
-    }
-}
-
 /// RFC 3986 unreserved characters stay as they are; everything else is encoded.
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')

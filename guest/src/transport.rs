@@ -13,12 +13,12 @@ use wasip2::http::types::{
     Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
 use wasip2::io::poll;
-use wasip2::io::streams::{InputStream, OutputStream, StreamError};
+use wasip2::io::streams::{InputStream, StreamError};
 
 use crate::bindings::s3drv::storage::checksum as host_checksum;
 use crate::checksum::Crc;
 use crate::error::BackendError;
-use crate::http::{Body, HttpRequest, HttpResponse, Method, Payload, Transferred, Transport};
+use crate::http::{Body, HttpRequest, HttpResponse, Method, Payload, Transport};
 
 /// Sends requests through the host's `wasi:http/outgoing-handler`.
 pub struct WasiTransport;
@@ -38,68 +38,38 @@ pub struct WasiBody {
 const ENOUGH: usize = 64 << 10;
 
 impl Body for WasiBody {
-    /// Reads until `max` bytes, `ENOUGH` bytes or the end.
+    /// Reads until `max` bytes, `ENOUGH` bytes or the end. A failure after some bytes were
+    /// read is kept for the next call, so those bytes count.
     fn read(&mut self, max: usize) -> Result<Vec<u8>, BackendError> {
-        self.take(max.min(ENOUGH) as u64, |stream, data: &mut Vec<u8>| {
-            let chunk = stream.blocking_read((max - data.len()) as u64)?;
-            if data.is_empty() {
-                *data = chunk;
-            } else {
-                data.extend_from_slice(&chunk);
+        let mut data = Vec::new();
+        while data.len() < max.min(ENOUGH) {
+            let Some(stream) = &self.stream else { break };
+            match stream.blocking_read((max - data.len()) as u64) {
+                Ok(chunk) if data.is_empty() => data = chunk,
+                Ok(chunk) => data.extend_from_slice(&chunk),
+                Err(StreamError::Closed) => self.stream = None,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    self.stream = None;
+                    self.failed = Some(e.to_debug_string());
+                    break;
+                }
             }
-            Ok(())
-        })
+        }
+        if data.is_empty()
+            && let Some(message) = self.failed.take()
+        {
+            return Err(BackendError::body_broke(message));
+        }
+        Ok(data)
     }
 }
 
 impl WasiBody {
-    /// Moves up to `max` bytes into `to` with `splice`: from the host's HTTP body to the
-    /// host's stream, without copying them into this component's memory.
-    pub fn pass(&mut self, to: &OutputStream, max: u64) -> Result<u64, BackendError> {
-        self.take(max, |stream, moved: &mut u64| {
-            *moved += to.blocking_splice(stream, max - *moved)?;
-            Ok(())
-        })
+    /// The body's stream, for the host to read itself (the body it belongs to stays here,
+    /// as the stream's parent must); `None` once taken or ended.
+    pub fn take_stream(&mut self) -> Option<InputStream> {
+        self.stream.take()
     }
-
-    /// Repeats `step` on the body stream until `enough` bytes moved or the body ended. A
-    /// failure after some bytes moved is kept for the next call, so those bytes count.
-    fn take<M: Transferred>(
-        &mut self,
-        enough: u64,
-        mut step: impl FnMut(&InputStream, &mut M) -> Result<(), StreamError>,
-    ) -> Result<M, BackendError> {
-        let mut moved = M::default();
-        while moved.count() < enough {
-            let Some(stream) = &self.stream else { break };
-            match step(stream, &mut moved) {
-                Ok(()) => {}
-                Err(StreamError::Closed) => self.stream = None,
-                Err(StreamError::LastOperationFailed(e)) => {
-                    self.stream = None;
-                    if moved.count() > 0 {
-                        self.failed = Some(e.to_debug_string());
-                        break;
-                    }
-                    return Err(body_broke(e.to_debug_string()));
-                }
-            }
-        }
-        if moved.count() == 0
-            && let Some(message) = self.failed.take()
-        {
-            return Err(body_broke(message));
-        }
-        Ok(moved)
-    }
-}
-
-fn body_broke(detail: String) -> BackendError {
-    transport_error(
-        "connection-lost",
-        format!("the answer body broke off: {detail}"),
-        true,
-    )
 }
 
 fn transport_error(code: &str, message: String, retryable: bool) -> BackendError {

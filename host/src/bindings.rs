@@ -4,6 +4,6 @@ wasmtime::component::bindgen!({
     world: "s3-driver",
     path: "../wit",
     exports: { default: async },
-    // `reader.read-into` takes the host's own `wasi:io` output streams.
+    // `reader.body` and `reader.resume` hand over the host's own `wasi:io` input streams.
     with: { "wasi:io": wasmtime_wasi::p2::bindings::io },
 });

@@ -43,7 +43,6 @@ pub mod metrics;
 mod outbound;
 pub mod policy;
 mod pool;
-mod read_sink;
 mod reader;
 mod runtime;
 mod store;

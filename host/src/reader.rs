@@ -1,9 +1,8 @@
-//! [`Reader`] ([`AsyncRead`]) over the component's `reader` resource. Each `read-into` call
-//! runs on the caller's task when the caller wants bytes: the guest splices them from the
-//! HTTP answer into a host output stream, so they never pass through its memory, and no
-//! other task stands between hyper and the caller.
+//! [`Reader`] ([`AsyncRead`]) over the component's `reader` resource. The component hands
+//! the HTTP answer's body stream over (`reader.body`) and the host reads hyper's frames from
+//! it on the caller's task, without calling into the component for each of them; only a
+//! body that breaks off calls it again (`reader.resume`, which asks S3 for the rest).
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -14,20 +13,20 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, ReadBuf};
 use wasmtime::component::Resource;
 use wasmtime_wasi::WasiView;
-use wasmtime_wasi::p2::bindings::io::streams::OutputStream;
+use wasmtime_wasi::p2::{DynInputStream, StreamError};
 
 use crate::error::{Error, Result};
 use crate::pool::{Leased, Pool, flatten};
-use crate::read_sink::ReadSinkHandle;
 
-/// Bytes the guest passes per `read-into` call: what a reader holds outside the component's
-/// memory at most.
-const READ_CHUNK: usize = 256 << 10;
+/// Times in a row the host asks the component to resume a broken body without a byte in
+/// between before it gives up (the component's own limit is lower; this one bounds a
+/// component that never gives up).
+const RESUMES_WITHOUT_PROGRESS: u32 = 8;
 
-/// A stream of an object's bytes. The guest splices them from the HTTP answer into an output
-/// stream of the host (`reader.read-into`), so they reach the reader as hyper received them,
-/// without passing through the component's memory. After an error every later read fails
-/// too: a cut object never ends as if it were whole.
+/// A stream of an object's bytes, read by the host from the HTTP answer's body that the
+/// component hands over: they reach the reader as hyper received them, without passing
+/// through the component's memory. After an error every later read fails too: a cut object
+/// never ends as if it were whole.
 ///
 /// ```no_run
 /// # async fn demo(driver: s3drv_host::Driver) -> Result<(), Box<dyn std::error::Error>> {
@@ -45,16 +44,17 @@ pub struct Reader {
     /// The lock only makes the reader `Sync` (an instance is not): it is taken through
     /// `&mut self`, never contended.
     state: Mutex<State>,
-    /// The rest of the last call's bytes.
-    chunks: VecDeque<Bytes>,
+    /// The rest of the last frame.
+    frame: Bytes,
 }
 
 /// Where a reader is between the caller's polls.
 enum State {
-    /// No call runs: the instance waits for the caller's next read.
+    /// Nothing waits: the session is ready for the caller's next read.
     Idle(Box<Session>),
-    /// A `read-into` call runs; its future owns the session.
-    Reading(Pin<Box<dyn Future<Output = Step> + Send>>),
+    /// Waiting for the next frame, or for the component to resume a broken body; the future
+    /// owns the session.
+    Waiting(Pin<Box<dyn Future<Output = Step> + Send>>),
     /// The object ended; the instance went back to the pool.
     Done,
     /// The stream failed with this error's text; every later read fails too, so that a cut
@@ -63,68 +63,73 @@ enum State {
     Failed(String),
 }
 
-/// The instance reading an object, the host stream its calls fill, and the pool the instance
-/// goes back to.
+/// The instance holding the guest's reader (and the HTTP body the stream belongs to), the
+/// stream the host reads, and the pool the instance goes back to.
 struct Session {
     pool: Arc<Pool>,
     leased: Leased,
-    sink: ReadSinkHandle,
-    to: Resource<OutputStream>,
+    stream: DynInputStream,
+    /// Bytes read from `stream`, told to the component if it breaks.
+    received: u64,
+    /// Times the component resumed since the last byte.
+    resumes: u32,
     path: String,
 }
 
-/// What one `read-into` call gave.
+/// What waiting on a session gave.
 enum Step {
-    /// Bytes, and the session for the next call.
-    Read(Box<Session>, Vec<Bytes>),
+    /// A frame, and the session for the next one.
+    Read(Box<Session>, Bytes),
     /// The end of the object; the instance is back in the pool.
     End,
-    /// Reading `path` failed; the instance is back in the pool unless it trapped or
-    /// miscounted.
+    /// Reading `path` failed; the instance is back in the pool unless it trapped.
     Failed { error: Error, path: String },
 }
 
+/// What the component answered to `body` or `resume`.
+enum Handed {
+    Stream(DynInputStream),
+    Nothing,
+}
+
 impl Reader {
-    /// A reader of `path` over an instance holding the guest's reader resource. The instance
-    /// goes back to the pool at the end of the object, after an error, or when the reader is
-    /// dropped.
+    /// A reader of `path` over an instance holding the guest's reader resource: takes the
+    /// answer's body stream from the component. The instance goes back to the pool at the
+    /// end of the object, after an error, or when the reader is dropped.
     pub(crate) async fn open(pool: Arc<Pool>, mut leased: Leased, path: &str) -> Result<Reader> {
-        let sink = ReadSinkHandle::default();
-        let to = match leased
-            .instance
-            .store
-            .data_mut()
-            .ctx()
-            .table
-            .push(sink.stream())
-        {
-            Ok(to) => to,
-            Err(e) => {
+        let state = match hand_over(&mut leased, None).await {
+            Ok(Handed::Stream(stream)) => State::Idle(Box::new(Session {
+                pool,
+                leased,
+                stream,
+                received: 0,
+                resumes: 0,
+                path: path.to_string(),
+            })),
+            Ok(Handed::Nothing) => {
                 pool.release(leased).await;
-                let e = wasmtime::format_err!("reading {path}: no room for a read sink: {e}");
-                return Err(Error::Component(e));
+                State::Done
+            }
+            Err((error, trapped)) => {
+                if !trapped {
+                    pool.release(leased).await;
+                }
+                return Err(error);
             }
         };
-        let session = Session {
-            pool,
-            leased,
-            sink,
-            to,
-            path: path.to_string(),
-        };
         Ok(Reader {
-            state: Mutex::new(State::Idle(Box::new(session))),
-            chunks: VecDeque::new(),
+            state: Mutex::new(state),
+            frame: Bytes::new(),
         })
     }
 
-    /// Waits until a chunk is at the front of `chunks`; `false` at the end of the object.
+    /// Waits until `frame` holds bytes; `false` at the end of the object.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool>> {
         let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
-        while self.chunks.is_empty() {
-            let mut call = match std::mem::replace(state, State::Done) {
-                State::Idle(session) => Box::pin(read_into(session)),
-                State::Reading(call) => call,
+        while self.frame.is_empty() {
+            let mut waiting = match std::mem::replace(state, State::Done) {
+                State::Idle(session) => Box::pin(next_frame(session)),
+                State::Waiting(waiting) => waiting,
                 State::Done => return Poll::Ready(Ok(false)),
                 State::Failed(first) => {
                     let again = failed_earlier(&first);
@@ -132,14 +137,14 @@ impl Reader {
                     return Poll::Ready(Err(again));
                 }
             };
-            match call.as_mut().poll(cx) {
+            match waiting.as_mut().poll(cx) {
                 Poll::Pending => {
-                    *state = State::Reading(call);
+                    *state = State::Waiting(waiting);
                     return Poll::Pending;
                 }
-                Poll::Ready(Step::Read(session, chunks)) => {
+                Poll::Ready(Step::Read(session, frame)) => {
                     *state = State::Idle(session);
-                    self.chunks = chunks.into();
+                    self.frame = frame;
                 }
                 Poll::Ready(Step::End) => return Poll::Ready(Ok(false)),
                 Poll::Ready(Step::Failed { error, path }) => {
@@ -165,61 +170,111 @@ impl Reader {
     /// ```
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
         let more = std::future::poll_fn(|cx| self.poll_fill(cx)).await?;
-        Ok(more.then(|| self.chunks.pop_front()).flatten())
+        Ok(more.then(|| std::mem::take(&mut self.frame)))
     }
 }
 
-/// One `read-into` call of up to [`READ_CHUNK`] bytes. At the end of the object or after an
-/// error the instance goes back to the pool (before the caller hears of the error, so that
-/// its next call finds it there), unless it trapped or miscounted what it passed.
-async fn read_into(mut session: Box<Session>) -> Step {
-    let Session {
-        leased: Leased { instance, resource },
-        sink,
-        to,
-        path,
-        ..
-    } = &mut *session;
+/// The session's next frame. A stream that ends ends the object; one that breaks off is
+/// resumed by the component, which asks S3 for the rest. At the end of the object or after
+/// an error the instance goes back to the pool (before the caller hears of the error, so that
+/// its next call finds it there), unless it trapped.
+async fn next_frame(mut session: Box<Session>) -> Step {
+    loop {
+        let failure = match session.stream.read(usize::MAX) {
+            Ok(frame) if frame.is_empty() => {
+                session.stream.ready().await;
+                continue;
+            }
+            Ok(frame) => {
+                session.received += frame.len() as u64;
+                session.resumes = 0;
+                return Step::Read(session, frame);
+            }
+            Err(StreamError::Closed) => {
+                release(session).await;
+                return Step::End;
+            }
+            Err(StreamError::LastOperationFailed(e) | StreamError::Trap(e)) => e,
+        };
+        if session.resumes == RESUMES_WITHOUT_PROGRESS {
+            let error = Error::Component(wasmtime::format_err!(
+                "reading {}: the component resumed a broken body {RESUMES_WITHOUT_PROGRESS} \
+                 times without a byte (last: {failure:#})",
+                session.path
+            ));
+            let path = session.path.clone();
+            release(session).await;
+            return Step::Failed { error, path };
+        }
+        let broke = Some((session.received, format!("{failure:#}")));
+        match hand_over(&mut session.leased, broke).await {
+            Ok(Handed::Stream(stream)) => {
+                session.stream = stream;
+                session.received = 0;
+                session.resumes += 1;
+            }
+            Ok(Handed::Nothing) => {
+                release(session).await;
+                return Step::End;
+            }
+            Err((error, trapped)) => {
+                let path = std::mem::take(&mut session.path);
+                if !trapped {
+                    release(session).await;
+                }
+                return Step::Failed { error, path };
+            }
+        }
+    }
+}
+
+/// Calls the guest reader's `body` (no `broke`), or `resume` after a stream broke off
+/// (`broke`: the bytes it gave and why it broke), and takes the stream it hands over out of
+/// the instance's table. An error says whether the instance trapped.
+async fn hand_over(
+    leased: &mut Leased,
+    broke: Option<(u64, String)>,
+) -> std::result::Result<Handed, (Error, bool)> {
+    let Leased { instance, resource } = leased;
     instance.store.data_mut().start_call();
-    sink.open(READ_CHUNK);
     let api = instance.bindings.s3drv_storage_driver().reader();
-    let borrowed = Resource::new_borrow(to.rep());
-    let outcome = api
-        .call_read_into(&mut instance.store, *resource, borrowed, READ_CHUNK as u64)
-        .await;
-    let trapped = outcome.is_err();
-    let (chunks, len) = sink.take();
-    let (error, reusable) = match flatten(outcome) {
-        Ok(n) if n != len as u64 => (Some(miscount(path, n, len)), false),
-        Ok(0) => (None, true),
-        Ok(_) => return Step::Read(session, chunks),
-        Err(e) => (Some(e), !trapped),
+    let outcome = match broke {
+        None => api.call_body(&mut instance.store, *resource).await,
+        Some((received, failure)) => {
+            api.call_resume(&mut instance.store, *resource, received, &failure)
+                .await
+        }
     };
-    let path = std::mem::take(path);
-    if reusable {
-        release(session).await;
-    }
-    match error {
-        Some(error) => Step::Failed { error, path },
-        None => Step::End,
+    let trapped = outcome.is_err();
+    match flatten(outcome) {
+        Ok(Some(stream)) => take_stream(instance.store.data_mut(), stream).map_err(|e| (e, false)),
+        Ok(None) => Ok(Handed::Nothing),
+        Err(error) => Err((error, trapped)),
     }
 }
 
-/// Puts a session's instance back in the pool, its read sink deleted.
+/// The stream behind `handle`, out of the instance's table: the host owns it from now on.
+fn take_stream(
+    state: &mut crate::store::StoreState,
+    handle: Resource<DynInputStream>,
+) -> Result<Handed> {
+    let stream = state.ctx().table.delete(handle).map_err(|e| {
+        Error::Component(wasmtime::format_err!(
+            "the component handed over a stream the host cannot take: {e}"
+        ))
+    })?;
+    Ok(Handed::Stream(stream))
+}
+
+/// Puts a session's instance back in the pool (the guest's reader dropped with it).
 async fn release(session: Box<Session>) {
-    let Session {
-        pool,
-        mut leased,
-        to,
-        ..
-    } = *session;
-    let _ = leased.instance.store.data_mut().ctx().table.delete(to);
+    let Session { pool, leased, .. } = *session;
     pool.release(leased).await;
 }
 
 impl Drop for Reader {
     /// A reader dropped before the end of its object gives its instance back to the pool on a
-    /// task: at once between calls, or once the call in flight has passed its bytes.
+    /// task: at once between frames, or once a resume in flight has ended.
     fn drop(&mut self) {
         let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
         let state = std::mem::replace(state, State::Done);
@@ -230,9 +285,9 @@ impl Drop for Reader {
             State::Idle(session) => {
                 runtime.spawn(release(session));
             }
-            State::Reading(call) => {
+            State::Waiting(waiting) => {
                 runtime.spawn(async move {
-                    if let Step::Read(session, _) = call.await {
+                    if let Step::Read(session, _) = waiting.await {
                         release(session).await;
                     }
                 });
@@ -249,13 +304,6 @@ fn failed_earlier(first: &str) -> Error {
     ))
 }
 
-/// The error of a `read-into` of `path` that returned `n` but passed `passed` bytes.
-fn miscount(path: &str, n: u64, passed: usize) -> Error {
-    Error::Component(wasmtime::format_err!(
-        "reading {path}: read-into said {n} bytes but passed {passed}"
-    ))
-}
-
 impl AsyncRead for Reader {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -264,14 +312,9 @@ impl AsyncRead for Reader {
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         // At the end of the object nothing is put into `buf`.
-        if ready!(this.poll_fill(cx)).map_err(io::Error::other)?
-            && let Some(chunk) = this.chunks.front_mut()
-        {
-            let n = buf.remaining().min(chunk.len());
-            buf.put_slice(&chunk.split_to(n));
-            if chunk.is_empty() {
-                this.chunks.pop_front();
-            }
+        if ready!(this.poll_fill(cx)).map_err(io::Error::other)? {
+            let n = buf.remaining().min(this.frame.len());
+            buf.put_slice(&this.frame.split_to(n));
         }
         Poll::Ready(Ok(()))
     }

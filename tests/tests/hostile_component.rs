@@ -40,29 +40,44 @@ fn forbidden_server() -> Result<Forbidden> {
 }
 
 /// A loopback HTTP server that answers every request after 50 ms: counts the most requests
-/// it had at once.
+/// it had at once. A GET of `/cut` is answered at once with a head announcing 1 GB (too
+/// large for the host to take in whole and retry) and no body: the connection closes. Those
+/// are counted in `cuts`.
 struct Slow {
     url: String,
     busy: Arc<AtomicU64>,
     most: Arc<AtomicU64>,
+    cuts: Arc<AtomicU64>,
 }
 
 fn slow_server() -> Result<Slow> {
     let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1")?;
     let url = format!("http://{}", listener.local_addr()?);
     let (busy, most) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-    let (counted, highest) = (busy.clone(), most.clone());
+    let cuts = Arc::new(AtomicU64::new(0));
+    let (counted, highest, cut) = (busy.clone(), most.clone(), cuts.clone());
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let (busy, most) = (counted.clone(), highest.clone());
-            std::thread::spawn(move || answer_slowly(stream, &busy, &most));
+            let (busy, most, cuts) = (counted.clone(), highest.clone(), cut.clone());
+            std::thread::spawn(move || answer_slowly(stream, &busy, &most, &cuts));
         }
     });
-    Ok(Slow { url, busy, most })
+    Ok(Slow {
+        url,
+        busy,
+        most,
+        cuts,
+    })
 }
 
-/// Answers the requests (bodiless GETs) of one connection, each after 50 ms.
-fn answer_slowly(stream: std::net::TcpStream, busy: &AtomicU64, most: &AtomicU64) {
+/// Answers the requests (bodiless GETs) of one connection, each after 50 ms; cuts a GET of
+/// `/cut` short and closes the connection.
+fn answer_slowly(
+    stream: std::net::TcpStream,
+    busy: &AtomicU64,
+    most: &AtomicU64,
+    cuts: &AtomicU64,
+) {
     use std::io::BufRead;
     let Ok(mut writer) = stream.try_clone() else {
         return;
@@ -70,13 +85,19 @@ fn answer_slowly(stream: std::net::TcpStream, busy: &AtomicU64, most: &AtomicU64
     let mut reader = std::io::BufReader::new(stream);
     loop {
         let mut line = String::new();
+        let mut cut = false;
         loop {
             line.clear();
             match reader.read_line(&mut line) {
                 Ok(0) | Err(_) => return,
                 Ok(_) if line == "\r\n" => break,
-                Ok(_) => {}
+                Ok(_) => cut |= line.starts_with("GET /cut "),
             }
+        }
+        if cut {
+            cuts.fetch_add(1, Ordering::SeqCst);
+            let _ = writer.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000000000\r\n\r\n");
+            return;
         }
         let now = busy.fetch_add(1, Ordering::SeqCst) + 1;
         most.fetch_max(now, Ordering::SeqCst);
@@ -301,9 +322,9 @@ async fn attacks(
         Err(Error::Component(_)) => Ok(()),
         other => Err(anyhow::anyhow!("panic in {method}: {other:?}")),
     };
-    let mut reader = panicking.reader("/x", 0).await?;
-    typed("read-into", reader.chunk().await.map(drop))?;
-    trapped.push("read-into");
+    // `body` is called as the reader opens.
+    typed("body", panicking.reader("/x", 0).await.map(drop))?;
+    trapped.push("body");
     for method in ["write", "size", "close", "commit", "cancel"] {
         let mut writer = panicking.writer("/x", false).await?;
         let result = match method {
@@ -393,29 +414,32 @@ async fn attacks(
         ),
     );
 
-    // Claiming more bytes than it passed: the read fails, nothing made up is delivered.
-    let liar = hostile.open_for(&tenant("liar"), params("liar")).await?;
-    let mut reader = liar.reader("/x", 0).await?;
-    let mut delivered = 0;
-    let failure = loop {
-        match reader.chunk().await {
-            Ok(Some(chunk)) => delivered += chunk.len(),
-            Ok(None) => bail!("liar: the stream ended normally after {delivered} bytes"),
-            Err(e) => break e,
-        }
+    // Bodies that break off before their first byte, resumed forever: the host gives up after
+    // 8 resumes without a byte, and a read after that fails too, naming the path.
+    let slow = slow_server()?;
+    let mut resuming = params("resume-forever");
+    resuming.retain(|(key, _)| key != "regionendpoint");
+    resuming.push(("regionendpoint".into(), slow.url.clone()));
+    let resumer = hostile
+        .open_for(&tenant("resume-forever"), resuming)
+        .await?;
+    let mut reader = resumer.reader("/x", 0).await?;
+    let failure = match reader.chunk().await {
+        Err(e) => e,
+        other => bail!("resume-forever: the first read gave {other:?}"),
     };
+    let cuts = slow.cuts.load(Ordering::SeqCst);
     ensure!(
-        delivered <= 16,
-        "liar: {delivered} bytes delivered, 16 written"
+        failure.to_string().contains("8 times without a byte") && cuts == 9,
+        "resume-forever: after {cuts} broken bodies: {failure}"
     );
-    // A read after the failure fails too, naming the path: a cut object never reads as whole.
     match reader.chunk().await {
         Err(again) if again.to_string().contains("/x") => {}
-        other => bail!("liar: a read after the failure gave {other:?}"),
+        other => bail!("resume-forever: a read after the failure gave {other:?}"),
     }
     outcome(
-        "liar",
-        &format!("read failed after {delivered} bytes: {failure}"),
+        "resume-forever",
+        &format!("read failed after {cuts} broken bodies: {failure}"),
     );
 
     // A huge answer: lifted within the instance's memory, or refused; never the process.
@@ -468,7 +492,6 @@ async fn attacks(
 
     // 200 requests handed over at once: without a ceiling they are all on the wire together
     // (the slow server sees that many at once); with the tenant's ceiling of 8, never more.
-    let slow = slow_server()?;
     for ceiling in [None, Some(8)] {
         let mut at_once = params("flood-at-once");
         at_once.retain(|(key, _)| key != "regionendpoint");

@@ -12,13 +12,14 @@
 //! - `snoop`: `stat` reads an environment variable and a file it was not granted and
 //!   reports what it found in its error;
 //! - `flood-log`: `stat` logs one 1 MiB message and 100,000 more;
-//! - `liar`: a reader writes 16 bytes and reports 1 MiB;
+//! - `resume-forever`: a reader hands over bodies that break off at once (a GET of `/cut` from
+//!   its endpoint), and one more each time the host asks it to resume;
 //! - `huge-list`: `list` returns a million entries; `huge-walk`: a walker's batches hold ten
 //!   times what the host asks for;
 //! - `flood-requests`: `stat` sends 700 GETs to its own endpoint as fast as it can;
 //!   `flood-at-once`: `stat` hands 200 GETs to the host before it waits for any answer;
 //! - `panic`: every driver operation panics; `panic-open`, `panic-policy`: `open` or
-//!   `transport-policy` panics; `panic-resources`: the reader's `read-into`, every writer
+//!   `transport-policy` panics; `panic-resources`: the reader's `body` and `resume`, every writer
 //!   method, and the walker's `next-batch` (walking `/panic-next`), `skip-directory` and drop
 //!   panic.
 //!
@@ -38,7 +39,10 @@ mod bindings {
     });
 }
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+
+use wasip2::http::types::IncomingBody;
+use wasip2::io::streams::InputStream;
 
 use bindings::exports::s3drv::storage::driver::{
     self as wit, Guest, GuestDriver, GuestReader, GuestWalker, GuestWriter,
@@ -185,8 +189,11 @@ impl GuestDriver for Hostile {
     fn reader(&self, _path: String, _offset: i64) -> WitResult<wit::Reader> {
         self.panic_if_told("reader");
         match self.behaviour.as_str() {
-            "liar" => Ok(wit::Reader::new(HostileReader::Lying)),
             "panic-resources" => Ok(wit::Reader::new(HostileReader::Panicking)),
+            "resume-forever" => Ok(wit::Reader::new(HostileReader::ResumingForever {
+                endpoint: self.endpoint.clone(),
+                bodies: RefCell::new(Vec::new()),
+            })),
             _ => Err(DriverError::UnsupportedMethod),
         }
     }
@@ -308,21 +315,44 @@ impl GuestDriver for Hostile {
     }
 }
 
-/// The reader resource: `liar` writes 16 bytes and claims 1 MiB; `panic-resources` panics.
+/// The reader resource: `panic-resources` panics in `body` and `resume`; `resume-forever`
+/// hands over the body of a GET of `/cut` from its endpoint (which breaks off at once), and
+/// another one each time it is asked to resume.
 enum HostileReader {
-    Lying,
     Panicking,
+    ResumingForever {
+        endpoint: String,
+        /// The bodies of the streams handed over (a stream's parent must outlive it).
+        bodies: RefCell<Vec<IncomingBody>>,
+    },
+}
+
+impl HostileReader {
+    fn hand_over(&self, operation: &str) -> WitResult<Option<InputStream>> {
+        match self {
+            HostileReader::Panicking => panic!("a hostile panic in {operation}"),
+            HostileReader::ResumingForever { endpoint, bodies } => {
+                let future = start_get(endpoint, "/cut").map_err(report)?;
+                future.subscribe().block();
+                let Some(Ok(Ok(response))) = future.get() else {
+                    return Err(report("no answer to /cut".into()));
+                };
+                let body = response.consume().map_err(|()| report("no body".into()))?;
+                let stream = body.stream().map_err(|()| report("no stream".into()))?;
+                bodies.borrow_mut().push(body);
+                Ok(Some(stream))
+            }
+        }
+    }
 }
 
 impl GuestReader for HostileReader {
-    fn read_into(&self, to: &wit::OutputStream, _max: u64) -> WitResult<u64> {
-        match self {
-            HostileReader::Lying => {
-                let _ = to.blocking_write_and_flush(&[7u8; 16]);
-                Ok(1 << 20)
-            }
-            HostileReader::Panicking => panic!("a hostile panic in read-into"),
-        }
+    fn body(&self) -> WitResult<Option<InputStream>> {
+        self.hand_over("body")
+    }
+
+    fn resume(&self, _received: u64, _failure: String) -> WitResult<Option<InputStream>> {
+        self.hand_over("resume")
     }
 }
 

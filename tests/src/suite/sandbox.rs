@@ -222,8 +222,8 @@ pub async fn dropped_readers_give_back_their_instance(c: &Ctx) -> Result<()> {
             "the first chunk is missing"
         );
         if mid_call {
-            // One poll starts the next read-into call, which waits for the network unless
-            // hyper already holds its bytes; the reader is dropped while it runs.
+            // One poll starts waiting for the next frame unless hyper already holds it; the
+            // reader is dropped while it waits.
             let _ = tokio::time::timeout(Duration::ZERO, reader.chunk()).await;
         }
         drop(reader);
