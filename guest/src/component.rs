@@ -5,6 +5,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::UNIX_EPOCH;
 
+use wasip2::io::streams::InputStream;
+
 use crate::config::Config;
 use crate::error::{self as err, BackendError, Error};
 use crate::s3::reader::Reader;
@@ -17,7 +19,6 @@ use crate::bindings::exports::s3drv::storage::driver::{
     self as wit, Guest, GuestDriver, GuestReader, GuestWalker, GuestWriter,
 };
 use crate::bindings::s3drv::storage::types as wit_types;
-use wasip2::io::streams::InputStream;
 
 type Client = Rc<S3Client<WasiTransport>>;
 

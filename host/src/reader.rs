@@ -86,19 +86,13 @@ enum Step {
     Failed { error: Error, path: String },
 }
 
-/// What the component answered to `body` or `resume`.
-enum Handed {
-    Stream(DynInputStream),
-    Nothing,
-}
-
 impl Reader {
     /// A reader of `path` over an instance holding the guest's reader resource: takes the
     /// answer's body stream from the component. The instance goes back to the pool at the
     /// end of the object, after an error, or when the reader is dropped.
     pub(crate) async fn open(pool: Arc<Pool>, mut leased: Leased, path: &str) -> Result<Reader> {
         let state = match hand_over(&mut leased, None).await {
-            Ok(Handed::Stream(stream)) => State::Idle(Box::new(Session {
+            Ok(Some(stream)) => State::Idle(Box::new(Session {
                 pool,
                 leased,
                 stream,
@@ -106,7 +100,7 @@ impl Reader {
                 resumes: 0,
                 path: path.to_string(),
             })),
-            Ok(Handed::Nothing) => {
+            Ok(None) => {
                 pool.release(leased).await;
                 State::Done
             }
@@ -208,12 +202,12 @@ async fn next_frame(mut session: Box<Session>) -> Step {
         }
         let broke = Some((session.received, format!("{failure:#}")));
         match hand_over(&mut session.leased, broke).await {
-            Ok(Handed::Stream(stream)) => {
+            Ok(Some(stream)) => {
                 session.stream = stream;
                 session.received = 0;
                 session.resumes += 1;
             }
-            Ok(Handed::Nothing) => {
+            Ok(None) => {
                 release(session).await;
                 return Step::End;
             }
@@ -230,11 +224,12 @@ async fn next_frame(mut session: Box<Session>) -> Step {
 
 /// Calls the guest reader's `body` (no `broke`), or `resume` after a stream broke off
 /// (`broke`: the bytes it gave and why it broke), and takes the stream it hands over out of
-/// the instance's table. An error says whether the instance trapped.
+/// the instance's table; `None` when there is nothing (more) to read. An error says whether
+/// the instance trapped.
 async fn hand_over(
     leased: &mut Leased,
     broke: Option<(u64, String)>,
-) -> std::result::Result<Handed, (Error, bool)> {
+) -> std::result::Result<Option<DynInputStream>, (Error, bool)> {
     let Leased { instance, resource } = leased;
     instance.store.data_mut().start_call();
     let api = instance.bindings.s3drv_storage_driver().reader();
@@ -247,8 +242,10 @@ async fn hand_over(
     };
     let trapped = outcome.is_err();
     match flatten(outcome) {
-        Ok(Some(stream)) => take_stream(instance.store.data_mut(), stream).map_err(|e| (e, false)),
-        Ok(None) => Ok(Handed::Nothing),
+        Ok(Some(stream)) => take_stream(instance.store.data_mut(), stream)
+            .map(Some)
+            .map_err(|e| (e, false)),
+        Ok(None) => Ok(None),
         Err(error) => Err((error, trapped)),
     }
 }
@@ -257,13 +254,12 @@ async fn hand_over(
 fn take_stream(
     state: &mut crate::store::StoreState,
     handle: Resource<DynInputStream>,
-) -> Result<Handed> {
-    let stream = state.ctx().table.delete(handle).map_err(|e| {
+) -> Result<DynInputStream> {
+    state.ctx().table.delete(handle).map_err(|e| {
         Error::Component(wasmtime::format_err!(
             "the component handed over a stream the host cannot take: {e}"
         ))
-    })?;
-    Ok(Handed::Stream(stream))
+    })
 }
 
 /// Puts a session's instance back in the pool (the guest's reader dropped with it).

@@ -3,8 +3,7 @@
 use super::client::S3Client;
 use super::errors::not_found_as_path;
 use super::request::S3Request;
-use crate::error::BackendError;
-use crate::error::{Error, Result};
+use crate::error::{BackendError, Error, Result};
 use crate::http::{Body, Method, Transport};
 use crate::path;
 
