@@ -19,9 +19,11 @@ use crate::metrics::TenantMetrics;
 pub struct WatchedBody {
     inner: Incoming,
     silence: Duration,
+    /// Fires at the latest when the silence may be over. It is moved only when it fires
+    /// early (moving a timer on every frame takes the runtime's timer-wheel lock).
     timer: Pin<Box<Sleep>>,
-    /// The consumer is waiting for the next frame and the timer runs.
-    waiting: bool,
+    /// Since when the consumer has been waiting for the next frame, if it is.
+    waiting_since: Option<Instant>,
     metrics: TenantMetrics,
 }
 
@@ -32,7 +34,7 @@ impl WatchedBody {
             inner,
             silence,
             timer: Box::pin(tokio::time::sleep(silence)),
-            waiting: false,
+            waiting_since: None,
             metrics,
         }
     }
@@ -49,7 +51,7 @@ impl Body for WatchedBody {
         let this = &mut *self;
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
-                this.waiting = false;
+                this.waiting_since = None;
                 if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref))
                     && let Some(data) = data
                 {
@@ -59,14 +61,15 @@ impl Body for WatchedBody {
             }
             Poll::Pending => {
                 // Only silence while someone waits counts: a slow consumer is not a slow server.
-                if !this.waiting {
-                    this.waiting = true;
-                    this.timer.as_mut().reset(Instant::now() + this.silence);
+                let since = *this.waiting_since.get_or_insert_with(Instant::now);
+                let silent_until = since + this.silence;
+                while this.timer.as_mut().poll(cx).is_ready() {
+                    if Instant::now() >= silent_until {
+                        return Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout)));
+                    }
+                    this.timer.as_mut().reset(silent_until);
                 }
-                match this.timer.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout))),
-                    Poll::Pending => Poll::Pending,
-                }
+                Poll::Pending
             }
         }
     }
