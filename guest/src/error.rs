@@ -34,15 +34,24 @@ impl BackendError {
         }
     }
 
-    /// An answer body that broke off mid-way (`detail` says how): worth asking again.
-    pub fn body_broke(detail: impl std::fmt::Display) -> Self {
+    /// A failure of the transport (no answer, or an answer cut short): `code` names it.
+    pub fn transport(code: &str, message: String, retryable: bool) -> Self {
         BackendError {
-            code: "connection-lost".into(),
-            message: format!("the answer body broke off: {detail}"),
+            code: code.into(),
+            message,
             status: None,
             request_id: None,
-            retryable: true,
+            retryable,
         }
+    }
+
+    /// An answer body that broke off mid-way (`detail` says how): worth asking again.
+    pub fn body_broke(detail: impl std::fmt::Display) -> Self {
+        BackendError::transport(
+            "connection-lost",
+            format!("the answer body broke off: {detail}"),
+            true,
+        )
     }
 }
 

@@ -72,16 +72,6 @@ impl WasiBody {
     }
 }
 
-fn transport_error(code: &str, message: String, retryable: bool) -> BackendError {
-    BackendError {
-        code: code.into(),
-        message,
-        status: None,
-        request_id: None,
-        retryable,
-    }
-}
-
 /// The error of a request that got no answer.
 fn from_error_code(error: ErrorCode) -> BackendError {
     use ErrorCode::*;
@@ -122,7 +112,7 @@ fn from_error_code(error: ErrorCode) -> BackendError {
         }
         _ => {}
     }
-    transport_error(&code, message, retryable)
+    BackendError::transport(&code, message, retryable)
 }
 
 /// A request handed to the host, body written, answer not yet received.
@@ -143,8 +133,9 @@ fn start(request: HttpRequest) -> Result<Pending, BackendError> {
             request.body.len().to_string().into_bytes(),
         ));
     }
-    let headers = Fields::from_list(&fields)
-        .map_err(|e| transport_error("InvalidHeader", format!("header refused: {e:?}"), false))?;
+    let headers = Fields::from_list(&fields).map_err(|e| {
+        BackendError::transport("InvalidHeader", format!("header refused: {e:?}"), false)
+    })?;
     let outgoing = OutgoingRequest::new(headers);
     let method = match request.method {
         Method::Get => WasiMethod::Get,
@@ -154,7 +145,7 @@ fn start(request: HttpRequest) -> Result<Pending, BackendError> {
         Method::Delete => WasiMethod::Delete,
     };
     let refused = |what: &str| {
-        transport_error(
+        BackendError::transport(
             "InvalidRequest",
             format!("the host refused the request {what}"),
             false,
@@ -217,7 +208,7 @@ fn finish(pending: Pending) -> Result<HttpResponse<WasiBody>, BackendError> {
         Some(Ok(Ok(response))) => response,
         Some(Ok(Err(code))) => return Err(from_error_code(code)),
         Some(Err(())) | None => {
-            return Err(transport_error(
+            return Err(BackendError::transport(
                 "InternalError",
                 "the answer was taken twice".into(),
                 false,

@@ -110,7 +110,7 @@ impl<B: Body> Reader<B> {
     /// The body broke off after `received` more bytes, with `failure`. A failure worth
     /// retrying is resumed: the rest is asked for again from there (a ranged GET with
     /// `If-Match` on the ETag), `READ_RESUMES` times in a row at most without a byte in
-    /// between. Otherwise the failure is returned.
+    /// between. Otherwise the failure is returned, naming the path and the byte it broke at.
     pub fn resume<T: Transport<Body = B>>(
         &mut self,
         s3: &S3Client<T>,
@@ -123,7 +123,11 @@ impl<B: Body> Reader<B> {
         }
         self.body = None;
         if !failure.retryable || self.resumes >= READ_RESUMES || self.etag.is_none() {
-            return Err(Error::Backend(failure));
+            let message = format!(
+                "reading {} at byte {}: {}",
+                self.path, self.position, failure.message
+            );
+            return Err(Error::Backend(BackendError { message, ..failure }));
         }
         self.resumes += 1;
         self.request(s3)
@@ -190,6 +194,10 @@ mod tests {
             .resume(&s3, 0, BackendError::body_broke("reset again"))
             .unwrap_err();
         assert!(error.to_string().contains("reset again"), "{error}");
+        assert!(
+            error.to_string().contains("reading /a at byte 0"),
+            "{error}"
+        );
         assert_eq!(ranges(&s3).len(), 1 + READ_RESUMES as usize);
     }
 
@@ -211,7 +219,13 @@ mod tests {
         let s3 = client(&[(206, OBJECT, "0123456789")]);
         let mut reader = Reader::open(&s3, "/a", 0).unwrap();
         let refused = BackendError::malformed("not a body", None);
-        assert!(reader.resume(&s3, 3, refused).is_err());
+        let error = reader.resume(&s3, 3, refused).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("reading /a at byte 3: not a body"),
+            "{error}"
+        );
         assert_eq!(reader.read(&s3, 100).unwrap(), b"");
         assert_eq!(ranges(&s3).len(), 1);
     }

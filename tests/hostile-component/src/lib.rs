@@ -119,11 +119,21 @@ fn start_get(
 
 /// Waits for the answer of a request handed to the host; what happened.
 fn answer_of(future: wasip2::http::types::FutureIncomingResponse) -> String {
+    match response_of(future) {
+        Ok(response) => format!("answered {}", response.status()),
+        Err(what) => what,
+    }
+}
+
+/// Waits for the answer of a request handed to the host, or says why there is none.
+fn response_of(
+    future: wasip2::http::types::FutureIncomingResponse,
+) -> Result<wasip2::http::types::IncomingResponse, String> {
     future.subscribe().block();
     match future.get() {
-        Some(Ok(Ok(response))) => format!("answered {}", response.status()),
-        Some(Ok(Err(code))) => format!("refused: {code:?}"),
-        other => format!("no answer: {other:?}"),
+        Some(Ok(Ok(response))) => Ok(response),
+        Some(Ok(Err(code))) => Err(format!("refused: {code:?}")),
+        other => Err(format!("no answer: {other:?}")),
     }
 }
 
@@ -332,11 +342,9 @@ impl HostileReader {
         match self {
             HostileReader::Panicking => panic!("a hostile panic in {operation}"),
             HostileReader::ResumingForever { endpoint, bodies } => {
-                let future = start_get(endpoint, "/cut").map_err(report)?;
-                future.subscribe().block();
-                let Some(Ok(Ok(response))) = future.get() else {
-                    return Err(report("no answer to /cut".into()));
-                };
+                let response = start_get(endpoint, "/cut")
+                    .and_then(response_of)
+                    .map_err(|what| report(format!("GET /cut: {what}")))?;
                 let body = response.consume().map_err(|()| report("no body".into()))?;
                 let stream = body.stream().map_err(|()| report("no stream".into()))?;
                 bodies.borrow_mut().push(body);
