@@ -72,6 +72,7 @@ struct Args {
 struct Results {
     machine: String,
     cpus: usize,
+    /// The commit checked out when the run started, with `-dirty` if the tree had changes.
     commit: String,
     command: String,
     server: String,
@@ -266,7 +267,7 @@ async fn bench(args: Args) -> Result<()> {
     let results = Results {
         machine: machine(),
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        commit: command_output("git", &["rev-parse", "--short", "HEAD"]),
+        commit: command_output("git", &["describe", "--always", "--dirty"]),
         command: std::env::args().collect::<Vec<_>>().join(" "),
         server: endpoint.name.clone(),
         scale,
