@@ -1,5 +1,6 @@
-//! The workloads of `make bench`, each run by every client in turn (A B C, A B C, ... so that
-//! drift over the run spreads evenly), for several rounds.
+//! The workloads of `make bench`, each run by every client in turn, for several rounds; each
+//! round starts with the next client (A B C, B C A, C A B, ...), so that drift over the run and
+//! the cost of going first spread evenly.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -100,11 +101,30 @@ fn percentile(sorted: &[Duration], p: f64) -> Option<f64> {
     Some(sorted[index].as_secs_f64() * 1e6)
 }
 
+/// A turn in the stream rows: one of the crate's clients, or distribution's Go driver.
+#[derive(Clone)]
+enum StreamTurn {
+    Client(Client),
+    Go(GoDriver),
+}
+
+/// `items` in the order they take their turns in `round`: each round starts one further
+/// along, so that no client always goes first (the one after a 1 GiB deletion, or the first
+/// on a cold server).
+fn in_turn<T: Clone>(items: &[T], round: usize) -> Vec<T> {
+    let mut turns = items.to_vec();
+    if !turns.is_empty() {
+        let first = round % turns.len();
+        turns.rotate_left(first);
+    }
+    turns
+}
+
 /// Runs the workloads.
 pub struct Bench {
-    /// The clients, in the order they take turns.
+    /// The clients, in the order they take turns in the first round.
     pub clients: Vec<Client>,
-    /// distribution's Go driver, the last to take its turn in the stream rows.
+    /// distribution's Go driver, the last to take its turn in the stream rows' first round.
     pub go_driver: Option<GoDriver>,
     /// Data.
     pub pool: Arc<DataPool>,
@@ -159,77 +179,95 @@ impl Bench {
     }
 
     /// (a) a writer of `stream` bytes in 1 MiB writes, chunksize 10 MiB; (b) reading it back.
+    /// Every client, distribution's Go driver included, takes its turn; who goes first
+    /// changes from round to round.
     async fn streams(&mut self) -> Result<()> {
-        let size = self.scale.stream;
-        let label = format!("{} MiB", size >> 20);
+        let mut turns: Vec<StreamTurn> = self
+            .clients
+            .iter()
+            .cloned()
+            .map(StreamTurn::Client)
+            .collect();
+        turns.extend(self.go_driver.clone().map(StreamTurn::Go));
         for round in 0..self.rounds {
-            for client in self.clients.clone() {
-                let path = format!("/stream/{}-{round}", client.name());
-                let pool = self.pool.clone();
-                let (_, cost) =
-                    measure(client.write_stream(&path, &pool, size, 1 << 20, 10 << 20)).await?;
-                let done = Done {
-                    bytes: size as u64,
-                    ops: 1,
-                    ..Done::default()
-                };
-                self.record(&format!("write {label}"), client.name(), round, done, cost);
-                if let Client::Sdk(sdk) = &client {
-                    let parallel = format!("{path}-x{SDK_PARTS_IN_FLIGHT}");
-                    let blocks = pool.blocks(size, 1 << 20);
-                    let (_, cost) =
-                        measure(sdk.write_stream(&parallel, blocks, 10 << 20, SDK_PARTS_IN_FLIGHT))
-                            .await?;
-                    let done = Done {
-                        bytes: size as u64,
-                        ops: 1,
-                        ..Done::default()
-                    };
-                    let name = format!("aws-sdk-s3 x{SDK_PARTS_IN_FLIGHT}");
-                    self.record(&format!("write {label}"), &name, round, done, cost);
-                    client.delete_files(vec![parallel]).await?;
+            for turn in in_turn(&turns, round) {
+                match turn {
+                    StreamTurn::Client(client) => self.client_streams(&client, round).await?,
+                    StreamTurn::Go(go) => self.go_streams(&go, round).await?,
                 }
-                tokio::time::sleep(SETTLE_BEFORE_READ).await;
-                let (read, cost) = measure(client.read_stream(&path)).await?;
-                ensure!(
-                    read == size as u64,
-                    "{} read {read} of {size} bytes",
-                    client.name()
-                );
-                let done = Done {
-                    bytes: read,
-                    ops: 1,
-                    ..Done::default()
-                };
-                self.record(&format!("read {label}"), client.name(), round, done, cost);
-                client.delete_files(vec![path]).await?;
-            }
-            if let Some(go) = self.go_driver.clone() {
-                let path = format!("/stream/s3aws-{round}");
-                let done = Done {
-                    bytes: size as u64,
-                    ops: 1,
-                    ..Done::default()
-                };
-                let cost = go.write_stream(&path, size).await?;
-                self.record(
-                    &format!("write {label}"),
-                    go_driver::NAME,
-                    round,
-                    done.clone(),
-                    cost,
-                );
-                tokio::time::sleep(SETTLE_BEFORE_READ).await;
-                let (read, cost) = go.read_stream(&path).await?;
-                ensure!(
-                    read == size as u64,
-                    "{} read {read} of {size} bytes",
-                    go_driver::NAME
-                );
-                self.record(&format!("read {label}"), go_driver::NAME, round, done, cost);
-                go.delete(&path).await?;
             }
         }
+        Ok(())
+    }
+
+    /// One client's stream write (and the SDK's second one, with parts in flight), then its
+    /// read of what it wrote.
+    async fn client_streams(&mut self, client: &Client, round: usize) -> Result<()> {
+        let size = self.scale.stream;
+        let label = format!("{} MiB", size >> 20);
+        let done = Done {
+            bytes: size as u64,
+            ops: 1,
+            ..Done::default()
+        };
+        let path = format!("/stream/{}-{round}", client.name());
+        let pool = self.pool.clone();
+        let (_, cost) = measure(client.write_stream(&path, &pool, size, 1 << 20, 10 << 20)).await?;
+        self.record(
+            &format!("write {label}"),
+            client.name(),
+            round,
+            done.clone(),
+            cost,
+        );
+        if let Client::Sdk(sdk) = client {
+            let parallel = format!("{path}-x{SDK_PARTS_IN_FLIGHT}");
+            let blocks = pool.blocks(size, 1 << 20);
+            let (_, cost) =
+                measure(sdk.write_stream(&parallel, blocks, 10 << 20, SDK_PARTS_IN_FLIGHT)).await?;
+            let name = format!("aws-sdk-s3 x{SDK_PARTS_IN_FLIGHT}");
+            self.record(&format!("write {label}"), &name, round, done.clone(), cost);
+            client.delete_files(vec![parallel]).await?;
+        }
+        tokio::time::sleep(SETTLE_BEFORE_READ).await;
+        let (read, cost) = measure(client.read_stream(&path)).await?;
+        ensure!(
+            read == size as u64,
+            "{} read {read} of {size} bytes",
+            client.name()
+        );
+        self.record(&format!("read {label}"), client.name(), round, done, cost);
+        client.delete_files(vec![path]).await?;
+        Ok(())
+    }
+
+    /// The Go driver's stream write and read, each in a process of its own.
+    async fn go_streams(&mut self, go: &GoDriver, round: usize) -> Result<()> {
+        let size = self.scale.stream;
+        let label = format!("{} MiB", size >> 20);
+        let done = Done {
+            bytes: size as u64,
+            ops: 1,
+            ..Done::default()
+        };
+        let path = format!("/stream/s3aws-{round}");
+        let cost = go.write_stream(&path, size).await?;
+        self.record(
+            &format!("write {label}"),
+            go_driver::NAME,
+            round,
+            done.clone(),
+            cost,
+        );
+        tokio::time::sleep(SETTLE_BEFORE_READ).await;
+        let (read, cost) = go.read_stream(&path).await?;
+        ensure!(
+            read == size as u64,
+            "{} read {read} of {size} bytes",
+            go_driver::NAME
+        );
+        self.record(&format!("read {label}"), go_driver::NAME, round, done, cost);
+        go.delete(&path).await?;
         Ok(())
     }
 
@@ -237,7 +275,7 @@ impl Bench {
     async fn small_operations(&mut self) -> Result<()> {
         let (count, size) = (self.scale.small_ops, self.scale.small_size);
         for round in 0..self.rounds {
-            for client in self.clients.clone() {
+            for client in in_turn(&self.clients, round) {
                 for parallel in [1, 16] {
                     let paths: Vec<String> = (0..count)
                         .map(|i| format!("/small/{}/{i}", client.name()))
@@ -285,7 +323,7 @@ impl Bench {
         put_all(&setup, &entries).await?;
         put_all(&setup, &tree).await?;
         for round in 0..self.rounds {
-            for client in self.clients.clone() {
+            for client in in_turn(&self.clients, round) {
                 let (listed, cost) = measure(client.list("/list")).await?;
                 ensure!(listed == entries.len(), "{} listed {listed}", client.name());
                 let done = Done {
