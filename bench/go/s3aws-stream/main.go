@@ -20,7 +20,10 @@ import (
 	s3 "github.com/docker/distribution/registry/storage/driver/s3-aws"
 )
 
-const blockSize = 1 << 20
+const (
+	blockSize = 1 << 20
+	poolSize  = 64 << 20
+)
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -71,19 +74,24 @@ func run(args []string) error {
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
+// write stores size bytes cut from a pool of random bytes as the bench's Rust clients do
+// (bench/src/data.rs): every 1 MiB block at another offset, so that no two are equal. Garage
+// stores equal blocks once; an object of one repeated block would read from one cached
+// block and flatter this client's read.
 func write(ctx context.Context, driver *s3.Driver, path string, size int64) error {
-	block := make([]byte, blockSize)
-	rand.New(rand.NewSource(1)).Read(block)
+	pool := make([]byte, poolSize)
+	rand.New(rand.NewSource(5)).Read(pool)
 	w, err := driver.Writer(ctx, path, false)
 	if err != nil {
 		return err
 	}
-	for written := int64(0); written < size; {
-		n := int64(len(block))
+	for index, written := int64(0), int64(0); written < size; index++ {
+		n := int64(blockSize)
 		if size-written < n {
 			n = size - written
 		}
-		if _, err := w.Write(block[:n]); err != nil {
+		start := index * 4099 * 257 % (poolSize - blockSize)
+		if _, err := w.Write(pool[start : start+n]); err != nil {
 			w.Cancel()
 			return err
 		}
