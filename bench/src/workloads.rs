@@ -204,39 +204,22 @@ impl Bench {
     /// read of what it wrote.
     async fn client_streams(&mut self, client: &Client, round: usize) -> Result<()> {
         let size = self.scale.stream;
-        let label = format!("{} MiB", size >> 20);
-        let done = Done {
-            bytes: size as u64,
-            ops: 1,
-            ..Done::default()
-        };
         let path = format!("/stream/{}-{round}", client.name());
         let pool = self.pool.clone();
         let (_, cost) = measure(client.write_stream(&path, &pool, size, 1 << 20, 10 << 20)).await?;
-        self.record(
-            &format!("write {label}"),
-            client.name(),
-            round,
-            done.clone(),
-            cost,
-        );
+        self.record_stream("write", client.name(), round, size as u64, cost)?;
         if let Client::Sdk(sdk) = client {
             let parallel = format!("{path}-x{SDK_PARTS_IN_FLIGHT}");
             let blocks = pool.blocks(size, 1 << 20);
             let (_, cost) =
                 measure(sdk.write_stream(&parallel, blocks, 10 << 20, SDK_PARTS_IN_FLIGHT)).await?;
             let name = format!("aws-sdk-s3 x{SDK_PARTS_IN_FLIGHT}");
-            self.record(&format!("write {label}"), &name, round, done.clone(), cost);
+            self.record_stream("write", &name, round, size as u64, cost)?;
             client.delete_files(vec![parallel]).await?;
         }
         tokio::time::sleep(SETTLE_BEFORE_READ).await;
         let (read, cost) = measure(client.read_stream(&path)).await?;
-        ensure!(
-            read == size as u64,
-            "{} read {read} of {size} bytes",
-            client.name()
-        );
-        self.record(&format!("read {label}"), client.name(), round, done, cost);
+        self.record_stream("read", client.name(), round, read, cost)?;
         client.delete_files(vec![path]).await?;
         Ok(())
     }
@@ -244,30 +227,38 @@ impl Bench {
     /// The Go driver's stream write and read, each in a process of its own.
     async fn go_streams(&mut self, go: &GoDriver, round: usize) -> Result<()> {
         let size = self.scale.stream;
-        let label = format!("{} MiB", size >> 20);
+        let path = format!("/stream/s3aws-{round}");
+        let cost = go.write_stream(&path, size).await?;
+        self.record_stream("write", go_driver::NAME, round, size as u64, cost)?;
+        tokio::time::sleep(SETTLE_BEFORE_READ).await;
+        let (read, cost) = go.read_stream(&path).await?;
+        self.record_stream("read", go_driver::NAME, round, read, cost)?;
+        go.delete(&path).await?;
+        Ok(())
+    }
+
+    /// Records a stream `operation` (`write` or `read`) of `client` that moved `bytes`: all
+    /// of the stream, or the run is an error.
+    fn record_stream(
+        &mut self,
+        operation: &str,
+        client: &str,
+        round: usize,
+        bytes: u64,
+        cost: Cost,
+    ) -> Result<()> {
+        let size = self.scale.stream as u64;
+        ensure!(
+            bytes == size,
+            "{client}'s {operation} moved {bytes} of {size} bytes"
+        );
         let done = Done {
-            bytes: size as u64,
+            bytes,
             ops: 1,
             ..Done::default()
         };
-        let path = format!("/stream/s3aws-{round}");
-        let cost = go.write_stream(&path, size).await?;
-        self.record(
-            &format!("write {label}"),
-            go_driver::NAME,
-            round,
-            done.clone(),
-            cost,
-        );
-        tokio::time::sleep(SETTLE_BEFORE_READ).await;
-        let (read, cost) = go.read_stream(&path).await?;
-        ensure!(
-            read == size as u64,
-            "{} read {read} of {size} bytes",
-            go_driver::NAME
-        );
-        self.record(&format!("read {label}"), go_driver::NAME, round, done, cost);
-        go.delete(&path).await?;
+        let workload = format!("{operation} {} MiB", size >> 20);
+        self.record(&workload, client, round, done, cost);
         Ok(())
     }
 
